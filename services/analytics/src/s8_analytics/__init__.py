@@ -1,0 +1,1 @@
+"""s8 analytics service."""

@@ -1,0 +1,1 @@
+"""analytics's adapters: Kafka handlers and Mongo repositories."""

@@ -1,0 +1,1 @@
+"""Analytics' pure domain: KPI formulas (no I/O)."""

@@ -1,0 +1,1 @@
+"""s8 intake service."""

@@ -1,0 +1,1 @@
+"""Intake's adapters: Kafka handlers and Mongo repositories around the domain."""

@@ -1,0 +1,18 @@
+"""Kafka handlers: decode, call the service, done."""
+
+from __future__ import annotations
+
+from faststream.kafka.annotations import KafkaMessage
+
+from s8_shared import topics
+from s8_shared.runtime import ServiceRuntime
+
+from s8_intake.service import IntakeService, decode_inbound
+
+
+def register_handlers(runtime: ServiceRuntime, service: IntakeService) -> None:
+    @runtime.subscriber(topics.INBOUND)
+    async def on_inbound(msg: KafkaMessage) -> None:
+        """A customer message from any channel becomes (or joins) a ticket."""
+        await service.accept(decode_inbound(msg.body))
+        runtime.stats.count(runtime.topic(topics.INBOUND), "inbound", "applied")

@@ -1,0 +1,1 @@
+"""Intake's pure domain: turning channel messages into tickets (no I/O)."""

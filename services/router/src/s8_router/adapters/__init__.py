@@ -1,0 +1,1 @@
+"""router's adapters: Kafka handlers and Mongo repositories."""

@@ -1,0 +1,1 @@
+"""Router's pure domain: who should handle which ticket (no I/O)."""

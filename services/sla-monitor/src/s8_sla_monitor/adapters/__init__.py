@@ -1,0 +1,1 @@
+"""sla-monitor's adapters: Kafka handlers and Mongo repositories."""

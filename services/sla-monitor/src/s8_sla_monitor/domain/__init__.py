@@ -1,0 +1,1 @@
+"""sla-monitor's pure domain (no I/O)."""

@@ -1,0 +1,1 @@
+"""survey's adapters: Kafka handlers and Mongo repositories."""

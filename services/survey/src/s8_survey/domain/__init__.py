@@ -1,0 +1,1 @@
+"""survey's pure domain (no I/O)."""

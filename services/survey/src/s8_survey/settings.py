@@ -1,0 +1,12 @@
+"""survey settings (env prefix `S8_`)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from s8_shared.settings import ServiceSettings
+
+
+class SurveySettings(ServiceSettings):
+    service_name: str = "s8-survey"
+    http_port: int = Field(default=8004, ge=1, le=65535)

@@ -1,0 +1,1 @@
+"""s8 shared library."""

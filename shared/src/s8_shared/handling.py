@@ -1,0 +1,53 @@
+"""Applying consumed events exactly once in effect, and counting what happened."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter
+
+from s8_shared.contracts.envelope import Event, EventFamily
+from s8_shared.mongo import ProcessedEvents
+
+
+class EventStats:
+    def __init__(self, service: str, registry: CollectorRegistry) -> None:
+        self.service = service
+        self.processed = Counter(
+            "s8_events_processed_total",
+            "Consumed events by outcome: applied, duplicate (already applied) or skipped "
+            "(a type this version does not handle).",
+            ["service", "topic", "type", "outcome"],
+            registry=registry,
+        )
+
+    def count(self, topic: str, type_name: str, outcome: str) -> None:
+        self.processed.labels(self.service, topic, type_name, outcome).inc()
+
+
+class EventApplier:
+    """Decode with a family, skip unknown types, apply each event id once."""
+
+    def __init__(
+        self, family: EventFamily, processed: ProcessedEvents, stats: EventStats, topic: str
+    ) -> None:
+        self.family = family
+        self.processed = processed
+        self.stats = stats
+        self.topic = topic
+
+    async def __call__(
+        self, raw: bytes, effect: Callable[[Event[Any]], Awaitable[None]]
+    ) -> Event[Any] | None:
+        event = self.family.decode(raw)
+        if event is None:
+            self.stats.count(self.topic, "unknown", "skipped")
+            return None
+        if await self.processed.seen(event.event_id):
+            self.stats.count(self.topic, event.type, "duplicate")
+            return event
+        await effect(event)
+        await self.processed.remember(event.event_id, type=event.type)
+        self.stats.count(self.topic, event.type, "applied")
+        return event

@@ -1,0 +1,76 @@
+"""The one broker factory every service uses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
+from faststream.kafka.prometheus import KafkaPrometheusMiddleware
+from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
+from opentelemetry.sdk.trace import TracerProvider
+from prometheus_client import CollectorRegistry
+
+from s8_shared.kafka.deadletter import DeadLetterPolicy
+from s8_shared.settings import ServiceSettings
+from s8_shared.topics import TopicSpec
+
+
+def kafka_security(settings: ServiceSettings) -> BaseSecurity | None:
+    protocol = settings.kafka_security_protocol
+    if protocol == "PLAINTEXT":
+        return None
+    use_ssl = protocol.endswith("SSL")
+    if protocol == "SSL":
+        import ssl
+
+        return BaseSecurity(ssl_context=ssl.create_default_context(), use_ssl=True)
+    assert settings.kafka_sasl_username and settings.kafka_sasl_password  # checked by settings
+    user = settings.kafka_sasl_username
+    password = settings.kafka_sasl_password.get_secret_value()
+    sasl_cls = {
+        "PLAIN": SASLPlaintext,
+        "SCRAM-SHA-256": SASLScram256,
+        "SCRAM-SHA-512": SASLScram512,
+    }[settings.kafka_sasl_mechanism or "PLAIN"]
+    return sasl_cls(username=user, password=password, use_ssl=use_ssl)
+
+
+def make_broker(
+    settings: ServiceSettings,
+    *,
+    registry: CollectorRegistry,
+    tracer_provider: TracerProvider,
+    dead_letters: DeadLetterPolicy,
+) -> KafkaBroker:
+    """Idempotent producer (acks=all); metrics, tracing and dead letters as middleware.
+
+    Middleware order matters: Prometheus outermost, then the tracing span, then the
+    dead-letter middleware, so the dead-letter publish happens inside the span.
+    """
+    return KafkaBroker(
+        settings.kafka_bootstrap_servers,
+        client_id=settings.service_name,
+        enable_idempotence=True,
+        security=kafka_security(settings),
+        graceful_timeout=15.0,
+        middlewares=(
+            KafkaPrometheusMiddleware(registry=registry, app_name=settings.service_name),
+            KafkaTelemetryMiddleware(tracer_provider=tracer_provider),
+            dead_letters.middleware,
+        ),
+    )
+
+
+def subscribe(
+    broker: KafkaBroker, settings: ServiceSettings, spec: TopicSpec, purpose: str = ""
+) -> Any:
+    """A subscriber in the service's own consumer group, reading from the start, committing
+    only after the handler succeeded (a failure seeks back and redelivers)."""
+    return broker.subscriber(
+        spec.name(settings.topic_namespace),
+        group_id=settings.consumer_group(purpose),
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+    )

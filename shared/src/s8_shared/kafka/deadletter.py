@@ -1,0 +1,183 @@
+"""Dead-letter middleware: FastStream 0.7 has no Kafka DLQ, so s8 brings one.
+
+- A message that can never be processed (bad JSON, invalid contract) goes at once to
+  `support.deadletter.v1` with the reason and the original bytes, then is acknowledged.
+- Any other error is transient: the middleware lets it propagate (NACK_ON_ERROR seeks
+  back and the message is redelivered) after a short backoff, and after
+  `max_delivery_attempts` it dead-letters the message so one poison message cannot
+  block its partition forever.
+If publishing the dead letter fails, the error propagates and nothing is committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from aiokafka import ConsumerRecord
+from faststream import BaseMiddleware
+from prometheus_client import CollectorRegistry, Counter
+from pydantic import ValidationError
+
+from s8_shared.contracts.deadletter import DeadLetterPayload, DeadLetterRecorded
+from s8_shared.contracts.envelope import InvalidMessage, validation_reason
+
+if TYPE_CHECKING:
+    from faststream._internal.context.repository import ContextRepo
+
+    from s8_shared.kafka.publisher import EventPublisher
+
+log = logging.getLogger("s8.deadletter")
+
+RecordId = tuple[str, int, int]
+
+
+def _text(value: bytes | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return value.decode()
+    except UnicodeDecodeError:
+        return None
+
+
+def _b64_or_text(value: bytes | None) -> str | None:
+    if value is None:
+        return None
+    text = _text(value)
+    return text if text is not None else base64.b64encode(value).decode()
+
+
+def classify(exc: BaseException) -> str | None:
+    """The reason when `exc` means the message itself is bad, else None (transient)."""
+    if isinstance(exc, InvalidMessage):
+        return exc.reason
+    if isinstance(exc, ValidationError):
+        return validation_reason(exc)
+    if isinstance(exc, UnicodeDecodeError):
+        return f"not UTF-8: {exc}"
+    return None
+
+
+class DeadLetterPolicy:
+    """Counts delivery attempts and writes dead letters for one service."""
+
+    def __init__(
+        self,
+        service: str,
+        *,
+        max_attempts: int,
+        backoff_seconds: float,
+        registry: CollectorRegistry,
+    ) -> None:
+        self.service = service
+        self.max_attempts = max_attempts
+        self.backoff_seconds = backoff_seconds
+        self.publisher: EventPublisher | None = None
+        self._attempts: dict[RecordId, int] = {}
+        self.dead_letters = Counter(
+            "s8_dead_letters_total",
+            "Messages sent to the dead-letter topic.",
+            ["service", "source_topic", "error_type"],
+            registry=registry,
+        )
+        self.redeliveries = Counter(
+            "s8_redeliveries_total",
+            "Messages handed back for redelivery after a transient error.",
+            ["service", "source_topic"],
+            registry=registry,
+        )
+
+    def bind(self, publisher: EventPublisher) -> None:
+        self.publisher = publisher
+
+    def middleware(self, msg: Any, /, *, context: ContextRepo) -> DeadLetterMiddleware:
+        return DeadLetterMiddleware(msg, context=context, policy=self)
+
+    async def handle_failure(self, record: ConsumerRecord[Any, Any], exc: BaseException) -> bool:
+        """True when the failure is settled (dead-lettered), False to redeliver."""
+        record_id = (record.topic, record.partition, record.offset)
+        reason = classify(exc)
+        if reason is not None:
+            await self._dead_letter(record, reason, "invalid", attempts=1)
+            self._attempts.pop(record_id, None)
+            return True
+        attempts = self._attempts.get(record_id, 0) + 1
+        if attempts >= self.max_attempts:
+            await self._dead_letter(
+                record,
+                f"gave up after {attempts} attempts: {type(exc).__name__}: {exc}",
+                "gave_up",
+                attempts=attempts,
+            )
+            self._attempts.pop(record_id, None)
+            return True
+        self._attempts[record_id] = attempts
+        self.redeliveries.labels(self.service, record.topic).inc()
+        log.warning(
+            "transient failure, will redeliver",
+            extra={"topic": record.topic, "offset": record.offset, "attempt": attempts,
+                   "error": f"{type(exc).__name__}: {exc}"},
+        )
+        await asyncio.sleep(min(self.backoff_seconds * 2 ** (attempts - 1), 30.0))
+        return False
+
+    def succeeded(self, record: ConsumerRecord[Any, Any]) -> None:
+        self._attempts.pop((record.topic, record.partition, record.offset), None)
+
+    async def _dead_letter(
+        self, record: ConsumerRecord[Any, Any], reason: str, error_type: str, *, attempts: int
+    ) -> None:
+        if self.publisher is None:
+            raise RuntimeError("DeadLetterPolicy used before bind()")
+        value: bytes = record.value or b""
+        headers = {k: _b64_or_text(v) or "" for k, v in (record.headers or ())}
+        event = DeadLetterRecorded(
+            producer=self.service,
+            payload=DeadLetterPayload(
+                dead_letter_id=f"{record.topic}/{record.partition}/{record.offset}",
+                service=self.service,
+                source_topic=record.topic,
+                partition=record.partition,
+                offset=record.offset,
+                key=_b64_or_text(record.key),
+                reason=reason,
+                error_type=error_type,
+                attempts=attempts,
+                original_b64=base64.b64encode(value).decode(),
+                original_text=_text(value),
+                original_headers=headers,
+            ),
+        )
+        await self.publisher.publish_deadletter(event, key=record.key)
+        self.dead_letters.labels(self.service, record.topic, error_type).inc()
+        log.error(
+            "dead-lettered message",
+            extra={"topic": record.topic, "partition": record.partition,
+                   "offset": record.offset, "reason": reason, "error_type": error_type},
+        )
+
+
+class DeadLetterMiddleware(BaseMiddleware):  # type: ignore[type-arg]
+    def __init__(self, msg: Any, /, *, context: ContextRepo, policy: DeadLetterPolicy) -> None:
+        super().__init__(msg, context=context)
+        self.policy = policy
+
+    async def after_processed(
+        self,
+        exc_type: type[BaseException] | None = None,
+        exc_val: BaseException | None = None,
+        exc_tb: TracebackType | None = None,
+    ) -> bool | None:
+        record = self.msg
+        if not isinstance(record, ConsumerRecord):  # batches and test doubles: no DLQ here
+            return False
+        if exc_val is None:
+            self.policy.succeeded(record)
+            return False
+        if not isinstance(exc_val, Exception):  # cancellation, shutdown: let it through
+            return False
+        return await self.policy.handle_failure(record, exc_val)

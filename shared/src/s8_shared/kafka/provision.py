@@ -1,0 +1,83 @@
+"""Create every topic in `s8_shared.topics` that does not exist yet.
+
+Run as `python -m s8_shared.kafka.provision` (the Helm chart's Job runs the same).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
+
+from s8_shared.topics import ALL_TOPICS, TopicSpec
+
+log = logging.getLogger("s8.provision")
+
+
+async def provision_topics(
+    bootstrap_servers: str,
+    *,
+    namespace: str = "",
+    replication_factor: int = 1,
+    topics: tuple[TopicSpec, ...] = ALL_TOPICS,
+    timeout_s: float = 60.0,
+) -> list[str]:
+    """Creates missing topics; returns the names it created. Existing topics are kept."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="s8-provision")
+    async for attempt in AsyncRetrying(
+        stop=stop_after_delay(timeout_s),
+        wait=wait_exponential(multiplier=0.2, max=3),
+        retry=retry_if_exception_type(Exception),
+        reraise=True,
+    ):
+        with attempt:
+            await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        wanted = [
+            NewTopic(
+                name=spec.name(namespace),
+                num_partitions=spec.partitions,
+                replication_factor=replication_factor,
+                topic_configs=spec.config(),
+            )
+            for spec in topics
+            if spec.name(namespace) not in existing
+        ]
+        if wanted:
+            await admin.create_topics(wanted)
+        return [t.name for t in wanted]
+    finally:
+        await admin.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--bootstrap-servers", default=None)
+    parser.add_argument("--namespace", default=None)
+    parser.add_argument("--replication-factor", type=int, default=1)
+    args = parser.parse_args()
+
+    from s8_shared.settings import ServiceSettings
+
+    settings = ServiceSettings(service_name="s8-provision")
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    created = asyncio.run(
+        provision_topics(
+            args.bootstrap_servers or settings.kafka_bootstrap_servers,
+            namespace=settings.topic_namespace if args.namespace is None else args.namespace,
+            replication_factor=args.replication_factor,
+        )
+    )
+    for name in created:
+        log.info("created topic %s", name)
+    log.info("topics ready (%d created, %d declared)", len(created), len(ALL_TOPICS))
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

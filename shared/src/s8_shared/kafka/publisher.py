@@ -1,0 +1,43 @@
+"""Publishing s8 events: the right topic, the partition key, JSON bytes, trace context."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from faststream.kafka import KafkaBroker
+
+from s8_shared import topics
+from s8_shared.contracts.envelope import Event
+from s8_shared.topics import TopicSpec
+
+JSON_HEADERS = {"content-type": "application/json"}
+
+
+class EventPublisher:
+    def __init__(self, broker: KafkaBroker, namespace: str = "") -> None:
+        self.broker = broker
+        self.namespace = namespace
+
+    def topic(self, spec: TopicSpec) -> str:
+        return spec.name(self.namespace)
+
+    async def publish(self, spec: TopicSpec, event: Event[Any]) -> None:
+        await self.broker.publish(
+            event.to_bytes(),
+            self.topic(spec),
+            key=event.partition_key(),
+            headers={**JSON_HEADERS, "s8-event-type": event.type},
+        )
+
+    async def publish_deadletter(self, event: Event[Any], key: bytes | None) -> None:
+        await self.broker.publish(
+            event.to_bytes(),
+            self.topic(topics.DEADLETTER),
+            key=key or event.partition_key(),
+            headers={**JSON_HEADERS, "s8-event-type": event.type},
+        )
+
+    async def publish_raw(
+        self, spec: TopicSpec, value: bytes, *, key: bytes | None, headers: dict[str, str] | None = None
+    ) -> None:
+        await self.broker.publish(value, self.topic(spec), key=key, headers=headers or {})

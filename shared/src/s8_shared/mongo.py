@@ -1,0 +1,98 @@
+"""MongoDB helpers: client lifecycle, declared indexes, and the idempotency store.
+
+Only features both MongoDB 7/8 and the local mongo-java-server have are used: no
+multi-document transactions and no TTL indexes (old data is purged explicitly).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from pymongo import ASCENDING, AsyncMongoClient
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from s8_shared.contracts.envelope import utcnow
+
+Document = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class IndexSpec:
+    """An index declared next to the repository that needs it; created at start."""
+
+    collection: str
+    keys: Sequence[tuple[str, int]]
+    unique: bool = False
+    name: str | None = None
+
+    def index_name(self) -> str:
+        return self.name or "_".join(f"{field}_{order}" for field, order in self.keys)
+
+
+class MongoStore:
+    """One client per process and event loop; each service uses its own database."""
+
+    def __init__(self, uri: str, database: str, *, app_name: str) -> None:
+        self.client: AsyncMongoClient[Document] = AsyncMongoClient(
+            uri,
+            tz_aware=True,
+            serverSelectionTimeoutMS=5000,
+            connectTimeoutMS=5000,
+            appname=app_name,
+        )
+        self.db: AsyncDatabase[Document] = self.client[database]
+
+    def collection(self, name: str) -> AsyncCollection[Document]:
+        return self.db[name]
+
+    async def ping(self) -> bool:
+        try:
+            await self.client.admin.command("ping")
+        except Exception:
+            return False
+        return True
+
+    async def ensure_indexes(self, specs: Iterable[IndexSpec]) -> None:
+        for spec in specs:
+            await self.db[spec.collection].create_index(
+                list(spec.keys), unique=spec.unique, name=spec.index_name()
+            )
+
+    async def close(self) -> None:
+        await self.client.close()
+
+
+class ProcessedEvents:
+    """Remembers which event ids a consumer has already applied.
+
+    Check with `seen()` before applying, `remember()` after the effect is stored: a crash
+    in between replays the effect, so effects themselves are written idempotently
+    (upserts keyed by deterministic ids).
+    """
+
+    COLLECTION = "processed_events"
+    INDEXES = (IndexSpec(COLLECTION, [("processed_at", ASCENDING)]),)
+
+    def __init__(self, store: MongoStore) -> None:
+        self.col = store.collection(self.COLLECTION)
+
+    async def seen(self, event_id: object) -> bool:
+        return await self.col.find_one({"_id": str(event_id)}, projection={"_id": 1}) is not None
+
+    async def remember(self, event_id: object, **details: Any) -> bool:
+        """True the first time; False when the id was already remembered."""
+        try:
+            await self.col.insert_one({"_id": str(event_id), "processed_at": utcnow(), **details})
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def purge_older_than(self, age: timedelta, *, now: datetime | None = None) -> int:
+        cutoff = (now or utcnow()) - age
+        result = await self.col.delete_many({"processed_at": {"$lt": cutoff}})
+        return result.deleted_count

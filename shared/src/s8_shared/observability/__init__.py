@@ -1,0 +1,1 @@
+"""Logging, tracing and metrics helpers wired once for every service."""

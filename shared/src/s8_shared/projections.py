@@ -1,0 +1,61 @@
+"""The latest ticket snapshot as seen by a downstream service, in its own database.
+
+Events may arrive twice or out of order across a rebalance: an older snapshot never
+overwrites a newer one.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pymongo import ASCENDING
+from pymongo.errors import DuplicateKeyError
+
+from s8_shared.contracts import TicketSnapshot
+from s8_shared.mongo import IndexSpec, MongoStore
+
+
+class TicketProjection:
+    COLLECTION = "tickets"
+    INDEXES = (
+        IndexSpec(COLLECTION, [("status", ASCENDING), ("priority", ASCENDING)]),
+        IndexSpec(COLLECTION, [("created_at", ASCENDING)]),
+    )
+
+    def __init__(self, store: MongoStore) -> None:
+        self.col = store.collection(self.COLLECTION)
+
+    async def apply(self, snapshot: TicketSnapshot, as_of: datetime, event_type: str) -> bool:
+        """Stores the snapshot if it is newer than the stored one; True if it was stored."""
+        doc = snapshot.model_dump(mode="python")
+        doc.pop("ticket_id")
+        doc.update(as_of=as_of, last_event=event_type)
+        try:
+            result = await self.col.update_one(
+                {"_id": snapshot.ticket_id, "as_of": {"$lte": as_of}},
+                {"$set": doc},
+                upsert=True,
+            )
+        except DuplicateKeyError:
+            # A newer snapshot is stored: the filter missed and the upsert hit the _id.
+            return False
+        return result.modified_count > 0 or result.upserted_id is not None
+
+    async def get(self, ticket_id: str) -> TicketSnapshot | None:
+        doc = await self.col.find_one({"_id": ticket_id})
+        return None if doc is None else TicketSnapshot.model_validate({**doc, "ticket_id": doc["_id"]})
+
+    async def count_by(self, field: str, match: dict[str, Any] | None = None) -> dict[str, int]:
+        pipeline: list[dict[str, Any]] = []
+        if match:
+            pipeline.append({"$match": match})
+        pipeline.append({"$group": {"_id": f"${field}", "n": {"$sum": 1}}})
+        cursor = await self.col.aggregate(pipeline)
+        return {str(row["_id"]): int(row["n"]) async for row in cursor}
+
+
+def snapshot_of(payload: Any) -> TicketSnapshot | None:
+    """Every ticket event carries the ticket snapshot under `ticket`."""
+    snapshot = getattr(payload, "ticket", None)
+    return snapshot if isinstance(snapshot, TicketSnapshot) else None

@@ -1,0 +1,199 @@
+"""The pieces every service process wires the same way: broker, store, metrics,
+tracing, dead letters, and the HTTP app with health, readiness, metrics and specs.
+
+A service's composition root creates one `ServiceRuntime`, registers its handlers and
+routers on it, and serves `runtime.http_app(...)`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+import uvicorn
+from fastapi import APIRouter, FastAPI, Response
+from fastapi.responses import JSONResponse
+from faststream.specification import AsyncAPI
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+
+from s8_shared.handling import EventStats
+from s8_shared.kafka.broker import make_broker, subscribe
+from s8_shared.kafka.deadletter import DeadLetterPolicy
+from s8_shared.kafka.provision import provision_topics
+from s8_shared.kafka.publisher import EventPublisher
+from s8_shared.mongo import IndexSpec, MongoStore, ProcessedEvents
+from s8_shared.observability.tracing import make_tracer_provider
+from s8_shared.settings import ServiceSettings
+from s8_shared.topics import TopicSpec
+
+log = logging.getLogger("s8.runtime")
+
+Hook = Callable[[], Awaitable[None]]
+
+
+class ServiceRuntime:
+    def __init__(self, settings: ServiceSettings, *, title: str, description: str) -> None:
+        self.settings = settings
+        self.title = title
+        self.description = description
+        self.registry = CollectorRegistry()
+        self.tracer_provider = make_tracer_provider(
+            settings.service_name, settings.otel_exporter_otlp_endpoint
+        )
+        self.dead_letters = DeadLetterPolicy(
+            settings.service_name,
+            max_attempts=settings.max_delivery_attempts,
+            backoff_seconds=settings.retry_backoff_seconds,
+            registry=self.registry,
+        )
+        self.broker = make_broker(
+            settings,
+            registry=self.registry,
+            tracer_provider=self.tracer_provider,
+            dead_letters=self.dead_letters,
+        )
+        self.publisher = EventPublisher(self.broker, settings.topic_namespace)
+        self.dead_letters.bind(self.publisher)
+        self.store = MongoStore(
+            settings.mongo_uri, settings.database_name, app_name=settings.service_name
+        )
+        self.processed = ProcessedEvents(self.store)
+        self.stats = EventStats(settings.service_name, self.registry)
+        self.indexes: list[IndexSpec] = list(ProcessedEvents.INDEXES)
+        self.asyncapi = AsyncAPI(
+            self.broker, title=title, version="1.0.0", description=description
+        )
+        self._on_start: list[Hook] = []
+        self._on_stop: list[Hook] = []
+        self._background: list[asyncio.Task[None]] = []
+        self.running = False
+
+    # --- wiring -------------------------------------------------------------------
+    def subscriber(self, spec: TopicSpec, purpose: str = "") -> Any:
+        return subscribe(self.broker, self.settings, spec, purpose)
+
+    def topic(self, spec: TopicSpec) -> str:
+        return spec.name(self.settings.topic_namespace)
+
+    def add_indexes(self, *specs: IndexSpec) -> None:
+        self.indexes.extend(specs)
+
+    def on_start(self, hook: Hook) -> None:
+        self._on_start.append(hook)
+
+    def on_stop(self, hook: Hook) -> None:
+        self._on_stop.append(hook)
+
+    # --- lifecycle ----------------------------------------------------------------
+    async def start(self) -> None:
+        await self.store.ensure_indexes(self.indexes)
+        if self.settings.provision_topics:
+            await provision_topics(
+                self.settings.kafka_bootstrap_servers,
+                namespace=self.settings.topic_namespace,
+                replication_factor=self.settings.kafka_replication_factor,
+            )
+        for hook in self._on_start:
+            await hook()
+        await self.broker.start()
+        self._background.append(asyncio.create_task(self._housekeeping()))
+        self.running = True
+        log.info("service started", extra={"consumer_group": self.settings.consumer_group()})
+
+    async def stop(self) -> None:
+        self.running = False
+        for task in self._background:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._background.clear()
+        await self.broker.stop()
+        for hook in reversed(self._on_stop):
+            await hook()
+        await self.store.close()
+        log.info("service stopped")
+
+    async def _housekeeping(self) -> None:
+        # No TTL indexes (the local store lacks them): purge old idempotency keys here.
+        retention = timedelta(days=self.settings.idempotency_retention_days)
+        while True:
+            try:
+                await self.processed.purge_older_than(retention)
+            except Exception:
+                log.exception("housekeeping failed; will retry")
+            await asyncio.sleep(3600)
+
+    async def readiness(self) -> dict[str, bool]:
+        broker_ok = False
+        with contextlib.suppress(Exception):
+            broker_ok = bool(await self.broker.ping(timeout=2.0))
+        return {"broker": broker_ok, "store": await self.store.ping(), "started": self.running}
+
+    # --- HTTP -----------------------------------------------------------------------
+    def http_app(self, *routers: APIRouter, version: str = "0.1.0") -> FastAPI:
+        @contextlib.asynccontextmanager
+        async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+            await self.start()
+            try:
+                yield
+            finally:
+                await self.stop()
+
+        app = FastAPI(
+            title=self.title, description=self.description, version=version, lifespan=lifespan
+        )
+        app.include_router(self.ops_router())
+        for router in routers:
+            app.include_router(router)
+        app.state.runtime = self
+        return app
+
+    def ops_router(self) -> APIRouter:
+        router = APIRouter(tags=["operations"])
+
+        @router.get("/healthz", summary="Liveness: the process is up")
+        async def healthz() -> dict[str, str]:
+            return {"status": "ok", "service": self.settings.service_name}
+
+        @router.get("/readyz", summary="Readiness: broker and store answer")
+        async def readyz() -> JSONResponse:
+            checks = await self.readiness()
+            ok = all(checks.values())
+            return JSONResponse({"ready": ok, "checks": checks}, status_code=200 if ok else 503)
+
+        @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+        async def metrics() -> Response:
+            return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
+
+        @router.get("/asyncapi.json", summary="AsyncAPI 3 document of this service's topics")
+        async def asyncapi() -> Any:
+            return self.asyncapi.to_specification().to_jsonable()
+
+        return router
+
+    def serve(self, app: FastAPI) -> None:
+        uvicorn.run(
+            app,
+            host=self.settings.http_host,
+            port=self.settings.http_port,
+            log_config=None,
+            access_log=False,
+            timeout_graceful_shutdown=20,
+        )
+
+
+def serve_service(
+    settings_cls: type[ServiceSettings],
+    build: Callable[[Any], tuple[ServiceRuntime, FastAPI]],
+) -> None:
+    """Entry point body shared by every service: settings (fail fast), logs, serve."""
+    from s8_shared.observability.logging import configure_logging
+
+    settings = settings_cls()
+    configure_logging(settings.service_name, settings.log_level, settings.log_format)
+    runtime, app = build(settings)
+    runtime.serve(app)

@@ -1,0 +1,101 @@
+"""Settings common to every service (env prefix `S8_`); each service subclasses it.
+
+Bad configuration fails at start with a message naming the variable, not at the
+first message.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+from urllib.parse import urlparse
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "s8-dev-only-secret"
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="S8_", extra="ignore", frozen=True)
+
+    service_name: str = "s8"
+    environment: Literal["development", "test", "production"] = "development"
+
+    kafka_bootstrap_servers: str = Field(
+        default="127.0.0.1:9092", description="Comma-separated host:port list."
+    )
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    topic_namespace: str = Field(
+        default="",
+        description="Prefix for every topic name (isolates test runs or tenants on one cluster).",
+        pattern=r"^[A-Za-z0-9._-]*$",
+    )
+    consumer_group_prefix: str = Field(default="s8-", pattern=r"^[A-Za-z0-9._-]*$")
+    max_delivery_attempts: int = Field(
+        default=5, ge=1, le=100, description="Transient failures retried before dead-lettering."
+    )
+    retry_backoff_seconds: float = Field(default=0.5, ge=0.0, le=60.0)
+
+    provision_topics: bool = Field(
+        default=True, description="Create missing topics at start (off when a Job provisions them)."
+    )
+    kafka_replication_factor: int = Field(default=1, ge=1, le=5)
+
+    mongo_uri: str = "mongodb://127.0.0.1:27017"
+    mongo_database: str = ""
+
+    idempotency_retention_days: int = Field(
+        default=35, ge=1, description="Processed event ids kept (longer than topic retention)."
+    )
+
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8000, ge=1, le=65535)
+
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["json", "console"] = "json"
+    otel_exporter_otlp_endpoint: str | None = Field(
+        default=None, description="OTLP/HTTP endpoint; tracing exports nothing when unset."
+    )
+
+    @field_validator("kafka_bootstrap_servers")
+    @classmethod
+    def _check_bootstrap(cls, value: str) -> str:
+        for server in value.split(","):
+            host, sep, port = server.strip().rpartition(":")
+            if not sep or not host or not port.isdigit():
+                raise ValueError(f"S8_KAFKA_BOOTSTRAP_SERVERS: {server!r} is not host:port")
+        return value
+
+    @field_validator("mongo_uri")
+    @classmethod
+    def _check_mongo_uri(cls, value: str) -> str:
+        if urlparse(value).scheme not in {"mongodb", "mongodb+srv"}:
+            raise ValueError("S8_MONGO_URI must start with mongodb:// or mongodb+srv://")
+        return value
+
+    @model_validator(mode="after")
+    def _check_sasl(self) -> ServiceSettings:
+        if self.kafka_security_protocol.startswith("SASL") and not (
+            self.kafka_sasl_mechanism and self.kafka_sasl_username and self.kafka_sasl_password
+        ):
+            raise ValueError(
+                "SASL needs S8_KAFKA_SASL_MECHANISM, S8_KAFKA_SASL_USERNAME and S8_KAFKA_SASL_PASSWORD"
+            )
+        return self
+
+    @property
+    def database_name(self) -> str:
+        """Each service owns its own database; services never share one."""
+        return self.mongo_database or self.service_name.replace("-", "_")
+
+    def consumer_group(self, purpose: str = "") -> str:
+        return f"{self.consumer_group_prefix}{self.service_name.removeprefix('s8-')}{purpose}"
+
+
+def require_real_secret(settings: ServiceSettings, name: str, value: SecretStr) -> None:
+    """Refuse the development default of a secret outside development."""
+    if settings.environment != "development" and value.get_secret_value() == DEV_SECRET:
+        raise ValueError(f"S8_{name.upper()} must be set outside development")
