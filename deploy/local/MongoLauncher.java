@@ -8,13 +8,19 @@
 //   until `infra.sh reset`.
 // - SIGTERM/SIGINT run a shutdown hook that stops listening, closes clients and closes the H2 store,
 //   so the file is left consistent.
+// - Reported server version: mongo-java-server 1.47.0 emulates MongoDB 5.0 but announces maxWireVersion 8,
+//   which PyMongo >= 4.14 refuses ("requires at least 9 (MongoDB 4.4)"). The launcher announces MongoDB 5.0.0
+//   with wire version 13 (the real 5.0 value); override with -Ds8.mongo.wireVersion=N. The version is only
+//   reported to clients: it changes nothing in the server's behaviour.
 // - Logging goes through slf4j-simple (stderr); level with -Dorg.slf4j.simpleLogger.defaultLogLevel=debug.
 
 import de.bwaldvogel.mongo.MongoServer;
+import de.bwaldvogel.mongo.MongoVersion;
 import de.bwaldvogel.mongo.backend.h2.H2Backend;
 
 import java.io.File;
 import java.lang.reflect.Method;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 
 public class MongoLauncher {
@@ -40,6 +46,8 @@ public class MongoLauncher {
         setDefault("org.slf4j.simpleLogger.dateTimeFormat", "yyyy-MM-dd'T'HH:mm:ss.SSSZ");
         setDefault("org.slf4j.simpleLogger.showShortLogName", "true");
         setDefault("org.slf4j.simpleLogger.defaultLogLevel", "info");
+        // one INFO line per client connect/disconnect otherwise
+        setDefault("org.slf4j.simpleLogger.log.de.bwaldvogel.mongo.wire.MongoWireProtocolHandler", "warn");
 
         File file = new File(path).getAbsoluteFile();
         File parent = file.getParentFile();
@@ -56,6 +64,18 @@ public class MongoLauncher {
             System.exit(1);
             return;
         }
+        final int wireVersion = Integer.getInteger("s8.mongo.wireVersion", 13);
+        backend.version(new MongoVersion() {
+            @Override
+            public List<Integer> getVersionArray() {
+                return List.of(5, 0, 0);
+            }
+
+            @Override
+            public int getWireVersion() {
+                return wireVersion;
+            }
+        });
         final MongoServer server = new MongoServer(backend);
 
         if (!"false".equalsIgnoreCase(System.getProperty("s8.mongo.oplog", "true"))) {
@@ -84,7 +104,8 @@ public class MongoLauncher {
             System.exit(1); // the hook closes the H2 store
         }
 
-        System.out.println("mongo-java-server listening on " + host + ":" + port + " (h2 file " + file + ")");
+        System.out.println("mongo-java-server listening on " + host + ":" + port
+                + " (h2 file " + file + ", reports MongoDB 5.0.0, maxWireVersion " + wireVersion + ")");
         System.out.flush();
         stopped.await();
     }

@@ -143,6 +143,8 @@ with_lock() {
 
 # ---------------------------------------------------------------- fetch
 
+count_jars() { local f=("$1"/*.jar); echo "${#f[@]}"; }
+
 pom_hash() { sha256sum "$POM" | cut -d' ' -f1; }
 
 jars_present() {
@@ -154,7 +156,7 @@ jars_present() {
 
 cmd_fetch() {
   if jars_present; then
-    say "jars present in $LIB_DIR (kafka: $(ls "$LIB_DIR/kafka" | wc -l) jars, mongo: $(ls "$LIB_DIR/mongo" | wc -l) jars)"
+    say "jars present in $LIB_DIR (kafka: $(count_jars "$LIB_DIR/kafka") jars, mongo: $(count_jars "$LIB_DIR/mongo") jars)"
     return 0
   fi
   command -v mvn >/dev/null 2>&1 || die "mvn not found: Maven is needed once to fetch the jars into $LIB_DIR"
@@ -163,14 +165,19 @@ cmd_fetch() {
   # Start from empty folders so that a changed pin never leaves two versions of a jar behind.
   rm -rf "$LIB_DIR/kafka" "$LIB_DIR/mongo" "$FETCH_STAMP"
   mkdir -p "$LIB_DIR"
-  local profile
+  mkdir -p "$LOG_DIR"
+  local profile mvn_log="$LOG_DIR/maven-fetch.log"
+  : >"$mvn_log"
   for profile in kafka mongo; do
-    if ! mvn -q -B -Dstyle.color=never -f "$POM" -P "$profile" -Ds8.lib.dir="$LIB_DIR" process-resources; then
-      die "Maven failed to fetch the $profile jars (see output above)"
+    if ! mvn -q -B -Dstyle.color=never -f "$POM" -P "$profile" -Ds8.lib.dir="$LIB_DIR" process-resources \
+        >>"$mvn_log" 2>&1; then
+      err "Maven failed to fetch the $profile jars (log: $mvn_log)"
+      tail_log "$mvn_log"
+      exit 1
     fi
   done
   pom_hash >"$FETCH_STAMP"
-  say "fetched: kafka $(ls "$LIB_DIR/kafka" | wc -l) jars, mongo $(ls "$LIB_DIR/mongo" | wc -l) jars"
+  say "fetched: kafka $(count_jars "$LIB_DIR/kafka") jars, mongo $(count_jars "$LIB_DIR/mongo") jars"
 }
 
 # ---------------------------------------------------------------- kafka
@@ -221,7 +228,7 @@ kafka_start() {
   kafka_configure
   : >"$KAFKA_OUT"
   # setsid: own session, survives the terminal; nohup and setsid exec, so $! is the java pid.
-  setsid nohup "${KAFKA_JVM[@]}" kafka.Kafka "$KAFKA_CONFIG" >>"$KAFKA_OUT" 2>&1 </dev/null &
+  setsid nohup "${KAFKA_JVM[@]}" kafka.Kafka "$KAFKA_CONFIG" >>"$KAFKA_OUT" 2>&1 </dev/null 9>&- &
   echo $! >"$KAFKA_PID"
   say "kafka: started pid $(cat "$KAFKA_PID") (PLAINTEXT $HOST:$KAFKA_PORT, CONTROLLER $HOST:$CONTROLLER_PORT, log $KAFKA_LOG)"
 }
@@ -235,7 +242,7 @@ mongo_start() {
   } >>"$MONGO_LOG"
   setsid nohup java -Xmx256m -Xms64m -XX:+UseSerialGC -Djava.awt.headless=true \
     -cp "$LIB_DIR/mongo/*" "$HERE/MongoLauncher.java" "$MONGO_H2" "$HOST" "$MONGO_PORT" \
-    >>"$MONGO_LOG" 2>&1 </dev/null &
+    >>"$MONGO_LOG" 2>&1 </dev/null 9>&- &
   echo $! >"$MONGO_PID"
   say "mongo: started pid $(cat "$MONGO_PID") ($HOST:$MONGO_PORT, h2 file $MONGO_H2, log $MONGO_LOG)"
 }
@@ -254,7 +261,7 @@ check() {
   if port_open "$port"; then
     err "$name: port $HOST:$port is already in use by another process (not started by this infra.sh)."
     show_port_owner "$port"
-    err "stop that process or choose another port (S8_$(echo "$name" | tr a-z A-Z)_PORT)."
+    err "stop that process or choose another port (S8_$(echo "$name" | tr '[:lower:]' '[:upper:]')_PORT)."
     exit 1
   fi
   if [[ "$name" == kafka ]] && port_open "$CONTROLLER_PORT"; then
@@ -281,6 +288,10 @@ cmd_up() {
   local t0=$SECONDS
   cmd_fetch
   command -v java >/dev/null 2>&1 || die "java not found (Java 17+ needed)"
+  command -v "$PYTHON" >/dev/null 2>&1 || die "S8_PYTHON='$PYTHON' not found (needed for deploy/local/probe.py)"
+  if ! "$PYTHON" -c 'import aiokafka; from pymongo import AsyncMongoClient' 2>/dev/null; then
+    die "'$PYTHON' lacks aiokafka and/or pymongo>=4.13 (needed by deploy/local/probe.py): set S8_PYTHON to an interpreter that has them"
+  fi
   with_lock
   mkdir -p "$LOG_DIR" "$RUN_DIR"
   local ks ms
@@ -349,7 +360,7 @@ stop() {
     sleep 0.25
   done
   rm -f "$(pidfile "$name")"
-  say "$name: stopped (pid $(echo $pids))"
+  say "$name: stopped (pid ${pids//$'\n'/ })"
 }
 
 cmd_down() {

@@ -61,7 +61,9 @@ async def check_mongo_once(port: int) -> None:
         await client.admin.command("ping")
         token = uuid.uuid4().hex
         coll = client[PROBE_DB]["probe"]
-        await coll.replace_one({"_id": "probe"}, {"_id": "probe", "value": token, "at": time.time()}, upsert=True)
+        await coll.replace_one(
+            {"_id": "probe"}, {"_id": "probe", "value": token, "at": time.time()}, upsert=True
+        )
         doc = await coll.find_one({"_id": "probe"})
         if not doc or doc.get("value") != token:
             raise RuntimeError(f"read back {doc!r}, expected value {token}")
@@ -78,7 +80,9 @@ async def check_kafka_once(port: int) -> None:
     try:
         if PROBE_TOPIC not in await admin.list_topics():
             try:
-                await admin.create_topics([NewTopic(PROBE_TOPIC, num_partitions=1, replication_factor=1)])
+                await admin.create_topics(
+                    [NewTopic(PROBE_TOPIC, num_partitions=1, replication_factor=1)]
+                )
                 log(f"kafka: created topic {PROBE_TOPIC}")
             except TopicAlreadyExistsError:
                 pass
@@ -104,7 +108,9 @@ async def check_kafka_once(port: int) -> None:
         deadline = time.monotonic() + 15
         while not consumer.assignment():
             if time.monotonic() > deadline:
-                raise RuntimeError("consumer got no partition assignment (group coordinator not ready?)")
+                raise RuntimeError(
+                    "consumer got no partition assignment (group coordinator not ready?)"
+                )
             await consumer.getmany(timeout_ms=200)
         for tp in consumer.assignment():
             await consumer.position(tp)
@@ -134,20 +140,28 @@ async def retry(name: str, check, port: int, deadline: float) -> bool:
             break
         try:
             await asyncio.wait_for(check(port), timeout=max(1.0, min(remaining, 40.0)))
-            log(f"{name}: ready on 127.0.0.1:{port} ({time.monotonic() - started:.1f}s, attempt {attempt})")
+            log(
+                f"{name}: ready on 127.0.0.1:{port} ({time.monotonic() - started:.1f}s, attempt {attempt})"
+            )
             return True
-        except Exception as exc:  # noqa: BLE001 - any failure means "not ready yet"
+        except Exception as exc:
             last_error = f"{type(exc).__name__}: {exc}".strip()
         if attempt == 1 or attempt % 10 == 0:
             log(f"{name}: not ready yet ({last_error[:200]})")
         await asyncio.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
-    log(f"{name}: NOT READY on 127.0.0.1:{port} after {time.monotonic() - started:.0f}s; last error: {last_error}")
+    log(
+        f"{name}: NOT READY on 127.0.0.1:{port} after {time.monotonic() - started:.0f}s; last error: {last_error[:300]}"
+    )
     return False
 
 
 async def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--timeout", type=float, default=float(os.environ.get("S8_INFRA_TIMEOUT", "120")))
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=float(os.environ.get("S8_INFRA_TIMEOUT", "120"))
+    )
     parser.add_argument("--only", choices=("mongo", "kafka"))
     args = parser.parse_args()
 

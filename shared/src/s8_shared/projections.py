@@ -44,7 +44,9 @@ class TicketProjection:
 
     async def get(self, ticket_id: str) -> TicketSnapshot | None:
         doc = await self.col.find_one({"_id": ticket_id})
-        return None if doc is None else TicketSnapshot.model_validate({**doc, "ticket_id": doc["_id"]})
+        return (
+            None if doc is None else TicketSnapshot.model_validate({**doc, "ticket_id": doc["_id"]})
+        )
 
     async def count_by(self, field: str, match: dict[str, Any] | None = None) -> dict[str, int]:
         pipeline: list[dict[str, Any]] = []

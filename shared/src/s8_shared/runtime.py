@@ -21,7 +21,7 @@ from faststream.specification import AsyncAPI
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from s8_shared.handling import EventStats
-from s8_shared.kafka.broker import make_broker, subscribe
+from s8_shared.kafka.broker import Handler, make_broker, subscribe
 from s8_shared.kafka.deadletter import DeadLetterPolicy
 from s8_shared.kafka.provision import provision_topics
 from s8_shared.kafka.publisher import EventPublisher
@@ -64,16 +64,14 @@ class ServiceRuntime:
         self.processed = ProcessedEvents(self.store)
         self.stats = EventStats(settings.service_name, self.registry)
         self.indexes: list[IndexSpec] = list(ProcessedEvents.INDEXES)
-        self.asyncapi = AsyncAPI(
-            self.broker, title=title, version="1.0.0", description=description
-        )
+        self.asyncapi = AsyncAPI(self.broker, title=title, version="1.0.0", description=description)
         self._on_start: list[Hook] = []
         self._on_stop: list[Hook] = []
         self._background: list[asyncio.Task[None]] = []
         self.running = False
 
     # --- wiring -------------------------------------------------------------------
-    def subscriber(self, spec: TopicSpec, purpose: str = "") -> Any:
+    def subscriber(self, spec: TopicSpec, purpose: str = "") -> Callable[[Handler], Any]:
         return subscribe(self.broker, self.settings, spec, purpose)
 
     def topic(self, spec: TopicSpec) -> str:

@@ -5,9 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from s8_shared.projections import TicketProjection
-
 from s8_analytics.domain.volume import volume_by_channel
+from s8_shared.projections import TicketProjection
 
 router = APIRouter(prefix="/v1", tags=["kpis"])
 

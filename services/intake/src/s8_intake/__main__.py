@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from s8_shared.runtime import serve_service
-
 from s8_intake.app import build
 from s8_intake.settings import IntakeSettings
+from s8_shared.runtime import serve_service
 
 
 def main() -> None:

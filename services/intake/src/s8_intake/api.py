@@ -7,9 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel
 
-from s8_shared.contracts import MessageInfo, TicketSnapshot
-
 from s8_intake.service import IntakeService
+from s8_shared.contracts import MessageInfo, TicketSnapshot
 
 
 class TicketView(BaseModel):

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from s8_shared.runtime import ServiceRuntime
-
 from s8_intake.adapters.handlers import register_handlers
 from s8_intake.adapters.repository import MongoTicketRepository
 from s8_intake.api import router
 from s8_intake.service import IntakeService
 from s8_intake.settings import IntakeSettings
+from s8_shared.runtime import ServiceRuntime
 
 TITLE = "s8 intake"
 DESCRIPTION = (

@@ -7,14 +7,14 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from s8_shared import topics
-from s8_shared.contracts import InboundMessage, InvalidMessage, utcnow
-from s8_shared.contracts.envelope import load_json_object, validation_reason
-from s8_shared.kafka.publisher import EventPublisher
 from pydantic import ValidationError
 
 from s8_intake.adapters.repository import TicketRepository
 from s8_intake.domain.tickets import open_ticket, ticket_created
+from s8_shared import topics
+from s8_shared.contracts import InboundMessage, InvalidMessage, utcnow
+from s8_shared.contracts.envelope import load_json_object, validation_reason
+from s8_shared.kafka.publisher import Publisher
 
 log = logging.getLogger("s8.intake")
 
@@ -31,7 +31,7 @@ class IntakeService:
     def __init__(
         self,
         repo: TicketRepository,
-        publisher: EventPublisher,
+        publisher: Publisher,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.repo = repo

@@ -5,9 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from s8_shared.projections import TicketProjection
-
 from s8_router.domain.waiting import WAITING_STATUSES, queue_depths
+from s8_shared.projections import TicketProjection
 
 router = APIRouter(prefix="/v1", tags=["queues"])
 

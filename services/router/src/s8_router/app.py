@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from s8_shared.projections import TicketProjection
-from s8_shared.runtime import ServiceRuntime
-
 from s8_router.adapters.handlers import register_handlers
 from s8_router.api import router
 from s8_router.settings import RouterSettings
+from s8_shared.projections import TicketProjection
+from s8_shared.runtime import ServiceRuntime
 
 TITLE = "s8 router"
 DESCRIPTION = "Assigns tickets to agents by skill, priority, capacity and presence; queues what it cannot place."

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from s8_shared.runtime import serve_service
-
 from s8_sla_monitor.app import build
 from s8_sla_monitor.settings import SlaMonitorSettings
 

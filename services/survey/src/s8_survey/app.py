@@ -6,7 +6,6 @@ from fastapi import FastAPI
 
 from s8_shared.projections import TicketProjection
 from s8_shared.runtime import ServiceRuntime
-
 from s8_survey.adapters.handlers import register_handlers
 from s8_survey.settings import SurveySettings
 

@@ -18,7 +18,9 @@ class DeadLetterPayload(Contract):
     offset: int | None = None
     key: str | None = Field(default=None, description="Original key (UTF-8, or base64 if binary).")
     reason: str = Field(description="Why it could not be processed, readable by a person.")
-    error_type: str = Field(description="`invalid` (can never succeed) or `gave_up` (retries spent).")
+    error_type: str = Field(
+        description="`invalid` (can never succeed) or `gave_up` (retries spent)."
+    )
     attempts: int = 1
     original_b64: str = Field(description="The original message value, base64, byte for byte.")
     original_text: str | None = Field(

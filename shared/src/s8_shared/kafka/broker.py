@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from faststream import AckPolicy
@@ -26,9 +27,10 @@ def kafka_security(settings: ServiceSettings) -> BaseSecurity | None:
         import ssl
 
         return BaseSecurity(ssl_context=ssl.create_default_context(), use_ssl=True)
-    assert settings.kafka_sasl_username and settings.kafka_sasl_password  # checked by settings
-    user = settings.kafka_sasl_username
-    password = settings.kafka_sasl_password.get_secret_value()
+    user = settings.kafka_sasl_username or ""  # presence checked by the settings
+    password = (
+        settings.kafka_sasl_password.get_secret_value() if settings.kafka_sasl_password else ""
+    )
     sasl_cls = {
         "PLAIN": SASLPlaintext,
         "SCRAM-SHA-256": SASLScram256,
@@ -63,14 +65,18 @@ def make_broker(
     )
 
 
+Handler = Callable[..., Awaitable[None]]
+
+
 def subscribe(
     broker: KafkaBroker, settings: ServiceSettings, spec: TopicSpec, purpose: str = ""
-) -> Any:
+) -> Callable[[Handler], Any]:
     """A subscriber in the service's own consumer group, reading from the start, committing
     only after the handler succeeded (a failure seeks back and redelivers)."""
-    return broker.subscriber(
+    subscriber: Callable[[Handler], Any] = broker.subscriber(
         spec.name(settings.topic_namespace),
         group_id=settings.consumer_group(purpose),
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
     )
+    return subscriber

@@ -15,7 +15,7 @@ import asyncio
 import base64
 import logging
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from aiokafka import ConsumerRecord
 from faststream import BaseMiddleware
@@ -24,15 +24,20 @@ from pydantic import ValidationError
 
 from s8_shared.contracts.deadletter import DeadLetterPayload, DeadLetterRecorded
 from s8_shared.contracts.envelope import InvalidMessage, validation_reason
+from s8_shared.topics import DEADLETTER, TopicSpec
 
 if TYPE_CHECKING:
     from faststream._internal.context.repository import ContextRepo
 
-    from s8_shared.kafka.publisher import EventPublisher
-
 log = logging.getLogger("s8.deadletter")
 
 RecordId = tuple[str, int, int]
+
+
+class DeadLetterSink(Protocol):
+    def topic(self, spec: TopicSpec) -> str: ...
+
+    async def publish_deadletter(self, event: DeadLetterRecorded, key: bytes | None) -> None: ...
 
 
 def _text(value: bytes | None) -> str | None:
@@ -76,7 +81,7 @@ class DeadLetterPolicy:
         self.service = service
         self.max_attempts = max_attempts
         self.backoff_seconds = backoff_seconds
-        self.publisher: EventPublisher | None = None
+        self.publisher: DeadLetterSink | None = None
         self._attempts: dict[RecordId, int] = {}
         self.dead_letters = Counter(
             "s8_dead_letters_total",
@@ -91,7 +96,7 @@ class DeadLetterPolicy:
             registry=registry,
         )
 
-    def bind(self, publisher: EventPublisher) -> None:
+    def bind(self, publisher: DeadLetterSink) -> None:
         self.publisher = publisher
 
     def middleware(self, msg: Any, /, *, context: ContextRepo) -> DeadLetterMiddleware:
@@ -100,6 +105,10 @@ class DeadLetterPolicy:
     async def handle_failure(self, record: ConsumerRecord[Any, Any], exc: BaseException) -> bool:
         """True when the failure is settled (dead-lettered), False to redeliver."""
         record_id = (record.topic, record.partition, record.offset)
+        if self.publisher is not None and record.topic == self.publisher.topic(DEADLETTER):
+            # Never dead-letter a dead letter: that would loop. Log it and move on.
+            log.error("could not process a dead letter; skipped", extra={"offset": record.offset})
+            return True
         reason = classify(exc)
         if reason is not None:
             await self._dead_letter(record, reason, "invalid", attempts=1)
@@ -119,8 +128,12 @@ class DeadLetterPolicy:
         self.redeliveries.labels(self.service, record.topic).inc()
         log.warning(
             "transient failure, will redeliver",
-            extra={"topic": record.topic, "offset": record.offset, "attempt": attempts,
-                   "error": f"{type(exc).__name__}: {exc}"},
+            extra={
+                "topic": record.topic,
+                "offset": record.offset,
+                "attempt": attempts,
+                "error": f"{type(exc).__name__}: {exc}",
+            },
         )
         await asyncio.sleep(min(self.backoff_seconds * 2 ** (attempts - 1), 30.0))
         return False
@@ -156,12 +169,17 @@ class DeadLetterPolicy:
         self.dead_letters.labels(self.service, record.topic, error_type).inc()
         log.error(
             "dead-lettered message",
-            extra={"topic": record.topic, "partition": record.partition,
-                   "offset": record.offset, "reason": reason, "error_type": error_type},
+            extra={
+                "topic": record.topic,
+                "partition": record.partition,
+                "offset": record.offset,
+                "reason": reason,
+                "error_type": error_type,
+            },
         )
 
 
-class DeadLetterMiddleware(BaseMiddleware):  # type: ignore[type-arg]
+class DeadLetterMiddleware(BaseMiddleware):
     def __init__(self, msg: Any, /, *, context: ContextRepo, policy: DeadLetterPolicy) -> None:
         super().__init__(msg, context=context)
         self.policy = policy

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from faststream.kafka import KafkaBroker
 
@@ -11,6 +11,12 @@ from s8_shared.contracts.envelope import Event
 from s8_shared.topics import TopicSpec
 
 JSON_HEADERS = {"content-type": "application/json"}
+
+
+class Publisher(Protocol):
+    """What domain services need to emit events; tests substitute a recorder."""
+
+    async def publish(self, spec: TopicSpec, event: Event[Any]) -> None: ...
 
 
 class EventPublisher:
@@ -38,6 +44,11 @@ class EventPublisher:
         )
 
     async def publish_raw(
-        self, spec: TopicSpec, value: bytes, *, key: bytes | None, headers: dict[str, str] | None = None
+        self,
+        spec: TopicSpec,
+        value: bytes,
+        *,
+        key: bytes | None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         await self.broker.publish(value, self.topic(spec), key=key, headers=headers or {})

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from faststream.kafka.annotations import KafkaMessage
 
+from s8_intake.service import IntakeService, decode_inbound
 from s8_shared import topics
 from s8_shared.runtime import ServiceRuntime
-
-from s8_intake.service import IntakeService, decode_inbound
 
 
 def register_handlers(runtime: ServiceRuntime, service: IntakeService) -> None:

@@ -47,12 +47,19 @@ class MongoTicketRepository:
         # contain `.`, which must never reach the store as field names.
         stored_msg = await self.messages.find_one_and_update(
             {"_id": message.message_id},
-            {"$setOnInsert": {**msg_doc, "ticket_id": ticket.ticket_id,
-                              "raw_json": json.dumps(raw, ensure_ascii=False, default=str),
-                              "published": False}},
+            {
+                "$setOnInsert": {
+                    **msg_doc,
+                    "ticket_id": ticket.ticket_id,
+                    "raw_json": json.dumps(raw, ensure_ascii=False, default=str),
+                    "published": False,
+                }
+            },
             upsert=True,
             return_document=ReturnDocument.AFTER,
         )
+        if stored_msg is None:  # an upsert returning AFTER always returns the document
+            raise RuntimeError("message upsert returned no document")
         ticket_doc = ticket.model_dump(mode="python")
         ticket_doc.pop("ticket_id")
         stored_ticket = await self.tickets.find_one_and_update(
@@ -61,7 +68,11 @@ class MongoTicketRepository:
             upsert=True,
             return_document=ReturnDocument.AFTER,
         )
-        snapshot = TicketSnapshot.model_validate({**stored_ticket, "ticket_id": stored_ticket["_id"]})
+        if stored_ticket is None:
+            raise RuntimeError("ticket upsert returned no document")
+        snapshot = TicketSnapshot.model_validate(
+            {**stored_ticket, "ticket_id": stored_ticket["_id"]}
+        )
         stored_message = MessageInfo.model_validate({**stored_msg, "message_id": stored_msg["_id"]})
         return snapshot, stored_message, bool(stored_msg.get("published"))
 
@@ -72,8 +83,14 @@ class MongoTicketRepository:
         doc = await self.tickets.find_one({"_id": ticket_id})
         if doc is None:
             return None
-        messages = await self.messages.find({"ticket_id": ticket_id}).sort("sent_at", ASCENDING).to_list(None)
+        messages = (
+            await self.messages.find({"ticket_id": ticket_id})
+            .sort("sent_at", ASCENDING)
+            .to_list(None)
+        )
         return {
             "ticket": TicketSnapshot.model_validate({**doc, "ticket_id": doc["_id"]}),
-            "messages": [MessageInfo.model_validate({**m, "message_id": m["_id"]}) for m in messages],
+            "messages": [
+                MessageInfo.model_validate({**m, "message_id": m["_id"]}) for m in messages
+            ],
         }

@@ -25,7 +25,10 @@ def ticket_id_for(inbound: InboundMessage) -> str:
 
 
 def customer_id_for(inbound: InboundMessage) -> str:
-    return "C-" + deterministic_id("customer", inbound.channel.value, inbound.sender_id.lower()).hex[:16]
+    return (
+        "C-"
+        + deterministic_id("customer", inbound.channel.value, inbound.sender_id.lower()).hex[:16]
+    )
 
 
 @dataclass(frozen=True)
@@ -63,5 +66,7 @@ def ticket_created(ticket: TicketSnapshot, message: MessageInfo) -> TicketCreate
         event_id=deterministic_id(ticket.ticket_id, "ticket.created"),
         occurred_at=ticket.created_at,
         producer=PRODUCER,
-        payload=TicketCreatedPayload(ticket_id=ticket.ticket_id, ticket=ticket, first_message=message),
+        payload=TicketCreatedPayload(
+            ticket_id=ticket.ticket_id, ticket=ticket, first_message=message
+        ),
     )

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from s8_shared.contracts import Priority, TicketStatus
 
-PRIORITY_ORDER: tuple[Priority, ...] = (Priority.URGENT, Priority.HIGH, Priority.NORMAL, Priority.LOW)
+PRIORITY_ORDER: tuple[Priority, ...] = (
+    Priority.URGENT,
+    Priority.HIGH,
+    Priority.NORMAL,
+    Priority.LOW,
+)
 WAITING_STATUSES: tuple[TicketStatus, ...] = (TicketStatus.NEW, TicketStatus.OPEN)
 
 

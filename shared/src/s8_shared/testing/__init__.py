@@ -1,0 +1,1 @@
+"""Helpers for tests of s8 services: data builders, infrastructure fixtures."""

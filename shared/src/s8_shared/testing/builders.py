@@ -1,0 +1,61 @@
+"""Test data builders shared by the shared library's tests."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from s8_shared.contracts import (
+    Author,
+    MessageInfo,
+    TicketCreated,
+    TicketCreatedPayload,
+    TicketSnapshot,
+)
+
+T0 = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
+
+
+def make_snapshot(**overrides: Any) -> TicketSnapshot:
+    fields: dict[str, Any] = {
+        "ticket_id": "T-1",
+        "customer_id": "C-1",
+        "channel": "email",
+        "status": "new",
+        "created_at": T0,
+        "updated_at": T0,
+    }
+    fields.update(overrides)
+    return TicketSnapshot.model_validate(fields)
+
+
+def make_ticket_created(**snapshot_overrides: Any) -> TicketCreated:
+    snapshot = make_snapshot(**snapshot_overrides)
+    return TicketCreated(
+        producer="s8-test",
+        occurred_at=T0,
+        payload=TicketCreatedPayload(
+            ticket_id=snapshot.ticket_id,
+            ticket=snapshot,
+            first_message=MessageInfo(
+                message_id="email:<m1@example.vn>",
+                author=Author.CUSTOMER,
+                channel=snapshot.channel,
+                text="Đơn hàng của tôi chưa được giao",
+                sent_at=T0,
+            ),
+        ),
+    )
+
+
+def make_inbound(**overrides: Any) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        "channel": "email",
+        "channel_message_id": "<m1@example.vn>",
+        "sender_id": "lan.nguyen@example.vn",
+        "sender_name": "Nguyễn Thị Lan",
+        "subject": "Hoàn tiền đơn #A1023",
+        "text": "Tôi chưa nhận được hoàn tiền, xin hỗ trợ gấp!",
+    }
+    fields.update(overrides)
+    return fields
