@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Runs a command with the local servers up; stops them afterwards only if this script
+# started them (a developer's running stack is left alone).
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_ROOT="$(cd "$HERE/../.." && pwd)"
+mode="${S8_TEST_INFRA:-auto}"
+if [[ "$mode" == "external" || "$mode" == "testcontainers" ]]; then exec "$@"; fi
+if [[ "$mode" == "auto" ]] && { [[ -n "${DOCKER_HOST:-}" ]] || [[ -S /var/run/docker.sock ]]; }; then exec "$@"; fi
+
+started=0
+if ! bash "$HERE/infra.sh" status >/dev/null 2>&1; then
+  S8_PYTHON="${S8_PYTHON:-$REPO_ROOT/.venv/bin/python}" bash "$HERE/infra.sh" up
+  started=1
+fi
+cleanup() { if [[ $started == 1 ]]; then bash "$HERE/infra.sh" down >/dev/null 2>&1 || true; fi; }
+trap cleanup EXIT
+"$@"

@@ -1,0 +1,141 @@
+"""Running services in-process against the real broker and store, and reading topics."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, TypeVar
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from fastapi import FastAPI
+from pymongo import AsyncMongoClient
+
+from s8_shared.contracts.envelope import Event, EventFamily
+from s8_shared.kafka.provision import provision_topics
+from s8_shared.runtime import ServiceRuntime
+from s8_shared.settings import ServiceSettings
+from s8_shared.testing.infra import Infra
+from s8_shared.topics import TopicSpec
+
+S = TypeVar("S", bound=ServiceSettings)
+T = TypeVar("T")
+
+
+class TestStack:
+    """One isolated namespace of topics and databases on the real servers."""
+
+    __test__ = False  # not a pytest test class
+
+    def __init__(self, infra: Infra) -> None:
+        self.infra = infra
+        self.namespace = f"t{uuid.uuid4().hex[:10]}."
+        self.mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+            infra.mongo_uri, tz_aware=True
+        )
+        self.producer: AIOKafkaProducer | None = None
+
+    async def __aenter__(self) -> TestStack:
+        await provision_topics(self.infra.kafka_bootstrap_servers, namespace=self.namespace)
+        self.producer = AIOKafkaProducer(bootstrap_servers=self.infra.kafka_bootstrap_servers)
+        await self.producer.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self.producer is not None:
+            await self.producer.stop()
+        for name in await self.mongo.list_database_names():
+            if name.startswith(self.db_prefix()):
+                await self.mongo.drop_database(name)
+        await self.mongo.close()
+
+    def db_prefix(self) -> str:
+        return self.namespace.replace(".", "_")
+
+    def topic(self, spec: TopicSpec) -> str:
+        return spec.name(self.namespace)
+
+    def settings(self, settings_cls: type[S], **overrides: Any) -> S:
+        service = settings_cls().service_name.removeprefix("s8-").replace("-", "_")
+        fields: dict[str, Any] = {
+            "kafka_bootstrap_servers": self.infra.kafka_bootstrap_servers,
+            "mongo_uri": self.infra.mongo_uri,
+            "mongo_database": f"{self.db_prefix()}{service}",
+            "topic_namespace": self.namespace,
+            "consumer_group_prefix": f"{self.namespace}s8-",
+            "provision_topics": False,
+            "retry_backoff_seconds": 0.05,
+        }
+        fields.update(overrides)
+        return settings_cls(**fields)
+
+    def env(self, settings: ServiceSettings) -> dict[str, str]:
+        """The same settings as `S8_*` variables, for service subprocesses."""
+        return {
+            f"S8_{name.upper()}": str(value)
+            for name, value in settings.model_dump(exclude_none=True).items()
+            if not isinstance(value, dict)
+        }
+
+    def db(self, settings: ServiceSettings) -> Any:
+        return self.mongo[settings.database_name]
+
+    async def send(self, spec: TopicSpec, value: bytes, key: bytes | None = None) -> None:
+        assert self.producer is not None
+        await self.producer.send_and_wait(self.topic(spec), value, key=key)
+
+    @contextlib.asynccontextmanager
+    async def running(
+        self, build: Callable[[S], tuple[ServiceRuntime, FastAPI]], settings: S
+    ) -> AsyncIterator[ServiceRuntime]:
+        runtime, _ = build(settings)
+        await runtime.start()
+        try:
+            yield runtime
+        finally:
+            await runtime.stop()
+
+    async def read_all(self, spec: TopicSpec, family: EventFamily) -> list[Event[Any]]:
+        """Every event on the topic so far, read by a fresh consumer from the beginning."""
+        topic = self.topic(spec)
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.infra.kafka_bootstrap_servers, enable_auto_commit=False
+        )
+        await consumer.start()
+        events: list[Event[Any]] = []
+        try:
+            # Our provisioning created the topic with the declared partition count.
+            partitions = [TopicPartition(topic, p) for p in range(spec.partitions)]
+            consumer.assign(partitions)
+            await consumer.seek_to_beginning(*partitions)
+            end = await consumer.end_offsets(partitions)
+            while any([await consumer.position(tp) < end[tp] for tp in partitions]):
+                batch = await consumer.getmany(timeout_ms=500)
+                for records in batch.values():
+                    for record in records:
+                        event = family.decode(record.value)
+                        if event is not None:
+                            events.append(event)
+        finally:
+            await consumer.stop()
+        return events
+
+
+async def eventually(
+    check: Callable[[], Awaitable[T]],
+    *,
+    within: float = 30.0,
+    interval: float = 0.2,
+    what: str = "condition",
+) -> T:
+    """Polls `check` until it returns a truthy value; fails with `what` after `within` seconds."""
+    deadline = time.monotonic() + within
+    last: T | None = None
+    while time.monotonic() < deadline:
+        last = await check()
+        if last:
+            return last
+        await asyncio.sleep(interval)
+    raise AssertionError(f"timed out after {within}s waiting for {what}; last value: {last!r}")
