@@ -47,7 +47,7 @@ run: infra-up ## Run the five services with realistic traffic and a live view (C
 lint: .venv/.synced ## ruff (lint + format check) and mypy (strict)
 	@$(UV) run --frozen ruff check .
 	@$(UV) run --frozen ruff format --check .
-	@$(UV) run --frozen mypy shared/src services/*/src
+	@$(UV) run --frozen mypy shared/src services/*/src shared/tests $(wildcard services/*/tests/*.py) tests deploy/local
 
 format: .venv/.synced ## Apply ruff fixes and formatting
 	@$(UV) run --frozen ruff check --fix .

@@ -2,13 +2,11 @@
 
 import contextlib
 import json
+from collections.abc import Callable
+from typing import Any
 
 import pytest
-
-from s8_shared import topics
-from s8_shared.contracts import DEADLETTER_EVENTS, TICKET_EVENTS
-from s8_shared.testing.builders import make_inbound
-from s8_shared.testing.harness import TestStack, eventually
+from fastapi import FastAPI
 
 from s8_analytics.app import build as build_analytics
 from s8_analytics.settings import AnalyticsSettings
@@ -16,6 +14,12 @@ from s8_intake.app import build as build_intake
 from s8_intake.settings import IntakeSettings
 from s8_router.app import build as build_router
 from s8_router.settings import RouterSettings
+from s8_shared import topics
+from s8_shared.contracts import DEADLETTER_EVENTS, TICKET_EVENTS
+from s8_shared.runtime import ServiceRuntime
+from s8_shared.settings import ServiceSettings
+from s8_shared.testing.builders import make_inbound
+from s8_shared.testing.harness import TestStack, eventually
 from s8_sla_monitor.app import build as build_sla
 from s8_sla_monitor.settings import SlaMonitorSettings
 from s8_survey.app import build as build_survey
@@ -23,7 +27,7 @@ from s8_survey.settings import SurveySettings
 
 pytestmark = pytest.mark.integration
 
-DOWNSTREAM = [
+DOWNSTREAM: list[tuple[Callable[[Any], tuple[ServiceRuntime, FastAPI]], type[ServiceSettings]]] = [
     (build_router, RouterSettings),
     (build_sla, SlaMonitorSettings),
     (build_survey, SurveySettings),
@@ -57,7 +61,7 @@ async def test_an_inbound_message_becomes_a_ticket_seen_by_every_service(stack: 
         for _, settings in downstream:
             db = stack.db(settings)
 
-            async def processed(db=db) -> bool:  # type: ignore[no-untyped-def]
+            async def processed(db: Any = db) -> bool:
                 return (
                     await db.processed_events.find_one({"_id": str(created.event_id)}) is not None
                 )
@@ -79,7 +83,7 @@ async def test_the_same_inbound_message_twice_makes_one_ticket(stack: TestStack)
         await eventually(lambda: _count(db.messages), what="both distinct messages stored")
 
         async def all_published() -> bool:
-            return await db.messages.count_documents({"published": True}) == 2
+            return bool(await db.messages.count_documents({"published": True}) == 2)
 
         await eventually(all_published, what="both tickets published")
     assert await db.tickets.count_documents({}) == 2
@@ -88,8 +92,8 @@ async def test_the_same_inbound_message_twice_makes_one_ticket(stack: TestStack)
     assert len({e.payload.ticket_id for e in events}) == 2
 
 
-async def _count(collection) -> bool:  # type: ignore[no-untyped-def]
-    return await collection.count_documents({}) == 2
+async def _count(collection: Any) -> bool:
+    return bool(await collection.count_documents({}) == 2)
 
 
 async def test_a_poison_message_is_dead_lettered_and_consumption_goes_on(stack: TestStack) -> None:
@@ -112,6 +116,6 @@ async def test_a_poison_message_is_dead_lettered_and_consumption_goes_on(stack: 
     assert all(d.service == "s8-intake" and d.error_type == "invalid" for d in by_bytes.values())
 
 
-async def _at_least(stack: TestStack, n: int) -> list:  # type: ignore[type-arg]
+async def _at_least(stack: TestStack, n: int) -> list[Any]:
     dead = await stack.read_all(topics.DEADLETTER, DEADLETTER_EVENTS)
     return dead if len(dead) >= n else []

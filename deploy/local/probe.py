@@ -25,6 +25,8 @@ import os
 import sys
 import time
 import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 PROBE_DB = "s8_probe"
 PROBE_TOPIC = "s8.probe"
@@ -49,7 +51,7 @@ def log(msg: str) -> None:
 
 
 async def check_mongo_once(port: int) -> None:
-    client = AsyncMongoClient(
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
         host="127.0.0.1",
         port=port,
         directConnection=True,
@@ -129,7 +131,9 @@ async def check_kafka_once(port: int) -> None:
         await consumer.stop()
 
 
-async def retry(name: str, check, port: int, deadline: float) -> bool:
+async def retry(
+    name: str, check: Callable[[int], Awaitable[None]], port: int, deadline: float
+) -> bool:
     attempt = 0
     last_error = "not tried"
     started = time.monotonic()
@@ -179,7 +183,7 @@ async def main() -> int:
         tasks["mongo"] = retry("mongo", check_mongo_once, mongo_port, deadline)
     if args.only in (None, "kafka"):
         tasks["kafka"] = retry("kafka", check_kafka_once, kafka_port, deadline)
-    results = dict(zip(tasks, await asyncio.gather(*tasks.values())))
+    results = dict(zip(tasks, await asyncio.gather(*tasks.values()), strict=True))
     mongo_ok = results.get("mongo", True)
     kafka_ok = results.get("kafka", True)
 

@@ -25,7 +25,9 @@ def service(repo: InMemoryTicketRepository, publisher: RecordingPublisher) -> In
 async def test_accepting_a_message_stores_a_ticket_and_publishes_ticket_created(
     service: IntakeService, repo: InMemoryTicketRepository, publisher: RecordingPublisher
 ) -> None:
-    ticket_id = await service.accept(InboundMessage.model_validate(make_inbound()))
+    accepted = await service.accept(InboundMessage.model_validate(make_inbound()))
+    ticket_id = accepted.ticket_id
+    assert not accepted.duplicate
     assert set(repo.tickets) == {ticket_id}
     [event] = publisher.on("support.tickets.v1")
     assert event.type == "ticket.created"
@@ -37,7 +39,8 @@ async def test_a_redelivered_message_has_no_second_effect(
 ) -> None:
     msg = InboundMessage.model_validate(make_inbound())
     await service.accept(msg)
-    await service.accept(msg)
+    again = await service.accept(msg)
+    assert again.duplicate
     assert len(repo.tickets) == 1
     assert len(publisher.on("support.tickets.v1")) == 1
 
@@ -53,7 +56,8 @@ async def test_a_crash_between_store_and_publish_republishes_the_same_event_id(
     await service.accept(msg)  # the redelivery
     [event] = publisher.on("support.tickets.v1")
     second_try = await service.accept(msg)
-    assert second_try == event.payload.ticket_id
+    assert second_try.ticket_id == event.payload.ticket_id
+    assert second_try.duplicate
     assert len(publisher.on("support.tickets.v1")) == 1
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -27,6 +28,12 @@ def decode_inbound(raw: bytes | str) -> InboundMessage:
         raise InvalidMessage(f"invalid inbound message: {validation_reason(exc)}") from exc
 
 
+@dataclass(frozen=True)
+class Accepted:
+    ticket_id: str
+    duplicate: bool
+
+
 class IntakeService:
     def __init__(
         self,
@@ -38,7 +45,7 @@ class IntakeService:
         self.publisher = publisher
         self.clock = clock
 
-    async def accept(self, inbound: InboundMessage) -> str:
+    async def accept(self, inbound: InboundMessage) -> Accepted:
         """Turns a customer message into a stored ticket and a `ticket.created` event.
 
         A redelivered message finds its ticket already stored; if the event was not yet
@@ -49,10 +56,10 @@ class IntakeService:
         ticket, message, published = await self.repo.store_new(new.ticket, new.message, inbound.raw)
         if published:
             log.info("duplicate inbound message ignored", extra={"message_id": message.message_id})
-            return ticket.ticket_id
+            return Accepted(ticket.ticket_id, duplicate=True)
         await self.publisher.publish(topics.TICKETS, ticket_created(ticket, message))
         await self.repo.mark_published(message.message_id)
-        return ticket.ticket_id
+        return Accepted(ticket.ticket_id, duplicate=False)
 
     async def ticket(self, ticket_id: str) -> dict[str, Any] | None:
         return await self.repo.get(ticket_id)

@@ -88,7 +88,7 @@ class TestStack:
 
     @contextlib.asynccontextmanager
     async def running(
-        self, build: Callable[[S], tuple[ServiceRuntime, FastAPI]], settings: S
+        self, build: Callable[[Any], tuple[ServiceRuntime, FastAPI]], settings: ServiceSettings
     ) -> AsyncIterator[ServiceRuntime]:
         runtime, _ = build(settings)
         await runtime.start()

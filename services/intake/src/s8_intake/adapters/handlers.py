@@ -13,5 +13,6 @@ def register_handlers(runtime: ServiceRuntime, service: IntakeService) -> None:
     @runtime.subscriber(topics.INBOUND)
     async def on_inbound(msg: KafkaMessage) -> None:
         """A customer message from any channel becomes (or joins) a ticket."""
-        await service.accept(decode_inbound(msg.body))
-        runtime.stats.count(runtime.topic(topics.INBOUND), "inbound", "applied")
+        accepted = await service.accept(decode_inbound(msg.body))
+        outcome = "duplicate" if accepted.duplicate else "applied"
+        runtime.stats.count(runtime.topic(topics.INBOUND), "inbound", outcome)

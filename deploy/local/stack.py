@@ -1,0 +1,268 @@
+"""`make run`: the five s8 services as processes, realistic traffic, and a live view.
+
+Starts each service (`python -m s8_<name>`), waits until each answers /readyz, sends
+customer messages to `support.inbound.v1`, and every few seconds prints what every
+service has done, read from the services' own /metrics endpoints. Ctrl-C (or
+--duration) stops the traffic and every service; no process is left behind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+from prometheus_client.parser import text_string_to_metric_families
+
+sys.path.insert(0, str(Path(__file__).parent))
+from traffic import TrafficGenerator
+
+REPO = Path(__file__).resolve().parents[2]
+LOGS = REPO / ".local" / "logs"
+SERVICES = [
+    ("intake", "s8_intake", 8001),
+    ("router", "s8_router", 8002),
+    ("sla-monitor", "s8_sla_monitor", 8003),
+    ("survey", "s8_survey", 8004),
+    ("analytics", "s8_analytics", 8005),
+]
+
+
+@dataclass
+class Sent:
+    message: int = 0
+    resend: int = 0
+    malformed: int = 0
+
+    def total(self) -> int:
+        return self.message + self.resend + self.malformed
+
+
+@dataclass
+class Stack:
+    namespace: str
+    bootstrap: str
+    port_base: int = 8000
+    procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def start(self) -> None:
+        LOGS.mkdir(parents=True, exist_ok=True)
+        for name, module, port in self.services():
+            env = {
+                **os.environ,
+                "S8_HTTP_PORT": str(port),
+                "S8_TOPIC_NAMESPACE": self.namespace,
+                "S8_KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
+            }
+            if self.namespace:  # a namespaced stack also gets its own databases
+                db_prefix = self.namespace.replace(".", "_")
+                env["S8_MONGO_DATABASE"] = f"{db_prefix}{module}"
+            log = (LOGS / f"{name}.log").open("ab")
+            self.procs[name] = subprocess.Popen(
+                [sys.executable, "-m", module],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def services(self) -> list[tuple[str, str, int]]:
+        return [(name, module, port - 8000 + self.port_base) for name, module, port in SERVICES]
+
+    def wait_ready(self, timeout: float = 90.0) -> None:
+        deadline = time.monotonic() + timeout
+        pending = {name: port for name, _, port in self.services()}
+        while pending and time.monotonic() < deadline:
+            for name, port in list(pending.items()):
+                proc = self.procs[name]
+                if proc.poll() is not None:
+                    raise SystemExit(
+                        f"{name} exited with {proc.returncode}; see {LOGS / (name + '.log')}"
+                    )
+                if _ready(port):
+                    print(f"  {name:<12} ready")
+                    del pending[name]
+            time.sleep(0.3)
+        if pending:
+            raise SystemExit(
+                f"not ready after {timeout:.0f}s: {', '.join(pending)} (logs in {LOGS})"
+            )
+
+    def stop(self) -> None:
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 25
+        for name, proc in self.procs.items():
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                print(f"  {name} did not stop in time; killing it")
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+
+def _ready(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as resp:
+            return bool(resp.status == 200)
+    except Exception:
+        return False
+
+
+def scrape(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as resp:
+            text = resp.read().decode()
+    except Exception:
+        return {}
+    samples = {}
+    for family in text_string_to_metric_families(text):
+        for s in family.samples:
+            samples[(s.name, tuple(sorted(s.labels.items())))] = s.value
+    return samples
+
+
+def metric_sum(
+    samples: dict[tuple[str, tuple[tuple[str, str], ...]], float], name: str, **match: str
+) -> int:
+    total = 0.0
+    for (sample_name, labels), value in samples.items():
+        if sample_name == name and all(dict(labels).get(k) == v for k, v in match.items()):
+            total += value
+    return int(total)
+
+
+def live_view(stack: Stack, sent: Sent, started: float) -> str:
+    lines = [
+        f"\n── s8 live · {time.monotonic() - started:5.0f}s ─────────────────────────────────────────"
+    ]
+    lines.append(
+        f"  traffic    sent {sent.total():>5}  (messages {sent.message}, re-sent {sent.resend}, malformed {sent.malformed})"
+    )
+    ports = {name: port for name, _, port in stack.services()}
+    for name, port in ports.items():
+        m = scrape(port)
+        if not m:
+            lines.append(f"  {name:<11} not answering")
+            continue
+        applied = metric_sum(m, "s8_events_processed_total", outcome="applied")
+        dup = metric_sum(m, "s8_events_processed_total", outcome="duplicate")
+        dead = metric_sum(m, "s8_dead_letters_total")
+        what = "tickets created" if name == "intake" else "ticket events applied"
+        lines.append(
+            f"  {name:<11} {what:<22} {applied:>5}   duplicates skipped {dup:>3}   dead letters {dead:>3}"
+        )
+    queues = _get_json(ports["router"], "/v1/queues")
+    if queues:
+        waiting = "  ".join(f"{k} {v}" for k, v in queues["waiting_by_priority"].items())
+        lines.append(f"  router      waiting for an agent: {waiting}")
+    volume = _get_json(ports["analytics"], "/v1/kpis/volume")
+    if volume:
+        by_channel = ", ".join(f"{k} {v}" for k, v in volume["by_channel"].items() if v)
+        lines.append(f"  analytics   {volume['total']} tickets by channel: {by_channel}")
+    return "\n".join(lines)
+
+
+def _get_json(port: int, path: str) -> Any:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=2) as resp:
+            return json.loads(resp.read())
+    except Exception:
+        return None
+
+
+async def wait_or_timeout(event: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(event.wait(), timeout=seconds)
+
+
+async def send_traffic(
+    bootstrap: str, namespace: str, rate: float, sent: Sent, stop: asyncio.Event
+) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True)
+    await producer.start()
+    gen = TrafficGenerator()
+    try:
+        while not stop.is_set():
+            out = gen.next()
+            await producer.send_and_wait(f"{namespace}support.inbound.v1", out.value, key=out.key)
+            setattr(sent, out.kind, getattr(sent, out.kind) + 1)
+            await wait_or_timeout(stop, 1.0 / rate)
+    finally:
+        await producer.stop()
+
+
+async def main_async(args: argparse.Namespace, stack: Stack) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    sent = Sent()
+    started = time.monotonic()
+    traffic = asyncio.create_task(
+        send_traffic(args.bootstrap, args.namespace, args.rate, sent, stop)
+    )
+    try:
+        while not stop.is_set():
+            await wait_or_timeout(stop, args.every)
+            print(await asyncio.to_thread(live_view, stack, sent, started), flush=True)
+            if args.duration and time.monotonic() - started >= args.duration:
+                stop.set()
+    finally:
+        stop.set()
+        await traffic
+    await asyncio.sleep(args.every)  # let the last messages flow through
+    print(await asyncio.to_thread(live_view, stack, sent, started), flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rate", type=float, default=3.0, help="messages per second")
+    parser.add_argument("--every", type=float, default=3.0, help="seconds between live views")
+    parser.add_argument(
+        "--duration", type=float, default=0.0, help="stop after N seconds (0: until Ctrl-C)"
+    )
+    parser.add_argument(
+        "--port-base", type=int, default=8000, help="services listen on base+1..base+5"
+    )
+    parser.add_argument("--namespace", default=os.environ.get("S8_TOPIC_NAMESPACE", ""))
+    parser.add_argument(
+        "--bootstrap", default=os.environ.get("S8_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+    )
+    args = parser.parse_args()
+
+    stack = Stack(args.namespace, args.bootstrap, args.port_base)
+    t0 = time.monotonic()
+    print("==> starting the five s8 services (logs in .local/logs/)")
+    stack.start()
+    try:
+        stack.wait_ready()
+        print(f"==> all services ready in {time.monotonic() - t0:.1f}s")
+        for name, _, port in stack.services():
+            print(f"    {name:<12} http://127.0.0.1:{port}/docs   /metrics   /asyncapi.json")
+        print(
+            f"==> sending ~{args.rate:g} customer messages/s to support.inbound.v1 (Ctrl-C stops)"
+        )
+        asyncio.run(main_async(args, stack))
+    finally:
+        print("==> stopping services")
+        stack.stop()
+        print("==> stopped")
+
+
+if __name__ == "__main__":
+    main()
