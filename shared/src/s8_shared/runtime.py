@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse
 from faststream.specification import AsyncAPI
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
+from s8_shared.contracts.deadletter import DeadLetterRecorded
 from s8_shared.handling import EventStats
 from s8_shared.kafka.broker import Handler, make_broker, subscribe
 from s8_shared.kafka.deadletter import DeadLetterPolicy
@@ -28,7 +29,7 @@ from s8_shared.kafka.publisher import EventPublisher
 from s8_shared.mongo import IndexSpec, MongoStore, ProcessedEvents
 from s8_shared.observability.tracing import make_tracer_provider
 from s8_shared.settings import ServiceSettings
-from s8_shared.topics import TopicSpec
+from s8_shared.topics import DEADLETTER, TopicSpec
 
 log = logging.getLogger("s8.runtime")
 
@@ -58,6 +59,7 @@ class ServiceRuntime:
         )
         self.publisher = EventPublisher(self.broker, settings.topic_namespace)
         self.dead_letters.bind(self.publisher)
+        self.publisher.document(DEADLETTER, DeadLetterRecorded)
         self.store = MongoStore(
             settings.mongo_uri, settings.database_name, app_name=settings.service_name
         )

@@ -9,6 +9,8 @@ from s8_intake.adapters.repository import MongoTicketRepository
 from s8_intake.api import router
 from s8_intake.service import IntakeService
 from s8_intake.settings import IntakeSettings
+from s8_shared import topics
+from s8_shared.contracts import TicketEvent
 from s8_shared.runtime import ServiceRuntime
 
 TITLE = "s8 intake"
@@ -24,6 +26,7 @@ def build(settings: IntakeSettings | None = None) -> tuple[ServiceRuntime, FastA
     runtime.add_indexes(*MongoTicketRepository.INDEXES)
     service = IntakeService(MongoTicketRepository(runtime.store), runtime.publisher)
     register_handlers(runtime, service)
+    runtime.publisher.document(topics.TICKETS, TicketEvent)
     app = runtime.http_app(router)
     app.state.intake = service
     return runtime, app

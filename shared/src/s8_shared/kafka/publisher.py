@@ -23,6 +23,19 @@ class EventPublisher:
     def __init__(self, broker: KafkaBroker, namespace: str = "") -> None:
         self.broker = broker
         self.namespace = namespace
+        self._documented: set[str] = set()
+
+    def document(self, spec: TopicSpec, schema: Any) -> None:
+        """Declares what this service publishes on `spec`, for its AsyncAPI document."""
+        if spec.base_name in self._documented:
+            return
+        self._documented.add(spec.base_name)
+        self.broker.publisher(
+            self.topic(spec),
+            title=f"{spec.base_name}:publish",
+            description=f"{spec.description} Key: {spec.key}.",
+            schema=schema,
+        )
 
     def topic(self, spec: TopicSpec) -> str:
         return spec.name(self.namespace)
