@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from fastapi import FastAPI
 
 from s8_analytics.app import build as build_analytics
 from s8_intake.app import build as build_intake
 from s8_router.app import build as build_router
+from s8_shared.runtime import ServiceRuntime
 from s8_sla_monitor.app import build as build_sla
 from s8_survey.app import build as build_survey
 
-BUILDERS = {
+BUILDERS: dict[str, Callable[[], tuple[ServiceRuntime, FastAPI]]] = {
     "intake": build_intake,
     "router": build_router,
     "sla-monitor": build_sla,

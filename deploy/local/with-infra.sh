@@ -8,8 +8,11 @@ mode="${S8_TEST_INFRA:-auto}"
 if [[ "$mode" == "external" || "$mode" == "testcontainers" ]]; then exec "$@"; fi
 if [[ "$mode" == "auto" ]] && { [[ -n "${DOCKER_HOST:-}" ]] || [[ -S /var/run/docker.sock ]]; }; then exec "$@"; fi
 
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 started=0
-if ! bash "$HERE/infra.sh" status >/dev/null 2>&1; then
+if port_open "${S8_KAFKA_PORT:-9092}" && port_open "${S8_MONGO_PORT:-27017}"; then
+  echo "with-infra: using the Kafka and Mongo servers already listening"
+elif ! bash "$HERE/infra.sh" status >/dev/null 2>&1; then
   S8_PYTHON="${S8_PYTHON:-$REPO_ROOT/.venv/bin/python}" bash "$HERE/infra.sh" up
   started=1
 fi
