@@ -41,8 +41,8 @@ infra-status: ## Show whether the local servers run
 infra-reset: ## Stop the servers and delete their data
 	@bash deploy/local/infra.sh reset
 
-run: infra-up ## Run the five services with realistic traffic and a live view (Ctrl-C stops)
-	@$(PY) deploy/local/stack.py $(RUN_ARGS)
+run: bootstrap ## Run the five services with realistic traffic and a live view (Ctrl-C stops all)
+	@S8_TEST_INFRA=local bash deploy/local/with-infra.sh $(PY) deploy/local/stack.py $(RUN_ARGS)
 
 lint: .venv/.synced ## ruff (lint + format check) and mypy (strict)
 	@$(UV) run --frozen ruff check .

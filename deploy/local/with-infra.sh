@@ -16,6 +16,6 @@ elif ! bash "$HERE/infra.sh" status >/dev/null 2>&1; then
   S8_PYTHON="${S8_PYTHON:-$REPO_ROOT/.venv/bin/python}" bash "$HERE/infra.sh" up
   started=1
 fi
-cleanup() { if [[ $started == 1 ]]; then bash "$HERE/infra.sh" down >/dev/null 2>&1 || true; fi; }
+cleanup() { if [[ $started == 1 ]]; then echo "==> stopping the local Kafka and Mongo servers"; bash "$HERE/infra.sh" down >/dev/null 2>&1 || true; fi; }
 trap cleanup EXIT
 "$@"

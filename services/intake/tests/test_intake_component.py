@@ -4,8 +4,10 @@ The same flows run on the real broker and store in the root `tests/` suite.
 """
 
 import json
+import logging
 from typing import Any
 
+import pytest
 from faststream.kafka import TestKafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
@@ -15,6 +17,7 @@ from s8_intake.service import IntakeService
 from s8_intake.settings import IntakeSettings
 from s8_shared import topics
 from s8_shared.contracts import DEADLETTER_EVENTS, TICKET_EVENTS
+from s8_shared.observability.logging import TraceContextFilter
 from s8_shared.runtime import ServiceRuntime
 from s8_shared.testing.builders import make_inbound
 
@@ -59,3 +62,24 @@ async def test_invalid_inbound_goes_to_dead_letters_and_the_next_message_still_f
     assert dead.payload.original_bytes() == bad
     assert dead.payload.service == "s8-intake"
     assert len(repo.tickets) == 1
+
+
+async def test_events_and_logs_carry_the_trace_of_the_consumed_message(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    runtime, _, seen = build_runtime()
+    caplog.set_level(logging.INFO, logger="s8.intake")
+    trace_filter = TraceContextFilter("s8-intake")
+    caplog.handler.addFilter(trace_filter)
+    try:
+        async with TestKafkaBroker(runtime.broker) as broker:
+            raw = json.dumps(make_inbound()).encode()
+            await broker.publish(raw, topics.INBOUND.name(), key=b"k")
+            await broker.publish(raw, topics.INBOUND.name(), key=b"k")  # logs "duplicate"
+    finally:
+        caplog.handler.removeFilter(trace_filter)
+    [event] = seen["tickets"]
+    traceparent = event.trace["traceparent"]
+    assert len(traceparent.split("-")[1]) == 32
+    [record] = [r for r in caplog.records if "duplicate" in r.getMessage()]
+    assert getattr(record, "trace_id", None) is not None

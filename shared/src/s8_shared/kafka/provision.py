@@ -17,6 +17,8 @@ from s8_shared.topics import ALL_TOPICS, TopicSpec
 
 log = logging.getLogger("s8.provision")
 
+TOPIC_ALREADY_EXISTS = 36  # Kafka protocol error code
+
 
 async def provision_topics(
     bootstrap_servers: str,
@@ -48,9 +50,20 @@ async def provision_topics(
             for spec in topics
             if spec.name(namespace) not in existing
         ]
-        if wanted:
-            await admin.create_topics(wanted)
-        return [t.name for t in wanted]
+        if not wanted:
+            return []
+        response = await admin.create_topics(wanted)
+        created, failures = [], []
+        for topic_error in response.topic_errors:
+            name, code = topic_error[0], topic_error[1]
+            message = topic_error[2] if len(topic_error) > 2 else None
+            if code == 0:
+                created.append(name)
+            elif code != TOPIC_ALREADY_EXISTS:  # another replica created it first: fine
+                failures.append(f"{name}: error {code} {message or ''}".strip())
+        if failures:
+            raise RuntimeError("could not create topics: " + "; ".join(failures))
+        return created
     finally:
         await admin.close()
 

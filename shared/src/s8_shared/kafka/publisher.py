@@ -8,6 +8,7 @@ from faststream.kafka import KafkaBroker
 
 from s8_shared import topics
 from s8_shared.contracts.envelope import Event
+from s8_shared.observability.tracing import current_trace_headers
 from s8_shared.topics import TopicSpec
 
 JSON_HEADERS = {"content-type": "application/json"}
@@ -41,6 +42,10 @@ class EventPublisher:
         return spec.name(self.namespace)
 
     async def publish(self, spec: TopicSpec, event: Event[Any]) -> None:
+        if not event.trace:
+            # Record the producing span in the envelope too: the trace survives a
+            # re-publish or a copy of the payload that loses the Kafka headers.
+            event = event.model_copy(update={"trace": current_trace_headers()})
         await self.broker.publish(
             event.to_bytes(),
             self.topic(spec),
