@@ -1,4 +1,8 @@
-"""Events on `support.tickets.v1`, keyed by ticket id."""
+"""Events on `support.tickets.v1`, keyed by ticket id.
+
+Every event carries the ticket's snapshot after the change, so a consumer never needs
+to ask intake for data; `ticket.version` orders the snapshots of one ticket.
+"""
 
 from __future__ import annotations
 
@@ -16,24 +20,47 @@ class Author(StrEnum):
     CUSTOMER = "customer"
     AGENT = "agent"
     BOT = "bot"
+    SYSTEM = "system"
 
 
 class TicketSnapshot(Contract):
     """What downstream services need to know about a ticket, carried on every ticket event."""
 
-    ticket_id: str = Field(description="s8 ticket id.", examples=["T-6f1c2a9b"])
+    ticket_id: str = Field(description="s8 ticket id.", examples=["T-6f1c2a9b0d3e4f51"])
+    version: int = Field(default=1, ge=1, description="Increases with every change of the ticket.")
     customer_id: str = Field(description="s8 customer id (one per person across channels).")
-    channel: Channel
+    channel: Channel = Field(description="Channel the ticket was opened on.")
     status: TicketStatus
     priority: Priority = Priority.NORMAL
     category: str | None = Field(default=None, examples=["billing"])
     required_skills: list[str] = Field(default_factory=list, examples=[["billing"]])
     language: Language = Language.VI
     customer_tier: CustomerTier = CustomerTier.STANDARD
+    region: str | None = Field(default=None, description="For on-site work.", examples=["Hà Nội"])
     sentiment: float | None = Field(
         default=None, ge=-1.0, le=1.0, description="Sentiment of the latest customer message."
     )
+    negative_sentiment: bool = Field(
+        default=False, description="A customer message was clearly negative: a manager may step in."
+    )
     subject: str | None = None
+    team: str | None = Field(default=None, description="Team by category, e.g. `billing`.")
+    tier_required: str | None = Field(default=None, description="e.g. `L2` for VIP or urgent tickets.")
+    classified_by: dict[str, str] = Field(
+        default_factory=dict, description="Which rule set each classified field (explainability)."
+    )
+    bot_handoff: bool = Field(default=False, description="Opened by a bot → human handoff.")
+    deflected: bool = Field(default=False, description="Answered by a FAQ auto-reply.")
+    linked_ticket_id: str | None = Field(
+        default=None, description="An earlier ticket this one continues."
+    )
+    merged_into: str | None = None
+    reopen_count: int = 0
+    customer_messages: int = 0
+    agent_replies: int = 0
+    first_agent_reply_at: datetime | None = None
+    last_customer_message_at: datetime | None = None
+    solved_at: datetime | None = None
     created_at: datetime
     updated_at: datetime
 
@@ -44,13 +71,20 @@ class MessageInfo(Contract):
     author_id: str | None = None
     channel: Channel
     text: str
+    public: bool = Field(default=True, description="False for internal notes.")
     sent_at: datetime
+    sentiment: float | None = None
+    attachments: list[str] = Field(default_factory=list, description="File names.")
 
 
 class TicketCreatedPayload(Contract):
     ticket_id: str
     ticket: TicketSnapshot
     first_message: MessageInfo
+    transcript: list[MessageInfo] = Field(
+        default_factory=list,
+        description="Earlier bot or chat exchange, so the customer never repeats themselves.",
+    )
 
 
 class TicketCreated(Event[TicketCreatedPayload]):
@@ -72,7 +106,7 @@ class TicketStatusChangedPayload(Contract):
     ticket: TicketSnapshot
     from_status: TicketStatus
     to_status: TicketStatus
-    reason: str | None = None
+    reason: str | None = Field(default=None, examples=["customer_replied", "agent", "faq_auto_reply"])
     actor_id: str | None = None
 
 
@@ -80,7 +114,74 @@ class TicketStatusChanged(Event[TicketStatusChangedPayload]):
     type: Literal["ticket.status_changed"] = "ticket.status_changed"
 
 
-TICKET_EVENTS = EventFamily(
-    "ticket events", (TicketCreated, TicketMessageAdded, TicketStatusChanged)
+class TicketPriorityChangedPayload(Contract):
+    ticket_id: str
+    ticket: TicketSnapshot
+    from_priority: Priority
+    to_priority: Priority
+    actor_id: str | None = None
+
+
+class TicketPriorityChanged(Event[TicketPriorityChangedPayload]):
+    type: Literal["ticket.priority_changed"] = "ticket.priority_changed"
+
+
+class TicketTransferredPayload(Contract):
+    ticket_id: str
+    ticket: TicketSnapshot
+    to_team: str | None = None
+    to_agent_id: str | None = None
+    to_tier: str | None = None
+    reason: str | None = None
+    actor_id: str | None = None
+
+
+class TicketTransferred(Event[TicketTransferredPayload]):
+    type: Literal["ticket.transferred"] = "ticket.transferred"
+
+
+class TicketMergedPayload(Contract):
+    ticket_id: str = Field(description="The ticket merged away (now closed).")
+    ticket: TicketSnapshot
+    into_ticket_id: str
+    actor_id: str | None = None
+
+
+class TicketMerged(Event[TicketMergedPayload]):
+    type: Literal["ticket.merged"] = "ticket.merged"
+
+
+class TicketDeflectedPayload(Contract):
+    ticket_id: str
+    ticket: TicketSnapshot
+    article_id: str
+    score: float = Field(ge=0.0, le=1.0)
+
+
+class TicketDeflected(Event[TicketDeflectedPayload]):
+    """A FAQ article answered the first message; the ticket waits on the customer."""
+
+    type: Literal["ticket.deflected"] = "ticket.deflected"
+
+
+TicketEvent = (
+    TicketCreated
+    | TicketMessageAdded
+    | TicketStatusChanged
+    | TicketPriorityChanged
+    | TicketTransferred
+    | TicketMerged
+    | TicketDeflected
 )
-TicketEvent = TicketCreated | TicketMessageAdded | TicketStatusChanged
+TICKET_EVENTS = EventFamily(
+    "ticket events",
+    (
+        TicketCreated,
+        TicketMessageAdded,
+        TicketStatusChanged,
+        TicketPriorityChanged,
+        TicketTransferred,
+        TicketMerged,
+        TicketDeflected,
+    ),
+)

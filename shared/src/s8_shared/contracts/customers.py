@@ -1,0 +1,32 @@
+"""Customer attributes from CRM systems on `support.customers.v1` (or intake's API)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from s8_shared.contracts.common import CustomerTier, Language
+
+IdentityKind = Literal["email", "phone", "facebook", "zalo", "instagram", "x", "chat_visitor"]
+
+
+class Identity(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: IdentityKind
+    value: str = Field(min_length=1, max_length=320)
+
+
+class CustomerProfileUpsert(BaseModel):
+    """Attributes of the person behind these identities; unset fields are left as they are."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    upsert_id: str = Field(min_length=1, max_length=128, description="A repeat is applied once.")
+    identities: list[Identity] = Field(min_length=1, max_length=20)
+    name: str | None = Field(default=None, max_length=200)
+    tier: CustomerTier | None = None
+    language: Language | None = None
+    region: str | None = Field(default=None, max_length=100)
+    external_id: str | None = Field(default=None, max_length=128, description="The CRM's own id.")
