@@ -70,6 +70,8 @@ class ServiceRuntime:
         self._on_start: list[Hook] = []
         self._on_stop: list[Hook] = []
         self._background: list[asyncio.Task[None]] = []
+        self._periodic: list[tuple[float, Callable[[], Awaitable[Any]], str]] = []
+        self.every(3600, self._purge_processed, "purge processed event ids")
         self.running = False
 
     # --- wiring -------------------------------------------------------------------
@@ -88,6 +90,10 @@ class ServiceRuntime:
     def on_stop(self, hook: Hook) -> None:
         self._on_stop.append(hook)
 
+    def every(self, seconds: float, job: Callable[[], Awaitable[Any]], name: str) -> None:
+        """Runs `job` once the broker is up, then every `seconds`, logging its failures."""
+        self._periodic.append((seconds, job, name))
+
     # --- lifecycle ----------------------------------------------------------------
     async def start(self) -> None:
         await self.store.ensure_indexes(self.indexes)
@@ -100,7 +106,8 @@ class ServiceRuntime:
         for hook in self._on_start:
             await hook()
         await self.broker.start()
-        self._background.append(asyncio.create_task(self._housekeeping()))
+        for seconds, job, name in self._periodic:
+            self._background.append(asyncio.create_task(self._repeat(seconds, job, name)))
         self.running = True
         log.info("service started", extra={"consumer_group": self.settings.consumer_group()})
 
@@ -117,15 +124,17 @@ class ServiceRuntime:
         await self.store.close()
         log.info("service stopped")
 
-    async def _housekeeping(self) -> None:
+    async def _purge_processed(self) -> None:
         # No TTL indexes (the local store lacks them): purge old idempotency keys here.
-        retention = timedelta(days=self.settings.idempotency_retention_days)
+        await self.processed.purge_older_than(timedelta(days=self.settings.idempotency_retention_days))
+
+    async def _repeat(self, seconds: float, job: Callable[[], Awaitable[Any]], name: str) -> None:
         while True:
             try:
-                await self.processed.purge_older_than(retention)
+                await job()
             except Exception:
-                log.exception("housekeeping failed; will retry")
-            await asyncio.sleep(3600)
+                log.exception("%s failed; will retry", name)
+            await asyncio.sleep(seconds)
 
     async def readiness(self) -> dict[str, bool]:
         broker_ok = False

@@ -1,19 +1,45 @@
-"""Intake's HTTP API."""
+"""Intake's HTTP API: channel webhooks, tickets, actions, customers (360), knowledge base.
+
+Routes only translate HTTP into service calls; `ERROR_STATUS` is the one table from
+domain errors to HTTP statuses.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+import hmac
+import json
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
-from pydantic import BaseModel
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, Request
+from pydantic import BaseModel, Field, ValidationError
 
-from s8_intake.service import IntakeService
-from s8_shared.contracts import MessageInfo, TicketSnapshot
+from s8_shared.contracts import (
+    ACTION_ADAPTER,
+    Channel,
+    CustomerProfileUpsert,
+    Identity,
+    InvalidMessage,
+    Language,
+    MessageInfo,
+    TicketSnapshot,
+    parse_inbound,
+    utcnow,
+)
+from s8_shared.contracts.envelope import validation_reason
+from s8_shared.contracts.inbound import INBOUND_ADAPTER
 
+from s8_intake.adapters.customer_store import MergeNotFound
+from s8_intake.domain.model import KbArticle
+from s8_intake.domain.status import TransitionRefused
+from s8_intake.service import IntakeService, TicketNotFound
+from s8_intake.settings import IntakeSettings
 
-class TicketView(BaseModel):
-    ticket: TicketSnapshot
-    messages: list[MessageInfo]
+ERROR_STATUS: dict[type[Exception], int] = {
+    TicketNotFound: 404,
+    MergeNotFound: 404,
+    TransitionRefused: 409,
+    InvalidMessage: 422,
+}
 
 
 def get_service(request: Request) -> IntakeService:
@@ -21,14 +47,252 @@ def get_service(request: Request) -> IntakeService:
     return service
 
 
+def require_api_key(request: Request, x_api_key: Annotated[str | None, Header()] = None) -> None:
+    settings: IntakeSettings = request.app.state.settings
+    if not x_api_key or not any(
+        hmac.compare_digest(x_api_key, key.get_secret_value()) for key in settings.api_keys
+    ):
+        raise HTTPException(status_code=401, detail="missing or wrong X-API-Key")
+
+
+INBOUND_SCHEMA = INBOUND_ADAPTER.json_schema(ref_template="#/components/schemas/{model}")
 ServiceDep = Annotated[IntakeService, Depends(get_service)]
+router = APIRouter(prefix="/v1", dependencies=[Depends(require_api_key)])
 
-router = APIRouter(prefix="/v1", tags=["tickets"])
+
+def _error(exc: Exception) -> HTTPException:
+    status = next((code for cls, code in ERROR_STATUS.items() if isinstance(exc, cls)), 500)
+    reason = getattr(exc, "reason", None) or str(exc)
+    return HTTPException(status_code=status, detail=reason)
 
 
-@router.get("/tickets/{ticket_id}", response_model=TicketView, summary="A ticket with its messages")
+async def _json_body(request: Request) -> dict[str, Any]:
+    settings: IntakeSettings = request.app.state.settings
+    body = await request.body()
+    if len(body) > settings.max_body_bytes:
+        raise HTTPException(
+            status_code=413, detail=f"body larger than {settings.max_body_bytes} bytes"
+        )
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise HTTPException(status_code=400, detail=f"body is not valid JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise HTTPException(status_code=422, detail="body must be a JSON object")
+    return data
+
+
+class AcceptedView(BaseModel):
+    outcome: str = Field(description="created, joined, reopened, duplicate or skipped")
+    ticket_id: str | None
+    reason: str | None = None
+
+
+@router.post(
+    "/inbound/{channel}",
+    status_code=202,
+    response_model=AcceptedView,
+    tags=["inbound"],
+    summary="Webhook for a channel's customer message (same contract as support.inbound.v1)",
+    responses={
+        400: {"description": "not JSON"},
+        413: {"description": "too large"},
+        422: {"description": "invalid, with reasons"},
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": INBOUND_SCHEMA}},
+        }
+    },
+)
+async def post_inbound(channel: Channel, request: Request, service: ServiceDep) -> AcceptedView:
+    data = await _json_body(request)
+    if data.setdefault("channel", channel.value) != channel.value:
+        raise HTTPException(
+            status_code=422, detail=f"body channel {data['channel']!r} does not match the URL"
+        )
+    try:
+        message = parse_inbound(data)
+    except ValidationError as exc:
+        raise HTTPException(status_code=422, detail=validation_reason(exc)) from exc
+    accepted = await service.accept(message)
+    return AcceptedView(
+        outcome=accepted.outcome, ticket_id=accepted.ticket_id, reason=accepted.reason
+    )
+
+
+class TicketView(BaseModel):
+    ticket: TicketSnapshot
+    messages: list[MessageInfo]
+
+
+@router.get(
+    "/tickets/{ticket_id}",
+    response_model=TicketView,
+    tags=["tickets"],
+    summary="A ticket with its messages",
+)
 async def get_ticket(ticket_id: str, service: ServiceDep) -> TicketView:
-    found = await service.ticket(ticket_id)
-    if found is None:
+    loaded = await service.tickets.load(ticket_id)
+    if loaded is None:
         raise HTTPException(status_code=404, detail=f"no ticket {ticket_id}")
-    return TicketView.model_validate(found)
+    return TicketView(
+        ticket=loaded[0].snapshot, messages=await service.messages.for_ticket(ticket_id)
+    )
+
+
+@router.post(
+    "/tickets/{ticket_id}/actions",
+    response_model=TicketSnapshot,
+    tags=["tickets"],
+    summary="Apply an agent action (reply, note, set_status, set_priority, transfer, merge, not_helpful)",
+    responses={
+        404: {"description": "no such ticket"},
+        409: {"description": "refused by the state machine, with the reason"},
+    },
+)
+async def post_action(
+    ticket_id: Annotated[str, Path(max_length=64)], request: Request, service: ServiceDep
+) -> TicketSnapshot:
+    data = await _json_body(request)
+    data["ticket_id"] = ticket_id
+    try:
+        action = ACTION_ADAPTER.validate_python(data)
+    except ValidationError as exc:
+        raise HTTPException(status_code=422, detail=validation_reason(exc)) from exc
+    try:
+        return await service.act(action)
+    except (TicketNotFound, TransitionRefused) as exc:
+        if isinstance(exc, TransitionRefused):
+            service.metrics.refused.labels(action.kind).inc()
+        raise _error(exc) from exc
+
+
+class CustomerView(BaseModel):
+    customer_id: str
+    name: str | None = None
+    tier: str
+    language: str | None = None
+    region: str | None = None
+    identities: list[Identity]
+    tickets: list[TicketSnapshot] = Field(description="Tickets across every channel, newest first.")
+    merges: list[dict[str, Any]] = Field(
+        description="Merges into this customer; each can be undone."
+    )
+    last_csat: int | None = Field(
+        default=None, description="Latest CSAT score, once surveys report it."
+    )
+
+
+@router.get(
+    "/customers/{customer_id}",
+    response_model=CustomerView,
+    tags=["customers"],
+    summary="Customer 360",
+)
+async def get_customer(customer_id: str, service: ServiceDep) -> CustomerView:
+    found = await service.customer_360(customer_id)
+    if found is None:
+        raise HTTPException(status_code=404, detail=f"no customer {customer_id}")
+    doc = found["customer"]
+    return CustomerView(
+        customer_id=doc["_id"],
+        name=doc.get("name"),
+        tier=doc.get("tier", "standard"),
+        language=doc.get("language"),
+        region=doc.get("region"),
+        identities=found["identities"],
+        tickets=found["tickets"],
+        merges=[
+            {
+                "merge_id": m["_id"],
+                "merged": m["merged"],
+                "at": m["at"],
+                "undone_at": m.get("undone_at"),
+            }
+            for m in found["merges"]
+        ],
+        last_csat=doc.get("last_csat"),
+    )
+
+
+@router.put(
+    "/customers",
+    tags=["customers"],
+    summary="Upsert customer attributes by identity (as support.customers.v1)",
+)
+async def put_customer(upsert: CustomerProfileUpsert, service: ServiceDep) -> dict[str, Any]:
+    try:
+        doc = await service.upsert_customer(upsert)
+    except InvalidMessage as exc:
+        raise _error(exc) from exc
+    return {"customer_id": doc["_id"]}
+
+
+@router.post(
+    "/customers/merges/{merge_id}/undo", tags=["customers"], summary="Undo a customer merge"
+)
+async def undo_merge(merge_id: str, service: ServiceDep) -> dict[str, Any]:
+    try:
+        merge = await service.customers.undo_merge(merge_id, utcnow())
+    except MergeNotFound as exc:
+        raise HTTPException(status_code=404, detail=f"no merge {merge_id}") from exc
+    return {"merge_id": merge["_id"], "restored": merge["merged"], "undone_at": merge["undone_at"]}
+
+
+class ArticleBody(BaseModel):
+    language: Language
+    title: str = Field(min_length=1, max_length=300)
+    body: str = Field(min_length=1, max_length=20_000)
+    keywords: list[str] = Field(default_factory=list, max_length=50)
+    questions: list[str] = Field(default_factory=list, max_length=50)
+
+
+class ArticleView(ArticleBody):
+    article_id: str
+
+
+@router.get(
+    "/kb/articles",
+    response_model=list[ArticleView],
+    tags=["knowledge base"],
+    summary="FAQ articles",
+)
+async def list_articles(service: ServiceDep) -> list[ArticleView]:
+    return [
+        ArticleView(
+            article_id=a.article_id,
+            language=a.language,
+            title=a.title,
+            body=a.body,
+            keywords=list(a.keywords),
+            questions=list(a.questions),
+        )
+        for a in service.selfservice.articles
+    ]
+
+
+@router.put(
+    "/kb/articles/{article_id}",
+    response_model=ArticleView,
+    tags=["knowledge base"],
+    summary="Add or update a FAQ article",
+)
+async def put_article(
+    article_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")],
+    body: ArticleBody,
+    request: Request,
+    service: ServiceDep,
+) -> ArticleView:
+    article = KbArticle(
+        article_id,
+        body.language,
+        body.title,
+        body.body,
+        tuple(body.keywords),
+        tuple(body.questions),
+    )
+    await request.app.state.kb.put(article, utcnow())
+    service.selfservice.articles = await request.app.state.kb.all()
+    return ArticleView(article_id=article_id, **body.model_dump())

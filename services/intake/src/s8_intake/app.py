@@ -2,31 +2,73 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi import FastAPI
 
+from s8_shared import topics
+from s8_shared.contracts import OutboundMessageRequested, TicketEvent, utcnow
+from s8_shared.runtime import ServiceRuntime
+
+from s8_intake.adapters.customer_store import CustomerStore
 from s8_intake.adapters.handlers import register_handlers
-from s8_intake.adapters.repository import MongoTicketRepository
+from s8_intake.adapters.kb_store import KbStore
+from s8_intake.adapters.message_store import MessageStore
+from s8_intake.adapters.ticket_store import TicketStore
 from s8_intake.api import router
+from s8_intake.domain import faq
+from s8_intake.domain.threading import ThreadingPolicy
+from s8_intake.intake_metrics import IntakeMetrics
+from s8_intake.selfservice import SelfService, SelfServiceConfig
 from s8_intake.service import IntakeService
 from s8_intake.settings import IntakeSettings
-from s8_shared import topics
-from s8_shared.contracts import TicketEvent
-from s8_shared.runtime import ServiceRuntime
 
 TITLE = "s8 intake"
 DESCRIPTION = (
-    "Normalizes every channel's customer messages into canonical ticket events "
-    "(`support.inbound.v1` → `support.tickets.v1`)."
+    "Normalizes every channel's customer messages into canonical ticket events: threading, "
+    "one customer across channels, dedup, priority, sentiment, FAQ auto-replies "
+    "(`support.inbound.v1` → `support.tickets.v1`, `support.outbound.v1`)."
 )
+OUTBOX_SWEEP_SECONDS = 15.0
 
 
 def build(settings: IntakeSettings | None = None) -> tuple[ServiceRuntime, FastAPI]:
     settings = settings or IntakeSettings()
     runtime = ServiceRuntime(settings, title=TITLE, description=DESCRIPTION)
-    runtime.add_indexes(*MongoTicketRepository.INDEXES)
-    service = IntakeService(MongoTicketRepository(runtime.store), runtime.publisher)
+    runtime.add_indexes(*TicketStore.INDEXES, *MessageStore.INDEXES, *CustomerStore.INDEXES)
+    kb = KbStore(runtime.store)
+    selfservice = SelfService(
+        SelfServiceConfig(
+            rules_path=settings.rules_path,
+            faq_threshold=settings.faq_threshold,
+            threading_policy=ThreadingPolicy(
+                reopen_window=timedelta(days=settings.reopen_window_days),
+                callback_window=timedelta(minutes=settings.callback_window_minutes),
+            ),
+        ),
+        articles=[],
+    )
+    service = IntakeService(
+        tickets=TicketStore(runtime.store),
+        messages=MessageStore(runtime.store),
+        customers=CustomerStore(runtime.store),
+        selfservice=selfservice,
+        publisher=runtime.publisher,
+        metrics=IntakeMetrics(runtime.registry),
+        own_addresses=frozenset(a.lower() for a in settings.own_addresses),
+    )
+
+    async def load_knowledge_base() -> None:
+        await kb.seed(faq.load_articles(faq.DEFAULT_ARTICLES_PATH), utcnow())
+        selfservice.articles = await kb.all()
+
+    runtime.on_start(load_knowledge_base)
+    runtime.every(OUTBOX_SWEEP_SECONDS, service.sweep_outboxes, "outbox sweep")
     register_handlers(runtime, service)
     runtime.publisher.document(topics.TICKETS, TicketEvent)
+    runtime.publisher.document(topics.OUTBOUND, OutboundMessageRequested)
     app = runtime.http_app(router)
     app.state.intake = service
+    app.state.settings = settings
+    app.state.kb = kb
     return runtime, app

@@ -1,4 +1,6 @@
-"""Intake's application service: store first, publish after, idempotent throughout."""
+"""Intake's application service: normalize, resolve the customer, thread, classify,
+store with an outbox, publish. Every step is idempotent, so a redelivered message or
+action has no second effect."""
 
 from __future__ import annotations
 
@@ -10,56 +12,293 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from s8_intake.adapters.repository import TicketRepository
-from s8_intake.domain.tickets import open_ticket, ticket_created
 from s8_shared import topics
-from s8_shared.contracts import InboundMessage, InvalidMessage, utcnow
+from s8_shared.contracts import (
+    Channel,
+    CustomerProfileUpsert,
+    CustomerTier,
+    Event,
+    InboundMessage,
+    InvalidMessage,
+    MessageInfo,
+    TicketAction,
+    TicketSnapshot,
+    TicketStatus,
+    parse_inbound,
+    utcnow,
+)
+from s8_shared.contracts.actions import Merge
 from s8_shared.contracts.envelope import load_json_object, validation_reason
-from s8_shared.kafka.publisher import Publisher
+from s8_shared.kafka.publisher import EventPublisher
+from s8_shared.observability.tracing import current_trace_headers
+
+from s8_intake.adapters.customer_store import CustomerStore
+from s8_intake.adapters.message_store import MessageStore
+from s8_intake.adapters.ticket_store import TicketStore
+from s8_intake.domain.actions import apply_action
+from s8_intake.domain.identities import normalize_identity
+from s8_intake.domain.model import NormalizedMessage
+from s8_intake.domain.normalize import normalize
+from s8_intake.domain.status import TransitionRefused
+from s8_intake.domain.threading import ThreadingKind, decide
+from s8_intake.domain.ticket import (
+    Change,
+    CustomerView,
+    add_customer_message,
+    message_info,
+    open_ticket,
+    ticket_id_for,
+)
+from s8_intake.intake_metrics import IntakeMetrics
+from s8_intake.selfservice import SelfService
 
 log = logging.getLogger("s8.intake")
+MAX_CAS_ATTEMPTS = 8
+
+
+class TicketNotFound(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class Accepted:
+    outcome: str  # created, joined, reopened, duplicate, skipped
+    ticket_id: str | None = None
+    reason: str | None = None
+
+    @property
+    def duplicate(self) -> bool:
+        return self.outcome == "duplicate"
 
 
 def decode_inbound(raw: bytes | str) -> InboundMessage:
     data = load_json_object(raw)
     try:
-        return InboundMessage.model_validate(data)
+        return parse_inbound(data)
     except ValidationError as exc:
         raise InvalidMessage(f"invalid inbound message: {validation_reason(exc)}") from exc
-
-
-@dataclass(frozen=True)
-class Accepted:
-    ticket_id: str
-    duplicate: bool
 
 
 class IntakeService:
     def __init__(
         self,
-        repo: TicketRepository,
-        publisher: Publisher,
+        *,
+        tickets: TicketStore,
+        messages: MessageStore,
+        customers: CustomerStore,
+        selfservice: SelfService,
+        publisher: EventPublisher,
+        metrics: IntakeMetrics,
+        own_addresses: frozenset[str] = frozenset(),
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
-        self.repo = repo
+        self.tickets = tickets
+        self.messages = messages
+        self.customers = customers
+        self.selfservice = selfservice
         self.publisher = publisher
+        self.metrics = metrics
+        self.own_addresses = own_addresses
         self.clock = clock
 
+    # --- customer messages ------------------------------------------------------------
     async def accept(self, inbound: InboundMessage) -> Accepted:
-        """Turns a customer message into a stored ticket and a `ticket.created` event.
+        now = self.clock()
+        msg = normalize(inbound, own_addresses=self.own_addresses)
+        self.metrics.received.labels(msg.channel.value).inc()
+        if msg.skip_reason:
+            await self.messages.record_skipped(msg.dedup_key, msg.skip_reason, now, inbound.raw)
+            self.metrics.skipped.labels(msg.channel.value).inc()
+            return Accepted("skipped", reason=msg.skip_reason)
+        if msg.channel == Channel.CHATBOT and not msg.handoff_requested:
+            # The bot is handling it: counted (for the handoff rate), no ticket.
+            self.metrics.bot_conversations.labels("no").inc()
+            return Accepted("skipped", reason="bot conversation without handoff")
 
-        A redelivered message finds its ticket already stored; if the event was not yet
-        published (a crash between store and publish) it is published again with the
-        same event id, so nothing is lost and downstream recognizes the repeat.
-        """
-        new = open_ticket(inbound, self.clock())
-        ticket, message, published = await self.repo.store_new(new.ticket, new.message, inbound.raw)
-        if published:
-            log.info("duplicate inbound message ignored", extra={"message_id": message.message_id})
-            return Accepted(ticket.ticket_id, duplicate=True)
-        await self.publisher.publish(topics.TICKETS, ticket_created(ticket, message))
-        await self.repo.mark_published(message.message_id)
-        return Accepted(ticket.ticket_id, duplicate=False)
+        claimed = await self.messages.get(msg.dedup_key)
+        if claimed is not None and claimed.get("state") == "applied":
+            await self.flush(claimed["ticket_id"])
+            return Accepted("duplicate", claimed["ticket_id"])
 
-    async def ticket(self, ticket_id: str) -> dict[str, Any] | None:
-        return await self.repo.get(ticket_id)
+        customer_doc = await self.customers.resolve(msg.identities, now, source=msg.dedup_key)
+        customer = CustomerView(
+            customer_doc["_id"], CustomerTier(customer_doc.get("tier", "standard"))
+        )
+        if claimed is None:
+            claimed = await self._claim(msg, customer.customer_id, now)
+        ticket_id: str = claimed["ticket_id"]
+        outcome = await self._apply_message(ticket_id, claimed, msg, customer, now)
+        info = message_info(msg, self.selfservice.sentiment(msg.text), now)
+        await self.messages.mark_applied(info, inbound.raw, msg.details)
+        await self.flush(ticket_id)
+        return Accepted(outcome, ticket_id)
+
+    async def _claim(
+        self, msg: NormalizedMessage, customer_id: str, now: datetime
+    ) -> dict[str, Any]:
+        owners = await self.customers.owners(msg.identities)
+        customer_ids = sorted({customer_id, *(c.customer_id for c in owners.values())})
+        customer_ids += await self._merged_ids(customer_id)
+        candidates = await self.tickets.candidates(
+            token=msg.ticket_token,
+            thread_refs=msg.thread_refs,
+            conversation_key=msg.conversation_key,
+            customer_ids=customer_ids,
+        )
+        threading = decide(msg, candidates, now, self.selfservice.threading_policy)
+        ticket_id = threading.ticket_id or ticket_id_for(msg.dedup_key)
+        return await self.messages.claim(
+            msg.dedup_key, ticket_id, threading.kind.value, threading.linked_ticket_id
+        )
+
+    async def _merged_ids(self, customer_id: str) -> list[str]:
+        return await self.customers.merged_into(customer_id)
+
+    async def _apply_message(
+        self,
+        ticket_id: str,
+        claimed: dict[str, Any],
+        msg: NormalizedMessage,
+        customer: CustomerView,
+        now: datetime,
+    ) -> str:
+        sentiment = self.selfservice.sentiment(msg.text)
+        if sentiment.negative:
+            self.metrics.negative.labels(msg.channel.value).inc()
+        for _ in range(MAX_CAS_ATTEMPTS):
+            loaded = await self.tickets.load(ticket_id)
+            if loaded is None:
+                classification = self.selfservice.classify(msg, customer.tier, sentiment)
+                change = open_ticket(
+                    ticket_id,
+                    customer,
+                    msg,
+                    classification,
+                    sentiment,
+                    now,
+                    claimed.get("linked_ticket_id"),
+                )
+                events = list(change.events)
+                change, extra = self.selfservice.first_response(change, msg, now)
+                events += extra
+                if await self.tickets.insert(change.state, msg.dedup_key, self._traced(events)):
+                    self._count_new(change, msg)
+                    return "created"
+                continue  # created meanwhile by a redelivery: apply as a follow-up
+            state, applied = loaded
+            if msg.dedup_key in applied:
+                return "duplicate"
+            classification = self.selfservice.classify(msg, state.snapshot.customer_tier, sentiment)
+            change = add_customer_message(state, msg, classification, sentiment, now)
+            if await self.tickets.update(
+                change.state, state.snapshot.version, msg.dedup_key, self._traced(change.events)
+            ):
+                reopened = claimed.get("threading") == ThreadingKind.REOPEN.value
+                return "reopened" if reopened else "joined"
+        raise RuntimeError(f"ticket {ticket_id} kept changing; the message will be redelivered")
+
+    def _count_new(self, change: Change, msg: NormalizedMessage) -> None:
+        snap = change.state.snapshot
+        self.metrics.tickets.labels(snap.channel.value, snap.priority.value).inc()
+        if snap.bot_handoff:
+            self.metrics.bot_conversations.labels("yes").inc()
+        if snap.deflected:
+            self.metrics.deflected.labels(snap.channel.value).inc()
+
+    # --- agent actions ----------------------------------------------------------------
+    async def act(self, action: TicketAction) -> TicketSnapshot:
+        now = self.clock()
+        for _ in range(MAX_CAS_ATTEMPTS):
+            loaded = await self.tickets.load(action.ticket_id)
+            if loaded is None:
+                raise TicketNotFound(action.ticket_id)
+            state, applied = loaded
+            key = f"action:{action.action_id}"
+            if key in applied:
+                await self.flush(action.ticket_id)
+                return state.snapshot
+            if isinstance(action, Merge):
+                await self._check_merge_target(action)
+            change = apply_action(state, action, now)
+            if await self.tickets.update(
+                change.state, state.snapshot.version, key, self._traced(change.events)
+            ):
+                for event in change.events:
+                    message = getattr(event.payload, "message", None)
+                    if isinstance(message, MessageInfo):
+                        await self.messages.add_agent_message(action.ticket_id, message)
+                self.metrics.actions.labels(action.kind).inc()
+                await self.flush(action.ticket_id)
+                return change.state.snapshot
+        raise RuntimeError(f"ticket {action.ticket_id} kept changing; retry the action")
+
+    async def _check_merge_target(self, action: Merge) -> None:
+        target = await self.tickets.load(action.into_ticket_id)
+        if target is None:
+            raise TransitionRefused(f"no ticket {action.into_ticket_id} to merge into")
+        if target[0].snapshot.status == TicketStatus.CLOSED:
+            raise TransitionRefused("cannot merge into a closed ticket")
+
+    # --- customers ----------------------------------------------------------------------
+    async def upsert_customer(self, upsert: CustomerProfileUpsert) -> dict[str, Any]:
+        now = self.clock()
+        identities = [
+            i for i in (normalize_identity(i) for i in upsert.identities) if i is not None
+        ]
+        if not identities:
+            raise InvalidMessage("none of the identities is valid")
+        doc = await self.customers.resolve(identities, now, source=f"upsert:{upsert.upsert_id}")
+        fields = {
+            k: (v.value if hasattr(v, "value") else v)
+            for k, v in {
+                "name": upsert.name,
+                "tier": upsert.tier,
+                "language": upsert.language,
+                "region": upsert.region,
+                "external_id": upsert.external_id,
+            }.items()
+            if v is not None
+        }
+        await self.customers.update_profile(doc["_id"], fields)
+        return {**doc, **fields}
+
+    async def customer_360(self, customer_id: str) -> dict[str, Any] | None:
+        doc = await self.customers.get(customer_id)
+        if doc is None:
+            return None
+        if doc.get("merged_into"):
+            return await self.customer_360(doc["merged_into"])
+        ids = [customer_id, *await self.customers.merged_into(customer_id)]
+        return {
+            "customer": doc,
+            "identities": await self.customers.identities_of(ids),
+            "tickets": await self.tickets.for_customers(ids),
+            "merges": await self.customers.merges_of(customer_id),
+        }
+
+    # --- publishing -------------------------------------------------------------------
+    def _traced(self, events: list[Event[Any]]) -> list[Event[Any]]:
+        trace = current_trace_headers()
+        return [e if e.trace else e.model_copy(update={"trace": trace}) for e in events]
+
+    async def flush(self, ticket_id: str) -> int:
+        """Publishes what the ticket's outbox holds, in order, then forgets it."""
+        items = await self.tickets.outbox(ticket_id)
+        for item in items:
+            spec = topics.OUTBOUND if item.topic == topics.OUTBOUND.base_name else topics.TICKETS
+            await self.publisher.publish_raw(
+                spec,
+                item.body.encode(),
+                key=item.key.encode(),
+                headers={"content-type": "application/json"},
+            )
+        if items:
+            await self.tickets.remove_from_outbox(ticket_id, [i.event_id for i in items])
+        return len(items)
+
+    async def sweep_outboxes(self) -> int:
+        """Publishes outboxes left behind by a crash between store and publish."""
+        published = 0
+        for ticket_id in await self.tickets.with_outbox():
+            published += await self.flush(ticket_id)
+        return published

@@ -2,11 +2,37 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pathlib import Path
 
-from s8_shared.settings import ServiceSettings
+from pydantic import Field, SecretStr, model_validator
+
+from s8_shared.settings import DEV_SECRET, ServiceSettings, require_real_secret
+
+from s8_intake.domain import rules
 
 
 class IntakeSettings(ServiceSettings):
     service_name: str = "s8-intake"
     http_port: int = Field(default=8001, ge=1, le=65535)
+    api_keys: list[SecretStr] = Field(
+        default_factory=lambda: [SecretStr(DEV_SECRET)],
+        description="Keys accepted in the X-API-Key header (JSON list in S8_API_KEYS).",
+    )
+    own_addresses: list[str] = Field(
+        default_factory=lambda: ["support@s8.example.vn"],
+        description="s8's own mailboxes: mail from them is a loop and makes no ticket.",
+    )
+    rules_path: Path = Field(
+        default=rules.DEFAULT_RULES_PATH,
+        description="Classification rules (YAML), reloaded on change.",
+    )
+    reopen_window_days: int = Field(default=7, ge=0, le=365)
+    callback_window_minutes: int = Field(default=120, ge=0, le=7 * 24 * 60)
+    faq_threshold: float = Field(default=0.72, ge=0.0, le=1.0)
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+
+    @model_validator(mode="after")
+    def _no_dev_keys_in_production(self) -> IntakeSettings:
+        for key in self.api_keys:
+            require_real_secret(self, "api_keys", key)
+        return self

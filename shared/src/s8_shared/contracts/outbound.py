@@ -14,6 +14,9 @@ from s8_shared.contracts.common import Channel, Language
 from s8_shared.contracts.envelope import Contract, Event, EventFamily
 
 
+OutboundKind = Literal["auto_reply_faq", "acknowledgement", "survey", "proactive_notice", "reply"]
+
+
 class OutboundMessagePayload(Contract):
     outbound_id: str = Field(description="Stable id: a redelivery sends the same id again.")
     ticket_id: str | None = None
@@ -21,7 +24,7 @@ class OutboundMessagePayload(Contract):
     channel: Channel
     to: str = Field(description="Address on that channel: email, phone, visitor or social id.")
     language: Language
-    kind: Literal["auto_reply_faq", "acknowledgement", "survey", "proactive_notice", "reply"]
+    kind: OutboundKind
     subject: str | None = None
     text: str
     article_id: str | None = None

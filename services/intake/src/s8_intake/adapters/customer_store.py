@@ -1,0 +1,157 @@
+"""Customers and the identities that point at them; merges are recorded so they can be undone."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from pymongo import ASCENDING
+from pymongo.errors import DuplicateKeyError
+
+from s8_shared.contracts import CustomerTier, Identity, deterministic_id
+from s8_shared.mongo import Document, IndexSpec, MongoStore
+
+from s8_intake.domain.customers import KnownCustomer, Resolution, identity_key, resolve
+
+CUSTOMERS = "customers"
+IDENTITIES = "identities"
+MERGES = "customer_merges"
+
+
+class MergeNotFound(LookupError):
+    pass
+
+
+class CustomerStore:
+    INDEXES = (
+        IndexSpec(IDENTITIES, [("customer_id", ASCENDING)]),
+        IndexSpec(CUSTOMERS, [("merged_into", ASCENDING)]),
+        IndexSpec(MERGES, [("survivor", ASCENDING)]),
+    )
+
+    def __init__(self, store: MongoStore) -> None:
+        self.customers = store.collection(CUSTOMERS)
+        self.identities = store.collection(IDENTITIES)
+        self.merges = store.collection(MERGES)
+
+    async def owners(self, identities: Sequence[Identity]) -> dict[str, KnownCustomer]:
+        keys = [identity_key(i) for i in identities]
+        links = {
+            d["_id"]: d["customer_id"] async for d in self.identities.find({"_id": {"$in": keys}})
+        }
+        if not links:
+            return {}
+        live = {
+            d["_id"]: KnownCustomer(d["_id"], d["created_at"])
+            async for d in self.customers.find({"_id": {"$in": list(set(links.values()))}})
+        }
+        return {key: live[cid] for key, cid in links.items() if cid in live}
+
+    async def resolve(self, identities: Sequence[Identity], now: datetime, source: str) -> Document:
+        """The customer behind these identities, created, extended or merged as needed."""
+        for _ in range(5):
+            resolution = resolve(identities, await self.owners(identities))
+            await self.customers.update_one(
+                {"_id": resolution.customer_id},
+                {
+                    "$setOnInsert": {
+                        "created_at": now,
+                        "tier": CustomerTier.STANDARD.value,
+                        "merged_into": None,
+                    }
+                },
+                upsert=True,
+            )
+            if await self._claim(resolution, now):
+                if resolution.is_merge:
+                    await self._merge(resolution, now, source)
+                doc = await self.customers.find_one({"_id": resolution.customer_id})
+                assert doc is not None
+                return doc
+        raise RuntimeError("identity resolution kept racing; will be retried")
+
+    async def _claim(self, resolution: Resolution, now: datetime) -> bool:
+        for identity in resolution.new_identities:
+            try:
+                await self.identities.insert_one(
+                    {
+                        "_id": identity_key(identity),
+                        "kind": identity.kind,
+                        "value": identity.value,
+                        "customer_id": resolution.customer_id,
+                        "since": now,
+                    }
+                )
+            except DuplicateKeyError:
+                return False  # another message claimed it first: resolve again
+        return True
+
+    async def _merge(self, resolution: Resolution, now: datetime, source: str) -> None:
+        merged = list(resolution.merged_customer_ids)
+        # Identity keys contain dots (emails): stored as values, never as field names.
+        moved = [
+            {"identity": d["_id"], "customer_id": d["customer_id"]}
+            async for d in self.identities.find({"customer_id": {"$in": merged}})
+        ]
+        merge_id = (
+            "M-" + deterministic_id("merge", resolution.customer_id, *sorted(merged)).hex[:16]
+        )
+        await self.merges.update_one(
+            {"_id": merge_id},
+            {
+                "$setOnInsert": {
+                    "survivor": resolution.customer_id,
+                    "merged": merged,
+                    "identities": moved,
+                    "at": now,
+                    "source": source,
+                    "undone_at": None,
+                }
+            },
+            upsert=True,
+        )
+        await self.identities.update_many(
+            {"_id": {"$in": [m["identity"] for m in moved]}},
+            {"$set": {"customer_id": resolution.customer_id}},
+        )
+        await self.customers.update_many(
+            {"_id": {"$in": merged}}, {"$set": {"merged_into": resolution.customer_id}}
+        )
+
+    async def undo_merge(self, merge_id: str, now: datetime) -> Document:
+        merge = await self.merges.find_one({"_id": merge_id})
+        if merge is None:
+            raise MergeNotFound(merge_id)
+        if merge.get("undone_at") is None:
+            # Each moved identity goes back to the customer it came from.
+            for moved in merge["identities"]:
+                await self.identities.update_one(
+                    {"_id": moved["identity"]}, {"$set": {"customer_id": moved["customer_id"]}}
+                )
+            await self.customers.update_many(
+                {"_id": {"$in": merge["merged"]}}, {"$set": {"merged_into": None}}
+            )
+            await self.merges.update_one({"_id": merge_id}, {"$set": {"undone_at": now}})
+            merge["undone_at"] = now
+        return merge
+
+    async def get(self, customer_id: str) -> Document | None:
+        return await self.customers.find_one({"_id": customer_id})
+
+    async def identities_of(self, customer_ids: Sequence[str]) -> list[Identity]:
+        cursor = self.identities.find({"customer_id": {"$in": list(customer_ids)}})
+        return [Identity(kind=d["kind"], value=d["value"]) async for d in cursor]
+
+    async def merged_into(self, customer_id: str) -> list[str]:
+        return [
+            d["_id"]
+            async for d in self.customers.find({"merged_into": customer_id}, projection={"_id": 1})
+        ]
+
+    async def merges_of(self, customer_id: str) -> list[Document]:
+        return [d async for d in self.merges.find({"survivor": customer_id})]
+
+    async def update_profile(self, customer_id: str, fields: dict[str, Any]) -> None:
+        if fields:
+            await self.customers.update_one({"_id": customer_id}, {"$set": fields})

@@ -1,0 +1,196 @@
+"""Tickets in Mongo, with an outbox: a change and the events it must publish are written
+in one document update (no multi-document transactions needed), then published and
+removed. A crash in between leaves the events in the outbox; the next delivery or the
+sweeper publishes them (same event ids, so consumers apply them once)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING
+from pymongo.errors import DuplicateKeyError
+
+from s8_shared import topics
+from s8_shared.contracts import Channel, Event, TicketSnapshot
+from s8_shared.mongo import Document, IndexSpec, MongoStore
+from s8_shared.topics import TopicSpec
+
+from s8_intake.domain.threading import TicketRef
+from s8_intake.domain.ticket import TicketState
+
+COLLECTION = "tickets"
+TOPIC_OF_TYPE_PREFIX: dict[str, TopicSpec] = {"outbound.": topics.OUTBOUND}
+INTERNAL = (
+    "conversation_keys",
+    "email_message_ids",
+    "reply_channel",
+    "reply_address",
+    "priority_locked",
+)
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    event_id: str
+    topic: str
+    key: str
+    body: str
+
+
+def outbox_item(event: Event[Any]) -> OutboxItem:
+    spec = next(
+        (t for p, t in TOPIC_OF_TYPE_PREFIX.items() if event.type.startswith(p)), topics.TICKETS
+    )
+    return OutboxItem(
+        str(event.event_id), spec.base_name, event.partition_key().decode(), event.model_dump_json()
+    )
+
+
+def to_document(state: TicketState) -> Document:
+    doc = state.snapshot.model_dump(mode="python")
+    doc["_id"] = doc.pop("ticket_id")
+    doc.update(
+        conversation_keys=list(state.conversation_keys),
+        email_message_ids=list(state.email_message_ids),
+        reply_channel=state.reply_channel.value if state.reply_channel else None,
+        reply_address=state.reply_address,
+        priority_locked=state.priority_locked,
+    )
+    return doc
+
+
+def from_document(doc: Document) -> TicketState:
+    snapshot = TicketSnapshot.model_validate({**doc, "ticket_id": doc["_id"]})
+    return TicketState(
+        snapshot=snapshot,
+        conversation_keys=tuple(doc.get("conversation_keys", ())),
+        email_message_ids=tuple(doc.get("email_message_ids", ())),
+        reply_channel=Channel(doc["reply_channel"]) if doc.get("reply_channel") else None,
+        reply_address=doc.get("reply_address"),
+        priority_locked=bool(doc.get("priority_locked")),
+    )
+
+
+class TicketStore:
+    INDEXES = (
+        IndexSpec(COLLECTION, [("conversation_keys", ASCENDING)]),
+        IndexSpec(COLLECTION, [("email_message_ids", ASCENDING)]),
+        IndexSpec(COLLECTION, [("customer_id", ASCENDING), ("created_at", DESCENDING)]),
+        IndexSpec(COLLECTION, [("has_outbox", ASCENDING)]),
+    )
+
+    def __init__(self, store: MongoStore) -> None:
+        self.col = store.collection(COLLECTION)
+
+    async def load(self, ticket_id: str) -> tuple[TicketState, frozenset[str]] | None:
+        doc = await self.col.find_one({"_id": ticket_id})
+        if doc is None:
+            return None
+        return from_document(doc), frozenset(doc.get("applied", ()))
+
+    async def insert(
+        self, state: TicketState, applied_key: str, events: Sequence[Event[Any]]
+    ) -> bool:
+        """False when the ticket exists already (a redelivery created it before)."""
+        items = [outbox_item(e).__dict__ for e in events]
+        doc = {
+            **to_document(state),
+            "applied": [applied_key],
+            "outbox": items,
+            "has_outbox": bool(items),
+        }
+        try:
+            await self.col.insert_one(doc)
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def update(
+        self,
+        state: TicketState,
+        expected_version: int,
+        applied_key: str,
+        events: Sequence[Event[Any]],
+    ) -> bool:
+        """Compare-and-set on the version; False when someone else changed the ticket
+        first (reload and retry) or this change was already applied."""
+        doc = to_document(state)
+        ticket_id = doc.pop("_id")
+        items = [outbox_item(e).__dict__ for e in events]
+        result = await self.col.update_one(
+            {"_id": ticket_id, "version": expected_version, "applied": {"$ne": applied_key}},
+            {
+                "$set": {**doc, "has_outbox": True} if items else doc,
+                "$push": {"applied": applied_key, "outbox": {"$each": items}},
+            },
+        )
+        return result.modified_count == 1
+
+    async def outbox(self, ticket_id: str) -> list[OutboxItem]:
+        doc = await self.col.find_one({"_id": ticket_id}, projection={"outbox": 1})
+        return [OutboxItem(**item) for item in (doc or {}).get("outbox", [])]
+
+    async def remove_from_outbox(self, ticket_id: str, event_ids: Sequence[str]) -> None:
+        await self.col.update_one(
+            {"_id": ticket_id}, {"$pull": {"outbox": {"event_id": {"$in": list(event_ids)}}}}
+        )
+        await self.col.update_one(
+            {"_id": ticket_id, "outbox": {"$size": 0}}, {"$set": {"has_outbox": False}}
+        )
+
+    async def with_outbox(self, limit: int = 100) -> list[str]:
+        cursor = self.col.find({"has_outbox": True}, projection={"_id": 1}).limit(limit)
+        return [doc["_id"] async for doc in cursor]
+
+    async def candidates(
+        self,
+        *,
+        token: str | None,
+        thread_refs: Sequence[str],
+        conversation_key: str | None,
+        customer_ids: Sequence[str],
+    ) -> list[TicketRef]:
+        """Earlier tickets this message may continue, most specific match first."""
+        found: list[TicketRef] = []
+        if token:
+            doc = await self.col.find_one(
+                {"_id": token, "customer_id": {"$in": list(customer_ids)}}
+            )
+            if doc:
+                found.append(_ref(doc, "token"))
+        if thread_refs:
+            cursor = (
+                self.col.find({"email_message_ids": {"$in": list(thread_refs)}})
+                .sort("created_at", DESCENDING)
+                .limit(1)
+            )
+            found.extend([_ref(d, "email_thread") async for d in cursor])
+        if conversation_key:
+            cursor = (
+                self.col.find({"conversation_keys": conversation_key})
+                .sort("created_at", DESCENDING)
+                .limit(1)
+            )
+            found.extend([_ref(d, "conversation") async for d in cursor])
+        return found
+
+    async def for_customers(
+        self, customer_ids: Sequence[str], limit: int = 100
+    ) -> list[TicketSnapshot]:
+        cursor = (
+            self.col.find({"customer_id": {"$in": list(customer_ids)}})
+            .sort("created_at", DESCENDING)
+            .limit(limit)
+        )
+        return [from_document(d).snapshot async for d in cursor]
+
+
+def _ref(doc: Document, matched_by: str) -> TicketRef:
+    state = from_document(doc)
+    snap = state.snapshot
+    last = max(d for d in (snap.updated_at, snap.last_customer_message_at) if d is not None)
+    return TicketRef(
+        snap.ticket_id, snap.customer_id, snap.status, last, snap.solved_at, matched_by
+    )

@@ -1,0 +1,62 @@
+"""One customer across channels: resolving identities, merging and undoing merges."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from s8_shared.contracts import Identity, deterministic_id
+
+
+def identity_key(identity: Identity) -> str:
+    return f"{identity.kind}:{identity.value}"
+
+
+def new_customer_id(first: Identity) -> str:
+    """Deterministic, so a redelivered message resolves to the same new customer."""
+    return "C-" + deterministic_id("customer", identity_key(first)).hex[:16]
+
+
+@dataclass(frozen=True)
+class KnownCustomer:
+    customer_id: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Resolution:
+    customer_id: str
+    new_identities: tuple[Identity, ...]
+    merged_customer_ids: tuple[str, ...] = ()
+
+    @property
+    def is_merge(self) -> bool:
+        return bool(self.merged_customer_ids)
+
+
+def resolve(
+    identities: Sequence[Identity],
+    owners: Mapping[str, KnownCustomer],
+) -> Resolution:
+    """Who sent a message with these identities.
+
+    `owners` maps identity keys to the (live, not merged-away) customer owning them.
+    Unknown identities join the customer; identities owned by several customers mean
+    the same person was known twice (a chat visitor gives the email of an existing
+    customer): the oldest customer survives and the others merge into it.
+    """
+    if not identities:
+        raise ValueError("a message needs at least one identity")
+    known = {
+        identity_key(i): owners[identity_key(i)] for i in identities if identity_key(i) in owners
+    }
+    unknown = tuple(i for i in identities if identity_key(i) not in owners)
+    if not known:
+        return Resolution(new_customer_id(identities[0]), unknown)
+    customers = sorted(
+        {c.customer_id: c for c in known.values()}.values(),
+        key=lambda c: (c.created_at, c.customer_id),
+    )
+    survivor, others = customers[0], customers[1:]
+    return Resolution(survivor.customer_id, unknown, tuple(c.customer_id for c in others))
