@@ -15,7 +15,7 @@ from s8_analytics.settings import AnalyticsSettings
 from s8_intake.settings import IntakeSettings
 from s8_shared import topics
 from s8_shared.contracts import TICKET_EVENTS
-from s8_shared.testing.builders import make_inbound
+from s8_shared.testing.builders import make_sms
 from s8_shared.testing.harness import TestStack, eventually
 
 pytestmark = pytest.mark.e2e
@@ -50,11 +50,8 @@ async def test_intake_killed_mid_stream_loses_nothing_and_duplicates_nothing(
     settings = stack.settings(IntakeSettings)
     db = stack.db(settings)
     for i in range(N):
-        msg = make_inbound(
-            channel="sms",
-            channel_message_id=f"sms-{i}",
-            sender_id=f"09{i:08d}",
-            text=f"Tin nhắn số {i}",
+        msg = make_sms(
+            channel_message_id=f"sms-{i}", from_number=f"0903{i:06d}", text=f"Tin nhắn số {i}"
         )
         await stack.send(
             topics.INBOUND, json.dumps(msg, ensure_ascii=False).encode(), key=f"sms:{i}".encode()
@@ -80,7 +77,7 @@ async def test_intake_killed_mid_stream_loses_nothing_and_duplicates_nothing(
         try:
 
             async def all_published() -> bool:
-                return bool(await db.messages.count_documents({"published": True}) == N)
+                return bool(await db.messages.count_documents({"state": "applied"}) == N)
 
             await eventually(
                 all_published, within=90, what="every message to be published after restart"

@@ -83,7 +83,7 @@ async def test_the_same_inbound_message_twice_makes_one_ticket(stack: TestStack)
         await eventually(lambda: _count(db.messages), what="both distinct messages stored")
 
         async def all_published() -> bool:
-            return bool(await db.messages.count_documents({"published": True}) == 2)
+            return bool(await db.messages.count_documents({"state": "applied"}) == 2)
 
         await eventually(all_published, what="both tickets published")
     assert await db.tickets.count_documents({}) == 2

@@ -160,9 +160,25 @@ def live_view(stack: Stack, sent: Sent, started: float) -> str:
         applied = metric_sum(m, "s8_events_processed_total", outcome="applied")
         dup = metric_sum(m, "s8_events_processed_total", outcome="duplicate")
         dead = metric_sum(m, "s8_dead_letters_total")
-        what = "tickets created" if name == "intake" else "ticket events applied"
+        if name == "intake":
+            lines.append(
+                f"  {name:<11} messages applied {applied:>5}   duplicates skipped {dup:>3}   dead letters {dead:>3}"
+            )
+            lines.append(
+                f"  {'':<11} tickets created {metric_sum(m, 's8_intake_tickets_created_total'):>5}"
+                f"   ticket events published {metric_sum(m, 's8_intake_events_published_total', topic='support.tickets.v1'):>5}"
+                f"   to customers {metric_sum(m, 's8_intake_events_published_total', topic='support.outbound.v1'):>4}"
+            )
+            lines.append(
+                f"  {'':<11} auto-replies ignored {metric_sum(m, 's8_intake_messages_skipped_total'):>3}"
+                f"   FAQ deflected {metric_sum(m, 's8_intake_faq_deflections_total'):>3}"
+                f"   bot handoffs {metric_sum(m, 's8_intake_bot_conversations_total', handoff='yes'):>3}"
+                f"/{metric_sum(m, 's8_intake_bot_conversations_total'):<3}"
+                f"   negative messages {metric_sum(m, 's8_intake_negative_messages_total'):>3}"
+            )
+            continue
         lines.append(
-            f"  {name:<11} {what:<22} {applied:>5}   duplicates skipped {dup:>3}   dead letters {dead:>3}"
+            f"  {name:<11} ticket events applied {applied:>5}   duplicates skipped {dup:>3}   dead letters {dead:>3}"
         )
     queues = _get_json(ports["router"], "/v1/queues")
     if queues:

@@ -86,6 +86,18 @@ MESSAGES = {
     ],
 }
 
+# Questions the knowledge base answers: they should be deflected by a FAQ auto-reply.
+FAQ_QUESTIONS = {
+    "vi": [
+        ("Quên mật khẩu", "Làm sao để đổi mật khẩu tài khoản của tôi?"),
+        ("Theo dõi đơn", "Cho mình hỏi cách theo dõi đơn hàng ở đâu?"),
+    ],
+    "en": [
+        ("Reset password", "How do I reset my password?"),
+        ("Opening hours", "What are your opening hours?"),
+    ],
+}
+
 CHANNELS = ["email", "live_chat", "social", "phone", "sms", "web_form", "chatbot", "on_site"]
 CHANNEL_WEIGHTS = [30, 25, 15, 10, 5, 8, 5, 2]
 
@@ -117,43 +129,122 @@ class TrafficGenerator:
     def _message(self) -> Outgoing:
         name, email, phone, lang = self.rng.choice(CUSTOMERS)
         channel = self.rng.choices(CHANNELS, CHANNEL_WEIGHTS)[0]
-        subject, template = self.rng.choice(MESSAGES[lang])
+        subject, template = self.rng.choice(MESSAGES[lang] + FAQ_QUESTIONS[lang])
         text = template.format(order=f"A{self.rng.randint(1000, 9999)}")
-        sender = {
-            "email": email,
-            "web_form": email,
-            "phone": phone,
-            "sms": phone,
-            "social": f"fb:{zlib.crc32(email.encode()) % 10**10}",
-            "live_chat": f"visitor-{zlib.crc32(email.encode()) % 10**6}",
-            "chatbot": f"visitor-{zlib.crc32(email.encode()) % 10**6}",
-            "on_site": phone,
-        }[channel]
-        message: dict[str, Any] = {
-            "channel": channel,
-            "channel_message_id": f"{channel}-{uuid.uuid4()}",
-            "sender_id": sender,
-            "sender_name": name,
-            "text": text,
-            "received_at": datetime.now(UTC).isoformat(),
-        }
-        if channel in ("email", "web_form"):
-            message["subject"] = subject
+        uid = uuid.uuid4().hex
+        visitor = f"visitor-{zlib.crc32(email.encode()) % 10**6}"
+        now = datetime.now(UTC).isoformat()
+        msg: dict[str, Any] = {"channel": channel, "received_at": now}
         if channel == "email":
-            message["message_id_header"] = f"<{uuid.uuid4().hex}@mail.example.vn>"
-        if channel == "social":
-            message["platform"] = self.rng.choice(["facebook", "zalo"])
-        if channel == "phone":
-            message["ivr_path"] = self.rng.choice(["1", "1-2", "2", "3-1"])
-        value = json.dumps(message, ensure_ascii=False).encode()
-        return Outgoing(f"{channel}:{sender}".encode(), value, "message")
+            msg.update(
+                channel_message_id=f"<{uid}@mail.example.vn>",
+                to=[{"address": "support@s8.example.vn"}],
+                subject=subject,
+                text=text,
+                x_mailer="Thunderbird",
+            )
+            msg["from"] = {"address": email, "name": name}
+            if self.rng.random() < 0.05:  # an out-of-office answer: must make no ticket
+                msg["headers"] = {"Auto-Submitted": "auto-replied"}
+                msg["subject"] = "Trả lời tự động: " + subject
+        elif channel == "live_chat":
+            msg.update(
+                channel_message_id=f"chat-{uid}",
+                session_id=f"S-{zlib.crc32(email.encode()) % 10**5}",
+                visitor_id=visitor,
+                visitor_name=name,
+                page_url="https://shop.example.vn/don-hang",
+                text=text,
+            )
+            if self.rng.random() < 0.3:  # the visitor leaves an email: one customer across channels
+                msg["visitor_email"] = email
+        elif channel == "social":
+            platform = self.rng.choice(["facebook", "zalo"])
+            msg.update(
+                channel_message_id=f"{platform}-{uid}",
+                platform=platform,
+                page_id="s8shop",
+                sender_id=f"{zlib.crc32(email.encode()) % 10**10}",
+                sender_name=name,
+                thread_id=f"t-{zlib.crc32(email.encode()) % 10**6}",
+                kind=self.rng.choice(["private_message", "private_message", "public_comment"]),
+                text=text,
+            )
+        elif channel == "phone":
+            missed = self.rng.random() < 0.3
+            msg.update(
+                channel_message_id=f"call-{uid}",
+                caller_number=phone,
+                caller_name=name,
+                dialled_line="19001234",
+                ivr_path=self.rng.choice(["1", "1-2", "2", "3", "3-1"]),
+                duration_seconds=0 if missed else self.rng.randint(40, 900),
+                missed=missed,
+                voicemail_transcript=text if missed else None,
+                notes=None if missed else text,
+            )
+        elif channel == "sms":
+            msg.update(
+                channel_message_id=f"sms-{uid}", from_number=phone, to_number="8088", text=text
+            )
+        elif channel == "web_form":
+            msg.update(
+                channel_message_id=f"form-{uid}",
+                form_id="contact",
+                name=name,
+                email=email,
+                phone=phone,
+                category=self.rng.choice(["billing", "technical", "shipping", None]),
+                subject=subject,
+                text=text,
+            )
+        elif channel == "chatbot":
+            handoff = self.rng.random() < 0.6
+            msg.update(
+                channel_message_id=f"bot-{uid}",
+                bot_conversation_id=f"B-{uid[:8]}",
+                visitor_id=visitor,
+                visitor_name=name,
+                text=text,
+                transcript=[
+                    {"author": "customer", "text": text},
+                    {
+                        "author": "bot",
+                        "text": "Mình có thể giúp gì thêm cho bạn?"
+                        if lang == "vi"
+                        else "How else can I help?",
+                    },
+                ],
+                handoff_requested=handoff,
+                handoff_reason="customer asked for a human" if handoff else None,
+                bot_confidence=round(self.rng.uniform(0.2, 0.95), 2),
+            )
+        else:  # on_site
+            msg.update(
+                channel_message_id=f"visit-{uid}",
+                name=name,
+                phone=phone,
+                email=email,
+                address=self.rng.choice(["12 Trần Duy Hưng, Cầu Giấy", "45 Nguyễn Huệ, Quận 1"]),
+                region=self.rng.choice(["Hà Nội", "TP. Hồ Chí Minh"]),
+                asset_model="Máy lọc nước AquaPure X2",
+                serial_number=f"AP{self.rng.randint(100000, 999999)}",
+                text=text,
+            )
+        value = json.dumps(
+            {k: v for k, v in msg.items() if v is not None}, ensure_ascii=False
+        ).encode()
+        key = f"{channel}:{email}".encode()
+        return Outgoing(key, value, "message")
 
     def _malformed(self) -> Outgoing:
         broken = self.rng.choice(
             [
                 b'{"channel": "fax", "text": "xin chao"}',
                 b"<html>502 Bad Gateway</html>",
-                json.dumps({"channel": "email", "sender_id": "x@example.vn", "text": ""}).encode(),
+                json.dumps(
+                    {"channel": "sms", "channel_message_id": "x", "from_number": "0903", "text": ""}
+                ).encode(),
             ]
         )
         return Outgoing(b"broken", broken, "malformed")

@@ -4,9 +4,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from pydantic import ValidationError
 
-from s8_shared.contracts import TICKET_EVENTS, InboundMessage, InvalidMessage, TicketCreated
+from s8_shared.contracts import TICKET_EVENTS, Channel, InvalidMessage, TicketCreated, parse_inbound
 from s8_shared.contracts.envelope import deterministic_id
-from s8_shared.testing.builders import make_inbound, make_snapshot, make_ticket_created
+from s8_shared.contracts.inbound import CHANNEL_MODELS, EmailMessage
+from s8_shared.testing.builders import make_inbound, make_sms, make_snapshot, make_ticket_created
 
 
 def test_ticket_created_round_trips_through_bytes() -> None:
@@ -86,33 +87,73 @@ def test_deterministic_ids_repeat_for_the_same_parts_only() -> None:
 
 
 def test_inbound_keeps_unknown_channel_fields_in_raw() -> None:
-    msg = InboundMessage.model_validate(make_inbound(x_mailer="Outlook", **{"$where": "1"}))
+    msg = parse_inbound(make_inbound(x_mailer="Outlook", **{"$where": "1"}))
     assert msg.raw == {"x_mailer": "Outlook", "$where": "1"}
 
 
-def test_inbound_dedup_key_and_partition_key() -> None:
-    msg = InboundMessage.model_validate(make_inbound(channel="live_chat", conversation_id="S-9"))
-    assert msg.dedup_key() == "live_chat:<m1@example.vn>"
-    assert msg.partition_key() == b"live_chat:S-9"
+def test_inbound_is_chosen_by_channel_with_dedup_and_partition_keys() -> None:
+    email = parse_inbound(make_inbound())
+    assert isinstance(email, EmailMessage)
+    assert email.dedup_key() == "email:<m1@example.vn>"
+    assert email.partition_key() == b"email:lan.nguyen@example.vn"
+    chat = parse_inbound(
+        {
+            "channel": "live_chat",
+            "channel_message_id": "c1",
+            "session_id": "S-9",
+            "visitor_id": "v1",
+            "text": "hi",
+        }
+    )
+    assert chat.partition_key() == b"live_chat:S-9"
+    assert parse_inbound(make_sms()).partition_key() == b"sms:0903123456"
 
 
 @pytest.mark.parametrize(
-    ("override", "field"),
+    ("data", "field"),
     [
-        ({"channel": "pigeon"}, "channel"),
-        ({"text": ""}, "text"),
-        ({"text": "x" * 20_001}, "text"),
-        ({"channel_message_id": ""}, "channel_message_id"),
-        ({"received_at": "2026-11-25T09:30:00"}, "received_at"),
+        (make_inbound(channel="pigeon"), "channel"),
+        (make_inbound(**{"from": {"address": "not an email"}}), "from.address"),
+        (make_inbound(text="x" * 20_001), "text"),
+        (make_inbound(channel_message_id=""), "channel_message_id"),
+        (make_inbound(received_at="2026-11-25T09:30:00"), "received_at"),
+        (make_sms(text=""), "text"),
+        ({"channel": "web_form", "channel_message_id": "f1", "text": "hello"}, "email or a phone"),
+        (
+            {
+                "channel": "phone",
+                "channel_message_id": "c1",
+                "caller_number": "0903",
+                "ivr_path": "1;2",
+            },
+            "ivr_path",
+        ),
+        (
+            {
+                "channel": "on_site",
+                "channel_message_id": "o1",
+                "phone": "0903123456",
+                "address": "1 Lê Lợi",
+                "region": "HCM",
+                "text": "x",
+                "window_start": "2026-11-26T10:00:00+07:00",
+                "window_end": "2026-11-26T09:00:00+07:00",
+            },
+            "window_end",
+        ),
     ],
 )
-def test_invalid_inbound_messages_name_the_field(override: dict[str, object], field: str) -> None:
+def test_invalid_inbound_messages_name_the_problem(data: dict[str, object], field: str) -> None:
     with pytest.raises(ValidationError) as info:
-        InboundMessage.model_validate(make_inbound(**override))
+        parse_inbound(data)
     assert field in str(info.value)
+
+
+def test_every_channel_has_a_model() -> None:
+    assert set(CHANNEL_MODELS) == set(Channel)
 
 
 def test_inbound_received_at_accepts_aware_times() -> None:
     when = datetime(2026, 11, 25, 16, 0, tzinfo=timezone(timedelta(hours=7)))
-    msg = InboundMessage.model_validate(make_inbound(received_at=when.isoformat()))
+    msg = parse_inbound(make_inbound(received_at=when.isoformat()))
     assert msg.received_at == when

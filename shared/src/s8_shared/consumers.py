@@ -28,7 +28,7 @@ def consume_ticket_events(
     async def effect(event: Event[Any]) -> None:
         snapshot = snapshot_of(event.payload)
         if snapshot is not None:
-            await projection.apply(snapshot, event.occurred_at, event.type)
+            await projection.apply(snapshot, event.type)
         if then is not None:
             await then(event)
 

@@ -1,12 +1,11 @@
 """The latest ticket snapshot as seen by a downstream service, in its own database.
 
-Events may arrive twice or out of order across a rebalance: an older snapshot never
-overwrites a newer one.
+Events may arrive twice or out of order (a crash recovery re-publishes, a rebalance
+replays): a snapshot with a lower `version` never overwrites a higher one.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING
@@ -26,14 +25,14 @@ class TicketProjection:
     def __init__(self, store: MongoStore) -> None:
         self.col = store.collection(self.COLLECTION)
 
-    async def apply(self, snapshot: TicketSnapshot, as_of: datetime, event_type: str) -> bool:
-        """Stores the snapshot if it is newer than the stored one; True if it was stored."""
+    async def apply(self, snapshot: TicketSnapshot, event_type: str) -> bool:
+        """Stores the snapshot unless a newer version is stored; True if it was stored."""
         doc = snapshot.model_dump(mode="python")
         doc.pop("ticket_id")
-        doc.update(as_of=as_of, last_event=event_type)
+        doc.update(last_event=event_type)
         try:
             result = await self.col.update_one(
-                {"_id": snapshot.ticket_id, "as_of": {"$lte": as_of}},
+                {"_id": snapshot.ticket_id, "version": {"$lte": snapshot.version}},
                 {"$set": doc},
                 upsert=True,
             )

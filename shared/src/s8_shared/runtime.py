@@ -126,7 +126,9 @@ class ServiceRuntime:
 
     async def _purge_processed(self) -> None:
         # No TTL indexes (the local store lacks them): purge old idempotency keys here.
-        await self.processed.purge_older_than(timedelta(days=self.settings.idempotency_retention_days))
+        await self.processed.purge_older_than(
+            timedelta(days=self.settings.idempotency_retention_days)
+        )
 
     async def _repeat(self, seconds: float, job: Callable[[], Awaitable[Any]], name: str) -> None:
         while True:

@@ -28,6 +28,11 @@ class TopicSpec:
         """The physical topic name; a namespace isolates test runs or tenants."""
         return f"{namespace}{self.base_name}"
 
+    @property
+    def short_name(self) -> str:
+        """`support.tickets.v1` → `tickets`."""
+        return self.base_name.split(".")[1]
+
     def config(self) -> dict[str, str]:
         cfg = {
             "cleanup.policy": "compact" if self.compacted else "delete",

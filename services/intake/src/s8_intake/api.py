@@ -13,6 +13,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Request
 from pydantic import BaseModel, Field, ValidationError
 
+from s8_intake.adapters.customer_store import MergeNotFound
+from s8_intake.domain.model import KbArticle
+from s8_intake.domain.status import TransitionRefused
+from s8_intake.service import IntakeService, TicketNotFound
+from s8_intake.settings import IntakeSettings
 from s8_shared.contracts import (
     ACTION_ADAPTER,
     Channel,
@@ -27,12 +32,6 @@ from s8_shared.contracts import (
 )
 from s8_shared.contracts.envelope import validation_reason
 from s8_shared.contracts.inbound import INBOUND_ADAPTER
-
-from s8_intake.adapters.customer_store import MergeNotFound
-from s8_intake.domain.model import KbArticle
-from s8_intake.domain.status import TransitionRefused
-from s8_intake.service import IntakeService, TicketNotFound
-from s8_intake.settings import IntakeSettings
 
 ERROR_STATUS: dict[type[Exception], int] = {
     TicketNotFound: 404,

@@ -6,10 +6,6 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 
-from s8_shared import topics
-from s8_shared.contracts import OutboundMessageRequested, TicketEvent, utcnow
-from s8_shared.runtime import ServiceRuntime
-
 from s8_intake.adapters.customer_store import CustomerStore
 from s8_intake.adapters.handlers import register_handlers
 from s8_intake.adapters.kb_store import KbStore
@@ -22,6 +18,9 @@ from s8_intake.intake_metrics import IntakeMetrics
 from s8_intake.selfservice import SelfService, SelfServiceConfig
 from s8_intake.service import IntakeService
 from s8_intake.settings import IntakeSettings
+from s8_shared import topics
+from s8_shared.contracts import OutboundMessageRequested, TicketEvent, utcnow
+from s8_shared.runtime import ServiceRuntime
 
 TITLE = "s8 intake"
 DESCRIPTION = (

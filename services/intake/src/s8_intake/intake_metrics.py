@@ -43,6 +43,12 @@ class IntakeMetrics:
             ["handoff"],
             registry=registry,
         )
+        self.published = Counter(
+            "s8_intake_events_published_total",
+            "Events published from ticket outboxes, by topic.",
+            ["topic"],
+            registry=registry,
+        )
         self.actions = Counter(
             "s8_intake_actions_total", "Agent actions applied.", ["kind"], registry=registry
         )

@@ -4,12 +4,10 @@ articles and the published support policy, and what a new ticket gets first
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-
-from s8_shared.contracts import Channel, CustomerTier, Event, Priority
 
 from s8_intake.adapters.rules_file import ReloadingFile
 from s8_intake.domain import faq, policy, rules, sentiment
@@ -17,6 +15,7 @@ from s8_intake.domain.model import Classification, KbArticle, NormalizedMessage,
 from s8_intake.domain.outbound import to_customer
 from s8_intake.domain.threading import ThreadingPolicy
 from s8_intake.domain.ticket import Change, deflect
+from s8_shared.contracts import Channel, CustomerTier, Event, Priority
 
 # A FAQ answer suits written questions; not calls, not a bot that already tried, not a
 # customer who is angry or in a hurry.
@@ -31,7 +30,7 @@ class SelfServiceConfig:
     lexicon_path: Path = sentiment.DEFAULT_LEXICON_PATH
     policy_path: Path = policy.DEFAULT_POLICY_PATH
     faq_threshold: float = 0.72
-    threading_policy: ThreadingPolicy = ThreadingPolicy()
+    threading_policy: ThreadingPolicy = field(default_factory=ThreadingPolicy)
 
 
 class SelfService:

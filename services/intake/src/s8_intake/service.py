@@ -12,26 +12,6 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from s8_shared import topics
-from s8_shared.contracts import (
-    Channel,
-    CustomerProfileUpsert,
-    CustomerTier,
-    Event,
-    InboundMessage,
-    InvalidMessage,
-    MessageInfo,
-    TicketAction,
-    TicketSnapshot,
-    TicketStatus,
-    parse_inbound,
-    utcnow,
-)
-from s8_shared.contracts.actions import Merge
-from s8_shared.contracts.envelope import load_json_object, validation_reason
-from s8_shared.kafka.publisher import EventPublisher
-from s8_shared.observability.tracing import current_trace_headers
-
 from s8_intake.adapters.customer_store import CustomerStore
 from s8_intake.adapters.message_store import MessageStore
 from s8_intake.adapters.ticket_store import TicketStore
@@ -51,6 +31,25 @@ from s8_intake.domain.ticket import (
 )
 from s8_intake.intake_metrics import IntakeMetrics
 from s8_intake.selfservice import SelfService
+from s8_shared import topics
+from s8_shared.contracts import (
+    Channel,
+    CustomerProfileUpsert,
+    CustomerTier,
+    Event,
+    InboundMessage,
+    InvalidMessage,
+    MessageInfo,
+    TicketAction,
+    TicketSnapshot,
+    TicketStatus,
+    parse_inbound,
+    utcnow,
+)
+from s8_shared.contracts.actions import Merge
+from s8_shared.contracts.envelope import load_json_object, validation_reason
+from s8_shared.kafka.publisher import EventPublisher
+from s8_shared.observability.tracing import current_trace_headers
 
 log = logging.getLogger("s8.intake")
 MAX_CAS_ATTEMPTS = 8
@@ -292,6 +291,7 @@ class IntakeService:
                 key=item.key.encode(),
                 headers={"content-type": "application/json"},
             )
+            self.metrics.published.labels(spec.base_name).inc()
         if items:
             await self.tickets.remove_from_outbox(ticket_id, [i.event_id for i in items])
         return len(items)

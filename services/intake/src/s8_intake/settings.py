@@ -6,9 +6,8 @@ from pathlib import Path
 
 from pydantic import Field, SecretStr, model_validator
 
-from s8_shared.settings import DEV_SECRET, ServiceSettings, require_real_secret
-
 from s8_intake.domain import rules
+from s8_shared.settings import DEV_SECRET, ServiceSettings, require_real_secret
 
 
 class IntakeSettings(ServiceSettings):

@@ -35,6 +35,7 @@ class ChannelMessage(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    channel: str  # each channel's model narrows it to a Literal (the union's discriminator)
     channel_message_id: str = Field(
         min_length=1,
         max_length=998,
@@ -53,7 +54,7 @@ class ChannelMessage(BaseModel):
     def _keep_unknown_fields_in_raw(cls, data: Any) -> Any:
         if not isinstance(data, dict):
             return data
-        known = set(cls.model_fields)
+        known = set(cls.model_fields) | {f.alias for f in cls.model_fields.values() if f.alias}
         unknown = {k: v for k, v in data.items() if k not in known}
         if not unknown:
             return data
@@ -65,7 +66,7 @@ class ChannelMessage(BaseModel):
 
     @property
     def channel_kind(self) -> Channel:
-        return Channel(getattr(self, "channel"))
+        return Channel(self.channel)
 
     def dedup_key(self) -> str:
         return f"{self.channel_kind.value}:{self.channel_message_id}"
@@ -84,7 +85,9 @@ class Attachment(BaseModel):
     filename: ShortText
     content_type: ShortText = "application/octet-stream"
     size_bytes: int = Field(default=0, ge=0)
-    url: str | None = Field(default=None, max_length=2048, description="Where the gateway stored it.")
+    url: str | None = Field(
+        default=None, max_length=2048, description="Where the gateway stored it."
+    )
 
 
 class TranscriptLine(BaseModel):
@@ -107,6 +110,7 @@ class EmailMessage(ChannelMessage):
 
     channel: Literal["email"] = "email"
     from_: EmailAddress = Field(alias="from")
+    reply_to: EmailAddress | None = Field(default=None, description="The Reply-To header, when set.")
     to: list[EmailAddress] = Field(default_factory=list, max_length=100)
     cc: list[EmailAddress] = Field(default_factory=list, max_length=100)
     subject: str = Field(default="", max_length=998)
@@ -145,7 +149,9 @@ class SocialMessage(ChannelMessage):
     channel: Literal["social"] = "social"
     platform: Literal["facebook", "zalo", "instagram", "x"]
     page_id: ShortText = Field(description="Facebook page or Zalo OA id that received it.")
-    sender_id: ShortText = Field(description="The platform's id of the customer (PSID, Zalo user id).")
+    sender_id: ShortText = Field(
+        description="The platform's id of the customer (PSID, Zalo user id)."
+    )
     sender_name: str | None = Field(default=None, max_length=200)
     thread_id: ShortText
     kind: Literal["private_message", "public_comment"] = "private_message"

@@ -13,7 +13,6 @@ from pydantic import Field
 from s8_shared.contracts.common import Channel, Language
 from s8_shared.contracts.envelope import Contract, Event, EventFamily
 
-
 OutboundKind = Literal["auto_reply_faq", "acknowledgement", "survey", "proactive_notice", "reply"]
 
 

@@ -45,7 +45,9 @@ class TicketSnapshot(Contract):
     )
     subject: str | None = None
     team: str | None = Field(default=None, description="Team by category, e.g. `billing`.")
-    tier_required: str | None = Field(default=None, description="e.g. `L2` for VIP or urgent tickets.")
+    tier_required: str | None = Field(
+        default=None, description="e.g. `L2` for VIP or urgent tickets."
+    )
     classified_by: dict[str, str] = Field(
         default_factory=dict, description="Which rule set each classified field (explainability)."
     )
@@ -106,7 +108,9 @@ class TicketStatusChangedPayload(Contract):
     ticket: TicketSnapshot
     from_status: TicketStatus
     to_status: TicketStatus
-    reason: str | None = Field(default=None, examples=["customer_replied", "agent", "faq_auto_reply"])
+    reason: str | None = Field(
+        default=None, examples=["customer_replied", "agent", "faq_auto_reply"]
+    )
     actor_id: str | None = None
 
 

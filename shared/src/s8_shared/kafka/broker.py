@@ -71,11 +71,13 @@ Handler = Callable[..., Awaitable[None]]
 def subscribe(
     broker: KafkaBroker, settings: ServiceSettings, spec: TopicSpec, purpose: str = ""
 ) -> Callable[[Handler], Any]:
-    """A subscriber in the service's own consumer group, reading from the start, committing
-    only after the handler succeeded (a failure seeks back and redelivers)."""
+    """A subscriber in the service's own consumer group for that topic (one group per topic,
+    so a service reading several topics never rebalances them against each other), reading
+    from the start, committing only after the handler succeeded (a failure seeks back and
+    redelivers)."""
     subscriber: Callable[[Handler], Any] = broker.subscriber(
         spec.name(settings.topic_namespace),
-        group_id=settings.consumer_group(purpose),
+        group_id=settings.consumer_group(f".{spec.short_name}{purpose}"),
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
     )

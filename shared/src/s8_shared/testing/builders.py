@@ -49,13 +49,26 @@ def make_ticket_created(**snapshot_overrides: Any) -> TicketCreated:
 
 
 def make_inbound(**overrides: Any) -> dict[str, Any]:
+    """An inbound email as the mail gateway publishes it."""
     fields: dict[str, Any] = {
         "channel": "email",
         "channel_message_id": "<m1@example.vn>",
-        "sender_id": "lan.nguyen@example.vn",
-        "sender_name": "Nguyễn Thị Lan",
+        "from": {"address": "lan.nguyen@example.vn", "name": "Nguyễn Thị Lan"},
+        "to": [{"address": "support@s8.example.vn"}],
         "subject": "Hoàn tiền đơn #A1023",
-        "text": "Tôi chưa nhận được hoàn tiền, xin hỗ trợ gấp!",
+        "text": "Tôi đã trả hàng tuần trước nhưng chưa nhận được hoàn tiền, xin hỗ trợ gấp!",
+    }
+    fields.update(overrides)
+    return fields
+
+
+def make_sms(**overrides: Any) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        "channel": "sms",
+        "channel_message_id": "sms-1",
+        "from_number": "0903123456",
+        "to_number": "8088",
+        "text": "Đơn hàng A1023 của tôi giao chậm quá, kiểm tra giúp tôi.",
     }
     fields.update(overrides)
     return fields

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import contextlib
 import time
 import uuid
@@ -11,6 +12,7 @@ from typing import Any, TypeVar
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from fastapi import FastAPI
+from pydantic import SecretStr
 from pymongo import AsyncMongoClient
 
 from s8_shared.contracts.envelope import Event, EventFamily
@@ -73,11 +75,21 @@ class TestStack:
 
     def env(self, settings: ServiceSettings) -> dict[str, str]:
         """The same settings as `S8_*` variables, for service subprocesses."""
-        return {
-            f"S8_{name.upper()}": str(value)
-            for name, value in settings.model_dump(exclude_none=True).items()
-            if not isinstance(value, dict)
-        }
+        env: dict[str, str] = {}
+        for name in type(settings).model_fields:
+            value = getattr(settings, name)
+            if value is None:
+                continue
+            if isinstance(value, SecretStr):
+                value = value.get_secret_value()
+            if isinstance(value, list | dict):
+                value = json.dumps(
+                    [v.get_secret_value() if isinstance(v, SecretStr) else v for v in value]
+                    if isinstance(value, list)
+                    else value
+                )
+            env[f"S8_{name.upper()}"] = str(value)
+        return env
 
     def db(self, settings: ServiceSettings) -> Any:
         return self.mongo[settings.database_name]

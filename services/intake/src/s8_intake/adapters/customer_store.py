@@ -9,10 +9,9 @@ from typing import Any
 from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError
 
+from s8_intake.domain.customers import KnownCustomer, Resolution, identity_key, resolve
 from s8_shared.contracts import CustomerTier, Identity, deterministic_id
 from s8_shared.mongo import Document, IndexSpec, MongoStore
-
-from s8_intake.domain.customers import KnownCustomer, Resolution, identity_key, resolve
 
 CUSTOMERS = "customers"
 IDENTITIES = "identities"

@@ -5,13 +5,12 @@ from __future__ import annotations
 from faststream.kafka.annotations import KafkaMessage
 from pydantic import ValidationError
 
+from s8_intake.domain.status import TransitionRefused
+from s8_intake.service import IntakeService, TicketNotFound, decode_inbound
 from s8_shared import topics
 from s8_shared.contracts import ACTION_ADAPTER, CustomerProfileUpsert, InvalidMessage
 from s8_shared.contracts.envelope import load_json_object, validation_reason
 from s8_shared.runtime import ServiceRuntime
-
-from s8_intake.domain.status import TransitionRefused
-from s8_intake.service import IntakeService, TicketNotFound, decode_inbound
 
 
 def register_handlers(runtime: ServiceRuntime, service: IntakeService) -> None:

@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from s8_intake.domain.model import KbArticle
 from s8_shared.contracts import Language
 from s8_shared.mongo import Document, MongoStore
-
-from s8_intake.domain.model import KbArticle
 
 COLLECTION = "kb_articles"
 

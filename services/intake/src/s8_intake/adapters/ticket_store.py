@@ -12,13 +12,12 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import DuplicateKeyError
 
+from s8_intake.domain.threading import TicketRef
+from s8_intake.domain.ticket import TicketState
 from s8_shared import topics
 from s8_shared.contracts import Channel, Event, TicketSnapshot
 from s8_shared.mongo import Document, IndexSpec, MongoStore
 from s8_shared.topics import TopicSpec
-
-from s8_intake.domain.threading import TicketRef
-from s8_intake.domain.ticket import TicketState
 
 COLLECTION = "tickets"
 TOPIC_OF_TYPE_PREFIX: dict[str, TopicSpec] = {"outbound.": topics.OUTBOUND}

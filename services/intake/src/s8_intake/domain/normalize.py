@@ -1,0 +1,309 @@
+"""Any channel's inbound message in one shape, `NormalizedMessage`. Pure, no I/O."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, assert_never
+
+from s8_intake.domain.html_text import html_to_text, strip_quoted_reply
+from s8_intake.domain.identities import (
+    identity_for_email,
+    identity_for_id,
+    identity_for_phone,
+    is_vietnamese_number,
+    normalize_email,
+    normalize_phone,
+    phone_digits,
+    unique,
+)
+from s8_intake.domain.model import NormalizedMessage
+from s8_shared.contracts import Identity
+from s8_shared.contracts.inbound import (
+    ChatbotConversation,
+    EmailMessage,
+    InboundMessage,
+    LiveChatMessage,
+    OnSiteRequest,
+    PhoneCall,
+    SmsMessage,
+    SocialMessage,
+    WebFormSubmission,
+)
+
+NO_TEXT = "(no text)"
+_TICKET_TOKEN = re.compile(r"\[#(T-[0-9a-f]{16})\]", re.IGNORECASE)
+_AUTO_PRECEDENCE = frozenset({"bulk", "junk", "list", "auto_reply"})
+_SYSTEM_SENDERS = frozenset(
+    {"mailer-daemon", "postmaster", "noreply", "no-reply", "donotreply", "do-not-reply"}
+)
+
+_CALL_TEXT: dict[tuple[bool, str], str] = {  # (Vietnamese?, outcome) -> text
+    (True, "missed"): "Cuộc gọi nhỡ từ {number}",
+    (True, "abandoned"): "Cuộc gọi từ {number} bị ngắt khi đang chờ",
+    (True, "answered"): "Cuộc gọi từ {number} ({seconds} giây)",
+    (False, "missed"): "Missed call from {number}",
+    (False, "abandoned"): "Abandoned call from {number} (hung up while waiting)",
+    (False, "answered"): "Call from {number} ({seconds} seconds)",
+}
+
+
+def normalize(
+    message: InboundMessage, *, own_addresses: frozenset[str] = frozenset()
+) -> NormalizedMessage:
+    """The channel message as a `NormalizedMessage`; `own_addresses` are s8's own mailboxes."""
+    match message:
+        case EmailMessage():
+            return _email(message, own_addresses)
+        case LiveChatMessage():
+            return _live_chat(message)
+        case SocialMessage():
+            return _social(message)
+        case PhoneCall():
+            return _phone(message)
+        case SmsMessage():
+            return _sms(message)
+        case WebFormSubmission():
+            return _web_form(message)
+        case ChatbotConversation():
+            return _chatbot(message)
+        case OnSiteRequest():
+            return _on_site(message)
+        case _:
+            assert_never(message)
+
+
+def _email(message: EmailMessage, own_addresses: frozenset[str]) -> NormalizedMessage:
+    sender = normalize_email(message.from_.address)
+    has_plain = bool(message.text and message.text.strip())
+    body = message.text or "" if has_plain else html_to_text(message.html or "")
+    text = strip_quoted_reply(body).strip() or message.subject.strip() or NO_TEXT
+    return NormalizedMessage(
+        channel=message.channel_kind,
+        dedup_key=message.dedup_key(),
+        sent_at=message.received_at,
+        text=text,
+        identities=unique([identity_for_email(sender)]),
+        display_name=message.from_.name,
+        subject=message.subject or None,
+        thread_refs=_thread_refs(message),
+        ticket_token=ticket_token(message.subject),
+        attachments=tuple(a.filename for a in message.attachments),
+        # Answers go where the sender asked (a shared mailbox, a helpdesk relay).
+        reply_address=normalize_email(message.reply_to.address) if message.reply_to else sender,
+        public=True,
+        skip_reason=email_skip_reason(message, own_addresses),
+        details=_compact(
+            cc=[normalize_email(a.address) for a in message.cc] or None,
+            to=[normalize_email(a.address) for a in message.to] or None,
+        ),
+    )
+
+
+def ticket_token(subject: str) -> str | None:
+    """The `T-...` id from a `[#T-0123456789abcdef]` token in a reply's subject."""
+    found = _TICKET_TOKEN.search(subject)
+    return "T-" + found.group(1)[2:].lower() if found else None
+
+
+def email_skip_reason(message: EmailMessage, own_addresses: frozenset[str]) -> str | None:
+    """Why this email must not become a ticket (auto-reply, bounce, mail loop), or None."""
+    headers = {name.lower(): value.strip() for name, value in message.headers.items()}
+    sender = normalize_email(message.from_.address)
+    if sender in {normalize_email(a) for a in own_addresses}:
+        return f"mail loop: sent from s8's own address {sender}"
+    if "return-path" in headers and headers["return-path"] in ("", "<>"):
+        return "bounce: empty Return-Path"
+    if sender.split("@", 1)[0] in _SYSTEM_SENDERS:
+        return f"system sender {sender}"
+    auto_submitted = headers.get("auto-submitted")
+    if auto_submitted is not None and auto_submitted.lower() != "no":
+        return f"auto-reply: Auto-Submitted: {auto_submitted}"
+    precedence = headers.get("precedence", "").lower()
+    if precedence in _AUTO_PRECEDENCE:
+        return f"auto-reply: Precedence: {precedence}"
+    for name in ("x-autoreply", "x-autorespond"):
+        if name in headers and headers[name].lower() not in ("no", "false", "0"):
+            return f"auto-reply: {name} header"
+    suppress = headers.get("x-auto-response-suppress", "").lower()
+    if suppress == "all" or "oof" in suppress or "autoreply" in suppress:
+        return f"auto-reply: X-Auto-Response-Suppress: {suppress}"
+    return None
+
+
+def _thread_refs(message: EmailMessage) -> tuple[str, ...]:
+    refs = [message.in_reply_to or "", *message.references]
+    return tuple(dict.fromkeys(r.strip() for r in refs if r.strip()))
+
+
+def _live_chat(message: LiveChatMessage) -> NormalizedMessage:
+    return NormalizedMessage(
+        channel=message.channel_kind,
+        dedup_key=message.dedup_key(),
+        sent_at=message.received_at,
+        text=_text(message.text),
+        identities=_visitor(message.visitor_id, message.visitor_email, message.visitor_phone),
+        display_name=message.visitor_name,
+        conversation_key=f"live_chat:{message.session_id}",
+        transcript=tuple(message.transcript),
+        public=True,
+        reply_address=message.visitor_id,
+        details=_compact(page_url=message.page_url),
+    )
+
+
+def _chatbot(message: ChatbotConversation) -> NormalizedMessage:
+    return NormalizedMessage(
+        channel=message.channel_kind,
+        dedup_key=message.dedup_key(),
+        sent_at=message.received_at,
+        text=_text(message.text),
+        identities=_visitor(message.visitor_id, message.visitor_email, message.visitor_phone),
+        display_name=message.visitor_name,
+        conversation_key=f"chatbot:{message.bot_conversation_id}",
+        transcript=tuple(message.transcript),
+        handoff_requested=message.handoff_requested,
+        handoff_reason=message.handoff_reason,
+        bot_confidence=message.bot_confidence,
+        reply_address=message.visitor_id,
+    )
+
+
+def _social(message: SocialMessage) -> NormalizedMessage:
+    public = message.kind == "public_comment"
+    return NormalizedMessage(
+        channel=message.channel_kind,
+        dedup_key=message.dedup_key(),
+        sent_at=message.received_at,
+        text=_text(message.text),
+        identities=unique([identity_for_id(message.platform, message.sender_id)]),
+        display_name=message.sender_name,
+        conversation_key=f"social:{message.platform}:{message.thread_id}",
+        # The customer wrote in public (a comment under a post), not a private message.
+        public=public,
+        reply_address=message.sender_id,
+        details=_compact(
+            platform=message.platform,
+            page_id=message.page_id,
+            post_id=message.post_id,
+            public_comment=public,
+        ),
+    )
+
+
+def _sms(message: SmsMessage) -> NormalizedMessage:
+    number = _number(message.from_number)
+    return NormalizedMessage(
+        channel=message.channel_kind,
+        dedup_key=message.dedup_key(),
+        sent_at=message.received_at,
+        text=_text(message.text),
+        identities=(Identity(kind="phone", value=number),),
+        conversation_key=f"sms:{number}",
+        reply_address=number,
+        details=_compact(to_number=message.to_number or None),
+    )
+
+
+def _phone(message: PhoneCall) -> NormalizedMessage:
+    number = _number(message.caller_number)
+    dialled = normalize_phone(message.dialled_line) or message.dialled_line.strip()
+    text = message.voicemail_transcript or message.notes or ""
+    if not text.strip():
+        vietnamese = is_vietnamese_number(number) or is_vietnamese_number(dialled)
+        text = call_description(message, number, vietnamese=vietnamese)
+    return NormalizedMessage(
+        channel=message.channel_kind,
+        dedup_key=message.dedup_key(),
+        sent_at=message.received_at,
+        text=text.strip(),
+        identities=(Identity(kind="phone", value=number),),
+        display_name=message.caller_name,
+        conversation_key=f"phone:{number}",
+        ivr_path=message.ivr_path or None,
+        reply_address=number,
+        details={
+            "duration_seconds": message.duration_seconds,
+            "missed": message.missed,
+            "abandoned": message.abandoned,
+            "dialled_line": dialled,
+        },
+    )
+
+
+def call_description(message: PhoneCall, number: str, *, vietnamese: bool) -> str:
+    """A neutral sentence standing in for a call nobody wrote anything about."""
+    outcome = "missed" if message.missed else "abandoned" if message.abandoned else "answered"
+    template = _CALL_TEXT[vietnamese, outcome]
+    return template.format(number=number, seconds=message.duration_seconds)
+
+
+def _web_form(message: WebFormSubmission) -> NormalizedMessage:
+    email = identity_for_email(message.email)
+    phone = identity_for_phone(message.phone)
+    if email is None and phone is None and message.phone:
+        # An unparseable phone is still the only way to reach this customer.
+        phone = Identity(kind="phone", value=phone_digits(message.phone))
+    reply = email or phone
+    return NormalizedMessage(
+        channel=message.channel_kind,
+        dedup_key=message.dedup_key(),
+        sent_at=message.received_at,
+        text=_text(message.text),
+        identities=unique([email, phone]),
+        display_name=message.name,
+        subject=message.subject or None,
+        customer_category=message.category,
+        reply_address=reply.value if reply else None,
+        details=dict(message.fields),
+    )
+
+
+def _on_site(message: OnSiteRequest) -> NormalizedMessage:
+    number = _number(message.phone)
+    return NormalizedMessage(
+        channel=message.channel_kind,
+        dedup_key=message.dedup_key(),
+        sent_at=message.received_at,
+        text=_text(message.text),
+        identities=unique(
+            [Identity(kind="phone", value=number), identity_for_email(message.email)]
+        ),
+        display_name=message.name,
+        region=message.region,
+        reply_address=number,
+        details=_compact(
+            address=message.address,
+            window_start=message.window_start.isoformat() if message.window_start else None,
+            window_end=message.window_end.isoformat() if message.window_end else None,
+            asset_model=message.asset_model,
+            serial_number=message.serial_number,
+        ),
+    )
+
+
+def _visitor(visitor_id: str, email: str | None, phone: str | None) -> tuple[Identity, ...]:
+    # A phone the visitor typed wrongly is dropped: the visitor id still identifies them.
+    return unique(
+        [
+            identity_for_id("chat_visitor", visitor_id),
+            identity_for_email(email),
+            identity_for_phone(phone),
+        ]
+    )
+
+
+def _number(raw: str) -> str:
+    """E.164 if valid, else the raw digits, so the caller is still identified."""
+    return normalize_phone(raw) or phone_digits(raw)
+
+
+def _text(text: str) -> str:
+    return text.strip() or NO_TEXT
+
+
+def _compact(**values: Any) -> dict[str, Any]:
+    """Details without the unset ones, so `details` only lists what the channel told us."""
+    return {k: v for k, v in values.items() if v is not None}
+
+
+__all__ = ["call_description", "email_skip_reason", "normalize", "ticket_token"]

@@ -1,0 +1,199 @@
+"""Lexicon-based sentiment for Vietnamese and English, explainable term by term.
+
+No maintained library scores Vietnamese offline, so both languages use a data lexicon
+(`data/sentiment_lexicon.yaml`), matched on folded words (accents optional unless the
+lexicon says a word needs them). Longest terms win ("không hài lòng" before "hài lòng");
+a negator shortly before a term flips it ("không tốt", "not good", "never works"); an
+intensifier next to it scales it ("rất tệ", "chậm quá", "very slow"); "!" and CAPS raise
+the magnitude; after "nhưng" / "but" counts more than before.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml  # no types-PyYAML in the dev group yet
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+
+from s8_intake.domain.model import Sentiment
+from s8_intake.domain.text import Word, matches_at, words
+from s8_shared.contracts import Language
+
+DEFAULT_LEXICON_PATH = Path(__file__).parent.parent / "data" / "sentiment_lexicon.yaml"
+_CLAUSES = re.compile(r"[.!?;,:\n]+|\s[-–—]\s")
+
+
+@dataclass(frozen=True)
+class _Entry:
+    text: str
+    words: tuple[Word, ...]
+    strict: tuple[bool, ...]
+    value: float
+
+
+class Negation(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    window: int = Field(default=3, ge=1, le=6)
+    positive_factor: float = Field(default=-0.75, le=0)
+    negative_factor: float = Field(default=-0.4, le=0)
+
+
+class Lexicon(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    version: int = Field(ge=1)
+    negative_threshold: float = Field(default=-0.35, ge=-1, le=0)
+    normalization: float = Field(default=6.0, gt=0)
+    negation: Negation = Negation()
+    exclamation_boost: float = Field(default=0.1, ge=0, le=0.5)
+    caps_boost: float = Field(default=1.25, ge=1, le=2)
+    contrast_before: float = Field(default=0.5, ge=0, le=1)
+    contrast_after: float = Field(default=1.5, ge=1, le=3)
+    negators: tuple[str, ...] = ()
+    intensifiers: dict[str, float] = {}
+    after_intensifiers: tuple[str, ...] = Field(
+        default=(), description="Intensifiers that may also follow the term: tệ quá, tốt lắm."
+    )
+    contrast: tuple[str, ...] = ()
+    accents_required: tuple[str, ...] = ()
+    terms: dict[Language, dict[str, float]]
+
+    _terms: dict[str, list[_Entry]] = PrivateAttr(default_factory=dict)
+    _negators: list[_Entry] = PrivateAttr(default_factory=list)
+    _intensifiers: list[_Entry] = PrivateAttr(default_factory=list)
+    _contrast: list[_Entry] = PrivateAttr(default_factory=list)
+    _after: set[str] = PrivateAttr(default_factory=set)
+
+    @model_validator(mode="after")
+    def _check(self) -> Lexicon:
+        seen: dict[tuple[str, ...], str] = {}
+        for language, terms in self.terms.items():
+            for term, value in terms.items():
+                if not -3 <= value <= 3:
+                    raise ValueError(f"term {term!r} ({language.value}): {value} is not in -3..3")
+                key = tuple(w.folded + "".join(sorted(w.marks)) for w in words(term))
+                if not key:
+                    raise ValueError(f"term {term!r} ({language.value}) has no words")
+                if key in seen:
+                    raise ValueError(f"term {term!r} ({language.value}) repeats {seen[key]!r}")
+                seen[key] = term
+        unknown = set(self.after_intensifiers) - set(self.intensifiers)
+        if unknown:
+            raise ValueError(f"after_intensifiers not among intensifiers: {sorted(unknown)}")
+        return self
+
+    def model_post_init(self, context: object, /) -> None:
+        required = {(w.folded, w.marks) for t in self.accents_required for w in words(t)}
+
+        def entry(text: str, value: float = 0.0) -> _Entry:
+            ws = tuple(words(text))
+            return _Entry(text, ws, tuple((w.folded, w.marks) in required for w in ws), value)
+
+        for terms in self.terms.values():
+            for term, value in terms.items():
+                found = entry(term, value)
+                self._terms.setdefault(found.words[0].folded, []).append(found)
+        for candidates in self._terms.values():
+            candidates.sort(key=lambda e: -len(e.words))
+        self._negators = [entry(n) for n in self.negators]
+        self._intensifiers = [entry(t, v) for t, v in self.intensifiers.items()]
+        self._after = {i.text for i in self._intensifiers if i.text in self.after_intensifiers}
+        self._contrast = [entry(c) for c in self.contrast]
+
+
+def _clauses(text: str) -> tuple[list[Word], list[int]]:
+    found: list[Word] = []
+    clause_of: list[int] = []
+    for n, part in enumerate(_CLAUSES.split(text)):
+        ws = words(part)
+        found += ws
+        clause_of += [n] * len(ws)
+    return found, clause_of
+
+
+def _spans(ws: list[Word], entries: list[_Entry]) -> list[tuple[int, int, _Entry]]:
+    return [
+        (i, i + len(e.words), e)
+        for i in range(len(ws))
+        for e in entries
+        if ws[i].folded == e.words[0].folded and matches_at(ws, i, e.words, e.strict)
+    ]
+
+
+def score(text: str, lexicon: Lexicon) -> Sentiment:
+    ws, clause_of = _clauses(text)
+    hits: list[tuple[int, int, _Entry]] = []
+    i = 0
+    while i < len(ws):
+        entry = next(
+            (
+                e
+                for e in lexicon._terms.get(ws[i].folded, [])
+                if matches_at(ws, i, e.words, e.strict)
+            ),
+            None,
+        )
+        if entry is None:
+            i += 1
+            continue
+        hits.append((i, i + len(entry.words), entry))
+        i += len(entry.words)
+
+    covered = {k for start, end, _ in hits for k in range(start, end)}
+    negators = [s for s in _spans(ws, lexicon._negators) if s[0] not in covered]
+    intensifiers = [s for s in _spans(ws, lexicon._intensifiers) if s[0] not in covered]
+    contrasts = [s[0] for s in _spans(ws, lexicon._contrast) if s[0] not in covered]
+    pivot = max(contrasts, default=None)
+
+    total = 0.0
+    matched: list[str] = []
+    for start, end, entry in hits:
+        value = entry.value
+        clause = clause_of[start]
+        if (
+            all(w.raw.isupper() for w in ws[start:end])
+            and sum(len(w.raw) for w in ws[start:end]) > 1
+        ):
+            value *= lexicon.caps_boost
+        negator = next(
+            (
+                n
+                for s, e, n in negators
+                if clause_of[s] == clause and start - lexicon.negation.window <= s and e <= start
+            ),
+            None,
+        )
+        if negator is not None:  # "không tốt lắm", "not very good": mild, not amplified
+            value *= (
+                lexicon.negation.positive_factor if value > 0 else lexicon.negation.negative_factor
+            )
+        else:
+            for s, e, intensifier in intensifiers:
+                after = s == end and intensifier.text in lexicon._after
+                if clause_of[s] == clause and (e == start or after):
+                    value *= intensifier.value
+                    break
+        if pivot is not None:
+            value *= lexicon.contrast_before if start < pivot else lexicon.contrast_after
+        total += value
+        matched.append(f"{negator.text} {entry.text}" if negator else entry.text)
+
+    if total:
+        total *= 1 + lexicon.exclamation_boost * min(text.count("!"), 3)
+    result = max(-1.0, min(1.0, total / math.sqrt(total * total + lexicon.normalization)))
+    result = round(result, 3)
+    return Sentiment(
+        score=result, negative=result <= lexicon.negative_threshold, matched=tuple(matched)
+    )
+
+
+def load_lexicon(path: Path) -> Lexicon:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return Lexicon.model_validate(raw)
+    except yaml.YAMLError as exc:
+        raise ValueError(f"{path}: not valid YAML: {exc}") from None
+    except ValidationError as exc:
+        raise ValueError(f"{path}: invalid sentiment lexicon: {exc}") from None
