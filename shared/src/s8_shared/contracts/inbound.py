@@ -110,7 +110,9 @@ class EmailMessage(ChannelMessage):
 
     channel: Literal["email"] = "email"
     from_: EmailAddress = Field(alias="from")
-    reply_to: EmailAddress | None = Field(default=None, description="The Reply-To header, when set.")
+    reply_to: EmailAddress | None = Field(
+        default=None, description="The Reply-To header, when set."
+    )
     to: list[EmailAddress] = Field(default_factory=list, max_length=100)
     cc: list[EmailAddress] = Field(default_factory=list, max_length=100)
     subject: str = Field(default="", max_length=998)
