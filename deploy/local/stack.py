@@ -26,6 +26,7 @@ from aiokafka import AIOKafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
 
 sys.path.insert(0, str(Path(__file__).parent))
+from agents import AgentStats, simulate_agents
 from traffic import TrafficGenerator
 
 REPO = Path(__file__).resolve().parents[2]
@@ -144,13 +145,17 @@ def metric_sum(
     return int(total)
 
 
-def live_view(stack: Stack, sent: Sent, started: float) -> str:
+def live_view(stack: Stack, sent: Sent, started: float, agents: AgentStats | None = None) -> str:
     lines = [
         f"\n── s8 live · {time.monotonic() - started:5.0f}s ─────────────────────────────────────────"
     ]
     lines.append(
         f"  traffic    sent {sent.total():>5}  (messages {sent.message}, re-sent {sent.resend}, malformed {sent.malformed})"
     )
+    if agents is not None:
+        lines.append(
+            f"  agents     replies {agents.replies:>4}   notes {agents.notes:>3}   solved {agents.solved:>4}"
+        )
     ports = {name: port for name, _, port in stack.services()}
     for name, port in ports.items():
         m = scrape(port)
@@ -161,8 +166,12 @@ def live_view(stack: Stack, sent: Sent, started: float) -> str:
         dup = metric_sum(m, "s8_events_processed_total", outcome="duplicate")
         dead = metric_sum(m, "s8_dead_letters_total")
         if name == "intake":
+            applied = metric_sum(m, "s8_events_processed_total", outcome="applied", type="inbound")
+            dup = metric_sum(m, "s8_events_processed_total", outcome="duplicate", type="inbound")
+            actions = metric_sum(m, "s8_intake_actions_total")
             lines.append(
                 f"  {name:<11} messages applied {applied:>5}   duplicates skipped {dup:>3}   dead letters {dead:>3}"
+                f"   agent actions {actions:>4}"
             )
             lines.append(
                 f"  {'':<11} tickets created {metric_sum(m, 's8_intake_tickets_created_total'):>5}"
@@ -227,20 +236,23 @@ async def main_async(args: argparse.Namespace, stack: Stack) -> None:
         loop.add_signal_handler(sig, stop.set)
     sent = Sent()
     started = time.monotonic()
+    agents = AgentStats()
     traffic = asyncio.create_task(
         send_traffic(args.bootstrap, args.namespace, args.rate, sent, stop)
     )
+    desk = asyncio.create_task(simulate_agents(args.bootstrap, args.namespace, stop, agents))
     try:
         while not stop.is_set():
             await wait_or_timeout(stop, args.every)
-            print(await asyncio.to_thread(live_view, stack, sent, started), flush=True)
+            print(await asyncio.to_thread(live_view, stack, sent, started, agents), flush=True)
             if args.duration and time.monotonic() - started >= args.duration:
                 stop.set()
     finally:
         stop.set()
         await traffic
+        await desk
     await asyncio.sleep(args.every)  # let the last messages flow through
-    print(await asyncio.to_thread(live_view, stack, sent, started), flush=True)
+    print(await asyncio.to_thread(live_view, stack, sent, started, agents), flush=True)
 
 
 def main() -> None:
