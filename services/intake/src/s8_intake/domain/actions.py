@@ -8,7 +8,7 @@ from typing import Any
 
 from s8_intake.domain.outbound import to_customer
 from s8_intake.domain.status import TransitionRefused, check_transition
-from s8_intake.domain.ticket import PRODUCER, Change, TicketState, event_id, status_event
+from s8_intake.domain.ticket import Change, TicketState, emit, status_event
 from s8_shared.contracts import (
     Author,
     Event,
@@ -28,12 +28,6 @@ from s8_shared.contracts.actions import (
     SetStatus,
     TicketAction,
     Transfer,
-)
-from s8_shared.contracts.tickets import (
-    TicketMergedPayload,
-    TicketMessageAddedPayload,
-    TicketPriorityChangedPayload,
-    TicketTransferredPayload,
 )
 
 S = TicketStatus
@@ -91,14 +85,7 @@ def _message(state: TicketState, action: Reply | Note, when: datetime) -> Change
         public=public,
         sent_at=when,
     )
-    events: list[Event[Any]] = [
-        TicketMessageAdded(
-            event_id=event_id(snap, "ticket.message_added"),
-            occurred_at=when,
-            producer=PRODUCER,
-            payload=TicketMessageAddedPayload(ticket_id=snap.ticket_id, ticket=snap, message=info),
-        )
-    ]
+    events: list[Event[Any]] = [emit(TicketMessageAdded, snap, when, message=info)]
     if snap.status != old.status:
         events.append(status_event(old.status, snap, when, "agent_replied", action.actor_id))
     if public and (outbound := to_customer(new, "reply", action.text, when)):
@@ -129,17 +116,13 @@ def _set_priority(state: TicketState, action: SetPriority, when: datetime) -> Ch
         raise TransitionRefused("reopen the ticket before changing its priority")
     new = replace(_bump(state, when, priority=action.priority), priority_locked=True)
     snap = new.snapshot
-    event = TicketPriorityChanged(
-        event_id=event_id(snap, "ticket.priority_changed"),
-        occurred_at=when,
-        producer=PRODUCER,
-        payload=TicketPriorityChangedPayload(
-            ticket_id=snap.ticket_id,
-            ticket=snap,
-            from_priority=old.priority,
-            to_priority=snap.priority,
-            actor_id=action.actor_id,
-        ),
+    event = emit(
+        TicketPriorityChanged,
+        snap,
+        when,
+        from_priority=old.priority,
+        to_priority=snap.priority,
+        actor_id=action.actor_id,
     )
     return Change(new, [event])
 
@@ -157,19 +140,15 @@ def _transfer(state: TicketState, action: Transfer, when: datetime) -> Change:
         updates["tier_required"] = action.to_tier
     new = _bump(state, when, **updates)
     snap = new.snapshot
-    event = TicketTransferred(
-        event_id=event_id(snap, "ticket.transferred"),
-        occurred_at=when,
-        producer=PRODUCER,
-        payload=TicketTransferredPayload(
-            ticket_id=snap.ticket_id,
-            ticket=snap,
-            to_team=action.to_team,
-            to_agent_id=action.to_agent_id,
-            to_tier=action.to_tier,
-            reason=action.reason,
-            actor_id=action.actor_id,
-        ),
+    event = emit(
+        TicketTransferred,
+        snap,
+        when,
+        to_team=action.to_team,
+        to_agent_id=action.to_agent_id,
+        to_tier=action.to_tier,
+        reason=action.reason,
+        actor_id=action.actor_id,
     )
     return Change(new, [event])
 
@@ -180,15 +159,7 @@ def _merge(state: TicketState, action: Merge, when: datetime) -> Change:
         raise TransitionRefused("a ticket cannot be merged into itself")
     new = _bump(state, when, status=S.CLOSED, merged_into=action.into_ticket_id)
     snap = new.snapshot
-    event = TicketMerged(
-        event_id=event_id(snap, "ticket.merged"),
-        occurred_at=when,
-        producer=PRODUCER,
-        payload=TicketMergedPayload(
-            ticket_id=snap.ticket_id,
-            ticket=snap,
-            into_ticket_id=action.into_ticket_id,
-            actor_id=action.actor_id,
-        ),
+    event = emit(
+        TicketMerged, snap, when, into_ticket_id=action.into_ticket_id, actor_id=action.actor_id
     )
     return Change(new, [event])

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from s8_intake.domain.model import Classification, NormalizedMessage, Sentiment
 from s8_shared.contracts import (
@@ -28,12 +28,6 @@ from s8_shared.contracts import (
     TicketStatus,
     TicketStatusChanged,
     deterministic_id,
-)
-from s8_shared.contracts.tickets import (
-    TicketDeflectedPayload,
-    TicketMessageAddedPayload,
-    TicketPriorityChangedPayload,
-    TicketStatusChangedPayload,
 )
 
 PRODUCER = "s8-intake"
@@ -60,6 +54,23 @@ class Change:
 class CustomerView:
     customer_id: str
     tier: CustomerTier = CustomerTier.STANDARD
+
+
+E = TypeVar("E", bound=Event[Any])
+
+
+def emit(event_cls: type[E], snap: TicketSnapshot, when: datetime, **fields: Any) -> E:
+    """A ticket event carrying `snap`, with the deterministic id of (ticket, version, type)."""
+    type_name = event_cls.model_fields["type"].default
+    payload_cls = event_cls.model_fields["payload"].annotation
+    assert isinstance(payload_cls, type)
+    return event_cls(
+        type=type_name,
+        event_id=event_id(snap, type_name),
+        occurred_at=when,
+        producer=PRODUCER,
+        payload=payload_cls(ticket_id=snap.ticket_id, ticket=snap, **fields),
+    )
 
 
 def ticket_id_for(dedup_key: str) -> str:
@@ -155,18 +166,14 @@ def open_ticket(
 def status_event(
     before: TicketStatus, snap: TicketSnapshot, now: datetime, reason: str, actor: str | None = None
 ) -> TicketStatusChanged:
-    return TicketStatusChanged(
-        event_id=event_id(snap, "ticket.status_changed"),
-        occurred_at=now,
-        producer=PRODUCER,
-        payload=TicketStatusChangedPayload(
-            ticket_id=snap.ticket_id,
-            ticket=snap,
-            from_status=before,
-            to_status=snap.status,
-            reason=reason,
-            actor_id=actor,
-        ),
+    return emit(
+        TicketStatusChanged,
+        snap,
+        now,
+        from_status=before,
+        to_status=snap.status,
+        reason=reason,
+        actor_id=actor,
     )
 
 
@@ -204,28 +211,17 @@ def add_customer_message(
             "updated_at": now,
         }
     )
-    events: list[Event[Any]] = [
-        TicketMessageAdded(
-            event_id=event_id(snap, "ticket.message_added"),
-            occurred_at=now,
-            producer=PRODUCER,
-            payload=TicketMessageAddedPayload(ticket_id=snap.ticket_id, ticket=snap, message=info),
-        )
-    ]
+    events: list[Event[Any]] = [emit(TicketMessageAdded, snap, now, message=info)]
     if status != old.status:
         events.append(status_event(old.status, snap, now, "customer_replied"))
     if raise_priority:
         events.append(
-            TicketPriorityChanged(
-                event_id=event_id(snap, "ticket.priority_changed"),
-                occurred_at=now,
-                producer=PRODUCER,
-                payload=TicketPriorityChangedPayload(
-                    ticket_id=snap.ticket_id,
-                    ticket=snap,
-                    from_priority=old.priority,
-                    to_priority=snap.priority,
-                ),
+            emit(
+                TicketPriorityChanged,
+                snap,
+                now,
+                from_priority=old.priority,
+                to_priority=snap.priority,
             )
         )
     keys = tuple(dict.fromkeys(state.conversation_keys + _conversation_keys(msg)))
@@ -254,14 +250,7 @@ def deflect(state: TicketState, article_id: str, score: float, now: datetime) ->
             "updated_at": now,
         }
     )
-    deflected = TicketDeflected(
-        event_id=event_id(snap, "ticket.deflected"),
-        occurred_at=now,
-        producer=PRODUCER,
-        payload=TicketDeflectedPayload(
-            ticket_id=snap.ticket_id, ticket=snap, article_id=article_id, score=score
-        ),
-    )
+    deflected = emit(TicketDeflected, snap, now, article_id=article_id, score=score)
     return Change(
         replace(state, snapshot=snap),
         [deflected, status_event(old.status, snap, now, "faq_auto_reply")],
