@@ -179,6 +179,18 @@ class IntakeService:
                 )
                 events = list(change.events)
                 change, extra = self.selfservice.first_response(change, msg, now)
+                if change.state.snapshot.deflected:
+                    # Downstream must know from `ticket.created` alone that a FAQ answer is
+                    # handling it: no routing, no first-response clock until the customer
+                    # needs a human.
+                    created = events[0]
+                    events[0] = created.model_copy(
+                        update={
+                            "payload": created.payload.model_copy(
+                                update={"ticket": change.state.snapshot}
+                            )
+                        }
+                    )
                 events += extra
                 if await self.tickets.insert(change.state, msg.dedup_key, self._traced(events)):
                     self._count_new(change, msg)

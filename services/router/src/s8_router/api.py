@@ -1,26 +1,183 @@
-"""Router's HTTP API."""
+"""Router's HTTP API: the roster, presence, loads and queues."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from pydantic import BaseModel, Field
 
-from s8_router.domain.waiting import WAITING_STATUSES, queue_depths
-from s8_shared.projections import TicketProjection
+from s8_router.adapters.agent_store import to_state
+from s8_router.adapters.routing_store import route_of
+from s8_router.domain.policy import queue_order
+from s8_router.service import RouterService
+from s8_shared import topics
+from s8_shared.contracts import AgentProfile, Presence, utcnow
 
-router = APIRouter(prefix="/v1", tags=["queues"])
+AgentId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.@-]{1,128}$")]
+router = APIRouter(prefix="/v1")
+
+
+def get_service(request: Request) -> RouterService:
+    service: RouterService = request.app.state.router
+    return service
+
+
+ServiceDep = Annotated[RouterService, Depends(get_service)]
+
+
+async def _publish_profile(request: Request, profile: AgentProfile) -> None:
+    # The compacted agents topic stays the source of truth other services can read.
+    await request.app.state.runtime.publisher.publish_raw(
+        topics.AGENTS,
+        profile.model_dump_json().encode(),
+        key=profile.agent_id.encode(),
+        headers={"content-type": "application/json"},
+    )
+
+
+@router.put(
+    "/agents/{agent_id}",
+    response_model=AgentProfile,
+    tags=["agents"],
+    summary="Create or replace an agent",
+)
+async def put_agent(
+    agent_id: AgentId, profile: AgentProfile, request: Request, service: ServiceDep
+) -> AgentProfile:
+    if profile.agent_id != agent_id:
+        raise HTTPException(status_code=422, detail="agent_id in the body must match the URL")
+    profile = profile.model_copy(update={"updated_at": utcnow()})
+    await service.on_agent_profile(profile)
+    await _publish_profile(request, profile)
+    return profile
+
+
+class PresenceBody(BaseModel):
+    presence: Presence
+
+
+@router.put(
+    "/agents/{agent_id}/presence",
+    response_model=AgentProfile,
+    tags=["agents"],
+    summary="Set presence",
+)
+async def put_presence(
+    agent_id: AgentId, body: PresenceBody, request: Request, service: ServiceDep
+) -> AgentProfile:
+    doc = await service.agents.get(agent_id)
+    if doc is None:
+        raise HTTPException(status_code=404, detail=f"no agent {agent_id}")
+    profile = AgentProfile.model_validate(doc["profile"]).model_copy(
+        update={"presence": body.presence, "updated_at": utcnow()}
+    )
+    await service.on_agent_profile(profile)
+    await _publish_profile(request, profile)
+    return profile
+
+
+class AgentLoad(BaseModel):
+    agent_id: str
+    presence: str
+    tier: str
+    team: str
+    capacity: dict[str, int]
+    active: dict[str, int]
+    occupancy: float = Field(
+        description="Active tickets ÷ capacity over the agent's channel kinds."
+    )
+    tickets: list[str] = Field(default_factory=list)
+
+
+@router.get(
+    "/agents", response_model=list[AgentLoad], tags=["agents"], summary="The roster with live load"
+)
+async def list_agents(service: ServiceDep) -> list[AgentLoad]:
+    return [await _load(service, doc) for doc in await service.agents.all()]
+
+
+@router.get(
+    "/agents/{agent_id}/load",
+    response_model=AgentLoad,
+    tags=["agents"],
+    summary="An agent's current load",
+)
+async def agent_load(agent_id: AgentId, service: ServiceDep) -> AgentLoad:
+    doc = await service.agents.get(agent_id)
+    if doc is None:
+        raise HTTPException(status_code=404, detail=f"no agent {agent_id}")
+    return await _load(service, doc)
+
+
+async def _load(service: RouterService, doc: dict[str, Any]) -> AgentLoad:
+    state = to_state(doc)
+    held = await service.routing.held_by(state.agent_id, unanswered_only=False)
+    return AgentLoad(
+        agent_id=state.agent_id,
+        presence=state.presence,
+        tier=state.tier,
+        team=state.team,
+        capacity=dict(state.capacity),
+        active=dict(state.active),
+        occupancy=state.occupancy(),
+        tickets=[d["_id"] for d in held],
+    )
+
+
+class QueuedTicket(BaseModel):
+    ticket_id: str
+    priority: str
+    required_skills: list[str]
+    channel_kind: str
+    tier_required: str | None
+    waiting_seconds: float
+    why_waiting: dict[str, str] = Field(
+        description="Agent → why they could not take it at the last try."
+    )
 
 
 class QueueView(BaseModel):
-    waiting_by_priority: dict[str, int] = Field(
-        description="Tickets waiting for an agent (status new or open), per priority."
+    waiting_by_priority: dict[str, int]
+    tickets: list[QueuedTicket] = Field(description="In the order they will be served.")
+    by_state: dict[str, int]
+
+
+@router.get(
+    "/queues",
+    response_model=QueueView,
+    tags=["queues"],
+    summary="Tickets waiting for an agent, in serving order",
+)
+async def get_queues(service: ServiceDep) -> QueueView:
+    docs = {d["_id"]: d for d in await service.routing.queued() if d.get("route")}
+    now = utcnow()
+    ordered = queue_order([route_of(d) for d in docs.values()], now, service.policy())
+    counts = {p: 0 for p in ("urgent", "high", "normal", "low")}
+    for route in ordered:
+        counts[route.priority] = counts.get(route.priority, 0) + 1
+    return QueueView(
+        waiting_by_priority=counts,
+        tickets=[
+            QueuedTicket(
+                ticket_id=r.ticket_id,
+                priority=r.priority,
+                required_skills=list(r.required_skills),
+                channel_kind=r.channel_kind,
+                tier_required=r.tier_required,
+                waiting_seconds=(now - r.waiting_since).total_seconds(),
+                why_waiting=dict(docs[r.ticket_id].get("rejected") or {}),
+            )
+            for r in ordered[:200]
+        ],
+        by_state=await service.routing.count_by_state(),
     )
 
 
-@router.get("/queues", response_model=QueueView, summary="Tickets waiting for an agent")
-async def get_queues(request: Request) -> QueueView:
-    projection: TicketProjection = request.app.state.projection
-    counts = await projection.count_by(
-        "priority", {"status": {"$in": [s.value for s in WAITING_STATUSES]}}
-    )
-    return QueueView(waiting_by_priority=queue_depths(counts))
+@router.post(
+    "/assignments/{ticket_id}/accept", tags=["queues"], summary="An agent accepts an offered ticket"
+)
+async def accept(ticket_id: str, agent_id: str, service: ServiceDep) -> dict[str, Any]:
+    if not await service.accept(ticket_id, agent_id):
+        raise HTTPException(status_code=409, detail="no open offer of this ticket to this agent")
+    return {"ticket_id": ticket_id, "agent_id": agent_id, "state": "assigned"}

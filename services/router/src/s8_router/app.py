@@ -1,24 +1,45 @@
-"""router's composition root."""
+"""Router's composition root."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
+from s8_router.adapters.agent_store import AgentStore
 from s8_router.adapters.handlers import register_handlers
+from s8_router.adapters.routing_store import RoutingStore
 from s8_router.api import router
+from s8_router.domain.policy import load_policy
+from s8_router.metrics import RouterMetrics
+from s8_router.service import RouterService
 from s8_router.settings import RouterSettings
-from s8_shared.projections import TicketProjection
+from s8_shared import topics
+from s8_shared.contracts import AssignmentEvent
 from s8_shared.runtime import ServiceRuntime
 
 TITLE = "s8 router"
-DESCRIPTION = "Assigns tickets to agents by skill, priority, capacity and presence; queues what it cannot place."
+DESCRIPTION = (
+    "Assigns tickets to agents by skill, priority, capacity and presence; queues what it "
+    "cannot place; escalates by tier. Every decision is explained on `support.assignments.v1`."
+)
 
 
 def build(settings: RouterSettings | None = None) -> tuple[ServiceRuntime, FastAPI]:
     settings = settings or RouterSettings()
     runtime = ServiceRuntime(settings, title=TITLE, description=DESCRIPTION)
-    projection = TicketProjection(runtime.store)
-    register_handlers(runtime, projection)
+    runtime.add_indexes(*AgentStore.INDEXES, *RoutingStore.INDEXES)
+    policy = load_policy(settings.policy_path)
+    service = RouterService(
+        agents=AgentStore(runtime.store),
+        routing=RoutingStore(runtime.store),
+        publisher=runtime.publisher,
+        policy=lambda: policy,
+        metrics=RouterMetrics(runtime.registry),
+    )
+    register_handlers(runtime, service)
+    runtime.publisher.document(topics.ASSIGNMENTS, AssignmentEvent)
+    runtime.every(settings.drain_every_seconds, service.drain, "queue drain")
+    runtime.every(5.0, service.expire_offers, "offer expiry")
     app = runtime.http_app(router)
-    app.state.projection = projection
+    app.state.router = service
+    app.state.runtime = runtime
     return runtime, app

@@ -1,12 +1,22 @@
-"""router settings (env prefix `S8_`)."""
+"""Router settings (env prefix `S8_`)."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from pydantic import Field
 
 from s8_shared.settings import ServiceSettings
 
+DEFAULT_POLICY = Path(__file__).parent / "data" / "routing_policy.yaml"
+
 
 class RouterSettings(ServiceSettings):
     service_name: str = "s8-router"
     http_port: int = Field(default=8002, ge=1, le=65535)
+    policy_path: Path = Field(default=DEFAULT_POLICY, description="Routing policy (YAML).")
+    drain_every_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="Safety net: queued tickets are also placed on every capacity change.",
+    )

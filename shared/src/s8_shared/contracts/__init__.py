@@ -1,6 +1,8 @@
 """Event and API contracts shared by every s8 service (one place for each contract)."""
 
 from s8_shared.contracts.actions import ACTION_ADAPTER, TicketAction
+from s8_shared.contracts.agents import AgentProfile, Presence
+from s8_shared.contracts.assignments import ASSIGNMENT_EVENTS, AssignmentEvent, AssignmentPayload
 from s8_shared.contracts.common import Channel, CustomerTier, Language, Priority, TicketStatus
 from s8_shared.contracts.customers import CustomerProfileUpsert, Identity
 from s8_shared.contracts.deadletter import DEADLETTER_EVENTS, DeadLetterPayload, DeadLetterRecorded
@@ -18,6 +20,7 @@ from s8_shared.contracts.outbound import (
     OutboundMessagePayload,
     OutboundMessageRequested,
 )
+from s8_shared.contracts.sla import SLA_EVENTS, SlaEvent, SlaPayload, SlaTarget
 from s8_shared.contracts.tickets import (
     TICKET_EVENTS,
     Author,
@@ -36,9 +39,14 @@ from s8_shared.contracts.tickets import (
 
 __all__ = [
     "ACTION_ADAPTER",
+    "ASSIGNMENT_EVENTS",
     "DEADLETTER_EVENTS",
     "OUTBOUND_EVENTS",
+    "SLA_EVENTS",
     "TICKET_EVENTS",
+    "AgentProfile",
+    "AssignmentEvent",
+    "AssignmentPayload",
     "Author",
     "Channel",
     "ChannelMessage",
@@ -56,7 +64,11 @@ __all__ = [
     "MessageInfo",
     "OutboundMessagePayload",
     "OutboundMessageRequested",
+    "Presence",
     "Priority",
+    "SlaEvent",
+    "SlaPayload",
+    "SlaTarget",
     "TicketAction",
     "TicketCreated",
     "TicketCreatedPayload",

@@ -1,13 +1,51 @@
-"""Kafka handlers of router."""
+"""Kafka handlers of the router: decode, call the service, done."""
 
 from __future__ import annotations
 
-from s8_shared.consumers import consume_ticket_events
-from s8_shared.projections import TicketProjection
+from faststream.kafka.annotations import KafkaMessage
+from pydantic import ValidationError
+
+from s8_router.service import RouterService
+from s8_shared import topics
+from s8_shared.contracts import SLA_EVENTS, TICKET_EVENTS, AgentProfile, InvalidMessage
+from s8_shared.contracts.envelope import load_json_object, validation_reason
+from s8_shared.handling import EventApplier
 from s8_shared.runtime import ServiceRuntime
 
+ESCALATING = {"sla.warning": "sla_warning", "sla.breached": "sla_breach"}
 
-def register_handlers(runtime: ServiceRuntime, projection: TicketProjection) -> None:
-    # Walking skeleton: keep the ticket projection current; the service's own
-    # decisions are added on top of it.
-    consume_ticket_events(runtime, projection)
+
+def register_handlers(runtime: ServiceRuntime, service: RouterService) -> None:
+    tickets = EventApplier(
+        TICKET_EVENTS, runtime.processed, runtime.stats, runtime.topic(topics.TICKETS)
+    )
+    sla = EventApplier(SLA_EVENTS, runtime.processed, runtime.stats, runtime.topic(topics.SLA))
+    agents_topic = runtime.topic(topics.AGENTS)
+
+    @runtime.subscriber(topics.TICKETS)
+    async def on_ticket_event(msg: KafkaMessage) -> None:
+        """New, reopened, transferred, solved or merged tickets are (re)routed or released."""
+        await tickets(msg.body, service.on_ticket_event)
+
+    @runtime.subscriber(topics.SLA)
+    async def on_sla_event(msg: KafkaMessage) -> None:
+        """An SLA warning or breach moves the ticket up a tier."""
+
+        async def effect(event: object) -> None:
+            reason = ESCALATING.get(getattr(event, "type", ""))
+            if reason:
+                await service.escalate(event.payload.ticket_id, reason)  # type: ignore[attr-defined]
+
+        await sla(msg.body, effect)
+
+    @runtime.subscriber(topics.AGENTS)
+    async def on_agent(msg: KafkaMessage) -> None:
+        """The latest profile of an agent (roster, skills, capacity, presence)."""
+        if not msg.body:
+            return  # a tombstone on the compacted topic
+        try:
+            profile = AgentProfile.model_validate(load_json_object(msg.body))
+        except ValidationError as exc:
+            raise InvalidMessage(f"invalid agent profile: {validation_reason(exc)}") from exc
+        await service.on_agent_profile(profile)
+        runtime.stats.count(agents_topic, "agent.profile", "applied")

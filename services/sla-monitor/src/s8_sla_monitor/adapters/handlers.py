@@ -1,13 +1,22 @@
-"""Kafka handlers of sla-monitor."""
+"""Kafka handlers of the SLA monitor."""
 
 from __future__ import annotations
 
-from s8_shared.consumers import consume_ticket_events
-from s8_shared.projections import TicketProjection
+from faststream.kafka.annotations import KafkaMessage
+
+from s8_shared import topics
+from s8_shared.contracts import TICKET_EVENTS
+from s8_shared.handling import EventApplier
 from s8_shared.runtime import ServiceRuntime
+from s8_sla_monitor.service import SlaService
 
 
-def register_handlers(runtime: ServiceRuntime, projection: TicketProjection) -> None:
-    # Walking skeleton: keep the ticket projection current; the service's own
-    # decisions are added on top of it.
-    consume_ticket_events(runtime, projection)
+def register_handlers(runtime: ServiceRuntime, service: SlaService) -> None:
+    tickets = EventApplier(
+        TICKET_EVENTS, runtime.processed, runtime.stats, runtime.topic(topics.TICKETS)
+    )
+
+    @runtime.subscriber(topics.TICKETS)
+    async def on_ticket_event(msg: KafkaMessage) -> None:
+        """Ticket events start, pause, resume, meet and cancel SLA clocks."""
+        await tickets(msg.body, service.on_ticket_event)

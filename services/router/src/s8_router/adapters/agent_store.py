@@ -1,0 +1,89 @@
+"""Agents and their live load in the router's store.
+
+Capacity is claimed with one conditional update (`free.<kind> > 0` → decrement), so
+several router replicas can never push an agent over capacity.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from pymongo import ASCENDING, ReturnDocument
+
+from s8_router.domain.model import AgentState
+from s8_router.domain.policy import agent_from_profile
+from s8_shared.contracts import AgentProfile
+from s8_shared.mongo import Document, IndexSpec, MongoStore
+
+AGENTS = "agents"
+KINDS = ("chat", "email", "phone", "on_site")
+
+
+def _profile(doc: Document) -> AgentProfile:
+    return AgentProfile.model_validate(doc["profile"])
+
+
+def to_state(doc: Document) -> AgentState:
+    return agent_from_profile(
+        _profile(doc),
+        {k: int(v) for k, v in (doc.get("active") or {}).items()},
+        doc.get("last_finished_at"),
+        doc.get("last_assigned_at"),
+    )
+
+
+class AgentStore:
+    INDEXES = (IndexSpec(AGENTS, [("presence", ASCENDING)]),)
+
+    def __init__(self, store: MongoStore) -> None:
+        self.col = store.collection(AGENTS)
+
+    async def upsert_profile(self, profile: AgentProfile) -> tuple[Document | None, Document]:
+        """Stores the profile, keeping live load; returns (before, after)."""
+        before = await self.col.find_one({"_id": profile.agent_id})
+        active: Mapping[str, Any] = (before or {}).get("active") or {}
+        free = {k: int(profile.capacity.get(k, 0)) - int(active.get(k, 0)) for k in KINDS}  # type: ignore[call-overload]
+        after = await self.col.find_one_and_update(
+            {"_id": profile.agent_id},
+            {
+                "$set": {
+                    "profile": profile.model_dump(mode="json"),
+                    "presence": profile.presence.value,
+                    "free": free,
+                },
+                "$setOnInsert": {
+                    "active": {k: 0 for k in KINDS},
+                    "last_finished_at": None,
+                    "last_assigned_at": None,
+                },
+            },
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+        )
+        assert after is not None
+        return before, after
+
+    async def get(self, agent_id: str) -> Document | None:
+        return await self.col.find_one({"_id": agent_id})
+
+    async def all(self) -> list[Document]:
+        return [d async for d in self.col.find({}).sort("_id", ASCENDING)]
+
+    async def online(self) -> list[AgentState]:
+        return [to_state(d) async for d in self.col.find({"presence": "online"})]
+
+    async def claim(self, agent_id: str, kind: str, now: datetime) -> bool:
+        """Takes one slot of `kind` if the agent is online and has one free."""
+        result = await self.col.update_one(
+            {"_id": agent_id, "presence": "online", f"free.{kind}": {"$gt": 0}},
+            {"$inc": {f"free.{kind}": -1, f"active.{kind}": 1}, "$set": {"last_assigned_at": now}},
+        )
+        return result.modified_count == 1
+
+    async def release(self, agent_id: str, kind: str, now: datetime, *, finished: bool) -> None:
+        update: dict[str, Any] = {"$inc": {f"free.{kind}": 1, f"active.{kind}": -1}}
+        if finished:
+            update["$set"] = {"last_finished_at": now}
+        await self.col.update_one({"_id": agent_id}, update)

@@ -1,0 +1,124 @@
+"""The router's record of every ticket it routes; each state change is one conditional
+update, so replicas racing on the same ticket cannot both assign it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from pymongo import ASCENDING, ReturnDocument
+
+from s8_router.domain.model import TicketToRoute
+from s8_shared.mongo import Document, IndexSpec, MongoStore
+
+ROUTING = "routing"
+STICKY = "customer_agents"
+OPEN_STATES = ("new", "queued", "offered", "assigned")
+
+
+def route_of(doc: Document) -> TicketToRoute:
+    fields = dict(doc["route"])
+    fields["required_skills"] = tuple(fields.get("required_skills", ()))
+    fields["excluded_agents"] = frozenset(doc.get("excluded", ()))
+    return TicketToRoute(**fields)
+
+
+class RoutingStore:
+    INDEXES = (
+        IndexSpec(ROUTING, [("state", ASCENDING), ("queued_at", ASCENDING)]),
+        IndexSpec(ROUTING, [("agent_id", ASCENDING), ("state", ASCENDING)]),
+        IndexSpec(ROUTING, [("offer_expires_at", ASCENDING)]),
+    )
+
+    def __init__(self, store: MongoStore) -> None:
+        self.col = store.collection(ROUTING)
+        self.sticky = store.collection(STICKY)
+
+    async def register(self, route: TicketToRoute, customer_id: str, version: int) -> Document:
+        """Creates or refreshes the routing record; an older snapshot never overwrites."""
+        fields = asdict(route)
+        fields.pop("excluded_agents")
+        fields["required_skills"] = list(route.required_skills)
+        await self.col.update_one(
+            {"_id": route.ticket_id},
+            {
+                "$setOnInsert": {
+                    "state": "new",
+                    "agent_id": None,
+                    "seq": 0,
+                    "answered": False,
+                    "excluded": [],
+                    "customer_id": customer_id,
+                    "version": 0,
+                }
+            },
+            upsert=True,
+        )
+        await self.col.update_one(
+            {"_id": route.ticket_id, "version": {"$lte": version}},
+            {"$set": {"route": fields, "version": version}},
+        )
+        doc = await self.col.find_one({"_id": route.ticket_id})
+        assert doc is not None
+        return doc
+
+    async def get(self, ticket_id: str) -> Document | None:
+        return await self.col.find_one({"_id": ticket_id})
+
+    async def transition(
+        self,
+        ticket_id: str,
+        from_states: Sequence[str],
+        updates: dict[str, Any],
+        *,
+        new_assignment: bool = False,
+        agent_id: str | None = None,
+        before: bool = False,
+    ) -> Document | None:
+        """Moves the ticket if it is in one of `from_states` (and held by `agent_id` when
+        given); None if not (someone else moved it first). Returns the document after the
+        change, or before it with `before=True`."""
+        change: dict[str, Any] = {"$set": updates}
+        if new_assignment:
+            change["$inc"] = {"seq": 1}
+        query: dict[str, Any] = {"_id": ticket_id, "state": {"$in": list(from_states)}}
+        if agent_id is not None:
+            query["agent_id"] = agent_id
+        return await self.col.find_one_and_update(
+            query, change, return_document=ReturnDocument.BEFORE if before else ReturnDocument.AFTER
+        )
+
+    async def set_fields(self, ticket_id: str, updates: dict[str, Any]) -> None:
+        await self.col.update_one({"_id": ticket_id}, {"$set": updates})
+
+    async def exclude(self, ticket_id: str, agent_id: str) -> None:
+        await self.col.update_one({"_id": ticket_id}, {"$addToSet": {"excluded": agent_id}})
+
+    async def queued(self) -> list[Document]:
+        return [d async for d in self.col.find({"state": "queued"})]
+
+    async def held_by(self, agent_id: str, *, unanswered_only: bool) -> list[Document]:
+        query: dict[str, Any] = {"agent_id": agent_id, "state": {"$in": ["offered", "assigned"]}}
+        if unanswered_only:
+            query["answered"] = False
+        return [d async for d in self.col.find(query)]
+
+    async def expired_offers(self, now: datetime) -> list[Document]:
+        return [
+            d async for d in self.col.find({"state": "offered", "offer_expires_at": {"$lte": now}})
+        ]
+
+    async def count_by_state(self) -> dict[str, int]:
+        cursor = await self.col.aggregate([{"$group": {"_id": "$state", "n": {"$sum": 1}}}])
+        return {str(r["_id"]): int(r["n"]) async for r in cursor}
+
+    async def remember_agent(self, customer_id: str, agent_id: str, at: datetime) -> None:
+        await self.sticky.update_one(
+            {"_id": customer_id}, {"$set": {"agent_id": agent_id, "at": at}}, upsert=True
+        )
+
+    async def previous_agent(self, customer_id: str) -> tuple[str | None, datetime | None]:
+        doc = await self.sticky.find_one({"_id": customer_id})
+        return (doc["agent_id"], doc["at"]) if doc else (None, None)

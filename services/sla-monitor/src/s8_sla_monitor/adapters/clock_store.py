@@ -1,0 +1,107 @@
+"""SLA clocks in the store, indexed by when they next fire.
+
+The scheduler reads only clocks that are due (`next_fire_at <= now`), so its cost grows
+with due clocks, not with open tickets. A due clock is claimed with a lease in one
+conditional update, so among several replicas exactly one fires it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime, timedelta
+
+from pymongo import ASCENDING, ReturnDocument
+
+from s8_shared.mongo import Document, IndexSpec, MongoStore
+from s8_sla_monitor.domain.clock import Clock
+
+CLOCKS = "clocks"
+
+
+def to_doc(clock: Clock, next_fire_at: datetime | None) -> Document:
+    doc = asdict(clock)
+    doc["_id"] = doc.pop("clock_id")
+    doc["pause_on"] = sorted(clock.pause_on)
+    doc["next_fire_at"] = next_fire_at
+    return doc
+
+
+def from_doc(doc: Document) -> Clock:
+    fields = {
+        k: v
+        for k, v in doc.items()
+        if k not in ("_id", "next_fire_at", "lease_until", "lease_owner", "rev")
+    }
+    fields["pause_on"] = frozenset(fields.get("pause_on", ()))
+    return Clock(clock_id=doc["_id"], **fields)
+
+
+class ClockStore:
+    INDEXES = (
+        IndexSpec(CLOCKS, [("next_fire_at", ASCENDING)]),
+        IndexSpec(CLOCKS, [("ticket_id", ASCENDING)]),
+        IndexSpec(CLOCKS, [("state", ASCENDING), ("target", ASCENDING)]),
+    )
+
+    def __init__(self, store: MongoStore) -> None:
+        self.col = store.collection(CLOCKS)
+
+    async def for_ticket(self, ticket_id: str) -> list[tuple[Clock, int]]:
+        """The ticket's clocks with their revision (for compare-and-set)."""
+        return [
+            (from_doc(d), int(d.get("rev", 0)))
+            async for d in self.col.find({"ticket_id": ticket_id})
+        ]
+
+    async def save(
+        self, clock: Clock, next_fire_at: datetime | None, expected_rev: int | None
+    ) -> bool:
+        """Inserts a new clock (expected_rev None) or replaces revision `expected_rev`."""
+        doc = {**to_doc(clock, next_fire_at), "lease_until": None}
+        if expected_rev is None:
+            result = await self.col.update_one(
+                {"_id": doc["_id"]}, {"$setOnInsert": {**doc, "rev": 1}}, upsert=True
+            )
+            return result.upserted_id is not None
+        doc.pop("_id")
+        updated = await self.col.update_one(
+            {"_id": clock.clock_id, "rev": expected_rev}, {"$set": {**doc, "rev": expected_rev + 1}}
+        )
+        return updated.modified_count == 1
+
+    async def claim_due(
+        self, now: datetime, owner: str, lease: timedelta
+    ) -> tuple[Clock, int, datetime] | None:
+        """One due clock, leased to `owner`; None when nothing is due."""
+        doc = await self.col.find_one_and_update(
+            {
+                "next_fire_at": {"$lte": now},
+                "$or": [{"lease_until": None}, {"lease_until": {"$lte": now}}],
+            },
+            {"$set": {"lease_until": now + lease, "lease_owner": owner}, "$inc": {"rev": 1}},
+            sort=[("next_fire_at", ASCENDING)],
+            return_document=ReturnDocument.AFTER,
+        )
+        if doc is None:
+            return None
+        return from_doc(doc), int(doc["rev"]), doc["next_fire_at"]
+
+    async def next_due(self) -> datetime | None:
+        doc = await self.col.find_one(
+            {"next_fire_at": {"$ne": None}}, sort=[("next_fire_at", ASCENDING)]
+        )
+        return doc["next_fire_at"] if doc else None
+
+    async def open_by_target(self) -> dict[tuple[str, str], int]:
+        cursor = await self.col.aggregate(
+            [
+                {"$match": {"state": {"$in": ["running", "paused", "breached_running"]}}},
+                {"$group": {"_id": {"target": "$target", "state": "$state"}, "n": {"$sum": 1}}},
+            ]
+        )
+        return {(r["_id"]["target"], r["_id"]["state"]): int(r["n"]) async for r in cursor}
+
+    async def by_ticket_view(self, ticket_id: str) -> list[Document]:
+        return [
+            d async for d in self.col.find({"ticket_id": ticket_id}).sort("started_at", ASCENDING)
+        ]

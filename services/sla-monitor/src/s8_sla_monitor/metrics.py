@@ -1,0 +1,29 @@
+"""SLA monitor metrics."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+LAG_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 3600)
+
+
+class SlaMetrics:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.open_clocks = Gauge(
+            "s8_sla_open_clocks",
+            "Clocks not yet met or cancelled.",
+            ["target", "state"],
+            registry=registry,
+        )
+        self.fired = Counter(
+            "s8_sla_events_total",
+            "Warnings and breaches fired.",
+            ["kind", "target", "priority", "channel"],
+            registry=registry,
+        )
+        self.lag = Histogram(
+            "s8_sla_scheduler_lag_seconds",
+            "Fire time minus due time.",
+            buckets=LAG_BUCKETS,
+            registry=registry,
+        )

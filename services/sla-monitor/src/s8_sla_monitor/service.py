@@ -1,0 +1,158 @@
+"""The SLA monitor's application service: clocks follow ticket events; a scheduler fires
+warnings and breaches at their due moment, once, even across restarts and replicas."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from s8_shared import topics
+from s8_shared.contracts import Event, TicketSnapshot, utcnow
+from s8_shared.contracts.sla import (
+    SlaBreached,
+    SlaCancelled,
+    SlaClockStarted,
+    SlaMet,
+    SlaPaused,
+    SlaPayload,
+    SlaResumed,
+    SlaWarning,
+)
+from s8_shared.kafka.publisher import Publisher
+from s8_sla_monitor.adapters.clock_store import ClockStore
+from s8_sla_monitor.domain.calendar import BusinessCalendar
+from s8_sla_monitor.domain.clock import (
+    Clock,
+    apply_ticket_event,
+    fire_due,
+    next_fire_at,
+    payload_fields,
+    sla_event_id,
+)
+from s8_sla_monitor.domain.policies import PolicySet
+from s8_sla_monitor.metrics import SlaMetrics
+
+log = logging.getLogger("s8.sla")
+PRODUCER = "s8-sla-monitor"
+EVENTS: dict[str, type[Event[SlaPayload]]] = {
+    "sla.clock_started": SlaClockStarted,
+    "sla.warning": SlaWarning,
+    "sla.breached": SlaBreached,
+    "sla.met": SlaMet,
+    "sla.paused": SlaPaused,
+    "sla.resumed": SlaResumed,
+    "sla.cancelled": SlaCancelled,
+}
+REPEATABLE = frozenset({"sla.paused", "sla.resumed"})
+FIRED_TYPE = {"warning": "sla.warning", "breach": "sla.breached"}
+MAX_CAS_ATTEMPTS = 8
+
+
+class SlaService:
+    def __init__(
+        self,
+        *,
+        clocks: ClockStore,
+        publisher: Publisher,
+        policies: Callable[[], PolicySet],
+        calendars: Callable[[], Mapping[str, BusinessCalendar]],
+        metrics: SlaMetrics,
+        clock: Callable[[], datetime] = utcnow,
+        lease: timedelta = timedelta(seconds=30),
+    ) -> None:
+        self.clocks = clocks
+        self.publisher = publisher
+        self.policies = policies
+        self.calendars = calendars
+        self.metrics = metrics
+        self.now = clock
+        self.lease = lease
+        self.owner = uuid.uuid4().hex
+
+    def calendar(self, clock: Clock) -> BusinessCalendar:
+        return self.calendars()[clock.calendar_id]
+
+    async def on_ticket_event(self, event: Event[Any]) -> None:
+        snap: TicketSnapshot = event.payload.ticket
+        message = getattr(event.payload, "message", None)
+        event_type = event.type
+        for _ in range(MAX_CAS_ATTEMPTS):
+            stored = await self.clocks.for_ticket(snap.ticket_id)
+            if event_type == "ticket.created" and snap.deflected:
+                return  # a FAQ answer went out; clocks start if the customer needs a human
+            if not stored and event_type == "ticket.status_changed" and snap.status.value == "open":
+                event_type = "ticket.created"  # a deflected ticket comes to a human now
+            revs = {c.clock_id: rev for c, rev in stored}
+            changed, emits = apply_ticket_event(
+                [c for c, _ in stored],
+                event_type,
+                snap,
+                event.occurred_at,
+                author=message.author.value if message else None,
+                public=message.public if message else None,
+                from_status=getattr(event.payload, "from_status", None)
+                and event.payload.from_status.value,
+                to_status=getattr(event.payload, "to_status", None)
+                and event.payload.to_status.value,
+                policies=self.policies(),
+                calendars=self.calendars(),
+            )
+            if await self._save_all(changed, revs):
+                for kind, clock in emits:
+                    await self._publish(kind, clock, event.occurred_at)
+                return
+        raise RuntimeError(
+            f"clocks of {snap.ticket_id} kept changing; the event will be redelivered"
+        )
+
+    async def _save_all(self, changed: list[Clock], revs: Mapping[str, int]) -> bool:
+        for clock in changed:
+            if not await self.clocks.save(
+                clock, next_fire_at(clock, self.calendar(clock)), revs.get(clock.clock_id)
+            ):
+                return False
+        return True
+
+    async def _publish(self, event_type: str, clock: Clock, at: datetime) -> None:
+        cls = EVENTS[event_type]
+        fields = payload_fields(clock, self.calendar(clock), at)
+        await self.publisher.publish(
+            topics.SLA,
+            cls(
+                type=event_type,
+                # Pauses and resumes repeat on one clock: their ids include when they happened.
+                event_id=sla_event_id(
+                    clock.clock_id, event_type, at.isoformat() if event_type in REPEATABLE else None
+                ),
+                occurred_at=at,
+                producer=PRODUCER,
+                payload=SlaPayload(ticket_id=clock.ticket_id, **fields),
+            ),
+        )
+
+    # --- the scheduler -------------------------------------------------------------------
+    async def fire_due_clocks(self) -> int:
+        """Fires every clock that is due now; returns how many events it published."""
+        fired = 0
+        while True:
+            now = self.now()
+            claimed = await self.clocks.claim_due(now, self.owner, self.lease)
+            if claimed is None:
+                return fired
+            clock, rev, due = claimed
+            updated, kinds = fire_due(clock, self.calendar(clock), now)
+            for kind in kinds:
+                event_type = FIRED_TYPE[kind]
+                await self._publish(event_type, updated, now)
+                self.metrics.fired.labels(kind, clock.target, clock.priority, clock.channel).inc()
+                fired += 1
+            self.metrics.lag.observe(max(0.0, (now - due).total_seconds()))
+            await self.clocks.save(updated, next_fire_at(updated, self.calendar(updated)), rev)
+
+    async def refresh_gauges(self) -> None:
+        self.metrics.open_clocks.clear()
+        for (target, state), n in (await self.clocks.open_by_target()).items():
+            self.metrics.open_clocks.labels(target, state).set(n)

@@ -1,0 +1,250 @@
+"""The router on the real broker and store: two replicas, a burst against a small roster,
+queueing, placement when an agent comes online, release, and escalation."""
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from s8_router.app import build
+from s8_router.settings import RouterSettings
+from s8_shared import topics
+from s8_shared.contracts import ASSIGNMENT_EVENTS, AgentProfile, Event, utcnow
+from s8_shared.contracts.sla import SlaPayload, SlaWarning
+from s8_shared.testing.builders import make_ticket_created
+from s8_shared.testing.harness import TestStack, eventually
+
+pytestmark = pytest.mark.integration
+
+
+def agent(
+    agent_id: str, *, presence: str = "online", tier: str = "L1", email: int = 2, **extra: Any
+) -> AgentProfile:
+    fields: dict[str, Any] = {
+        "agent_id": agent_id,
+        "name": agent_id.title(),
+        "tier": tier,
+        "skills": {"billing": 4, "shipping": 3},
+        "languages": ["vi", "en"],
+        "capacity": {"chat": 2, "email": email, "phone": 1, "on_site": 0},
+        "presence": presence,
+    }
+    fields.update(extra)
+    return AgentProfile.model_validate(fields)
+
+
+async def send_agent(stack: TestStack, profile: AgentProfile) -> None:
+    await stack.send(
+        topics.AGENTS, profile.model_dump_json().encode(), key=profile.agent_id.encode()
+    )
+
+
+async def send_ticket(stack: TestStack, ticket_id: str, **snapshot: Any) -> None:
+    fields = {
+        "ticket_id": ticket_id,
+        "customer_id": f"C-{ticket_id}",
+        "required_skills": ["billing"],
+        **snapshot,
+    }
+    event = make_ticket_created(**fields).model_copy(update={"occurred_at": utcnow()})
+    await stack.send(topics.TICKETS, event.to_bytes(), key=ticket_id.encode())
+
+
+async def decisions(stack: TestStack) -> list[Event[Any]]:
+    return await stack.read_all(topics.ASSIGNMENTS, ASSIGNMENT_EVENTS)
+
+
+def start_router(env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "s8_router"],
+        env={**os.environ, **env, "S8_HTTP_PORT": str(free_port()), "S8_LOG_LEVEL": "WARNING"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def test_two_router_replicas_never_over_assign_and_place_queued_tickets_when_an_agent_comes_online(
+    stack: TestStack,
+) -> None:
+    settings = stack.settings(RouterSettings, drain_every_seconds=1.0)
+    replicas = [start_router(stack.env(settings)) for _ in range(2)]
+    try:
+        for name in ("an", "binh", "chi"):
+            await send_agent(stack, agent(name))
+        await send_agent(stack, agent("dung", presence="offline", email=4))
+        await asyncio.sleep(1.0)
+        n = 24
+        await asyncio.gather(*(send_ticket(stack, f"T-burst-{i:02d}") for i in range(n)))
+
+        async def first_decisions() -> dict[str, str]:
+            first: dict[str, str] = {}
+            for event in await decisions(stack):
+                first.setdefault(event.payload.ticket_id, event.type)
+            return first if len(first) == n else {}
+
+        first = await eventually(first_decisions, within=60, what="a decision for every ticket")
+        assert Counter(first.values()) == {"ticket.assigned": 6, "ticket.queued": n - 6}
+        events = await decisions(stack)
+        assigned = Counter(e.payload.agent_id for e in events if e.type == "ticket.assigned")
+        assert all(count <= 2 for count in assigned.values()), assigned
+        assert (
+            len([e for e in events if e.type == "ticket.queued"]) == n - 6
+        )  # queued exactly once each
+
+        await send_agent(stack, agent("dung", presence="online", email=4))
+
+        async def dung_took_four() -> bool:
+            return (
+                sum(
+                    1
+                    for e in await decisions(stack)
+                    if e.type == "ticket.assigned" and e.payload.agent_id == "dung"
+                )
+                == 4
+            )
+
+        await eventually(
+            dung_took_four, within=30, what="queued tickets placed on the agent who came online"
+        )
+        db = stack.db(settings)
+        async for doc in db.agents.find({}):
+            for kind, active in doc["active"].items():
+                assert active <= doc["profile"]["capacity"].get(kind, 0), doc
+                assert doc["free"][kind] >= 0, doc
+    finally:
+        for proc in replicas:
+            proc.send_signal(signal.SIGTERM)
+        for proc in replicas:
+            proc.wait(timeout=30)
+
+
+async def test_solving_releases_capacity_and_the_next_ticket_in_line_is_placed(
+    stack: TestStack,
+) -> None:
+    async with stack.running(build, stack.settings(RouterSettings)):
+        await send_agent(stack, agent("an", email=1, tier="L2"))  # urgent tickets need L2
+        await asyncio.sleep(0.5)
+        await send_ticket(stack, "T-a", priority="low")
+
+        async def a_assigned() -> bool:
+            return any(
+                e.type == "ticket.assigned" and e.payload.ticket_id == "T-a"
+                for e in await decisions(stack)
+            )
+
+        await eventually(a_assigned, what="the first ticket to take the only slot")
+        await send_ticket(stack, "T-b", priority="normal")
+        await send_ticket(stack, "T-c", priority="urgent")
+
+        async def both_queued() -> bool:
+            return len([e for e in await decisions(stack) if e.type == "ticket.queued"]) == 2
+
+        await eventually(both_queued, what="the other two to queue")
+        solved = make_ticket_created(
+            ticket_id="T-a", customer_id="C-T-a", status="solved", version=3
+        )
+        await stack.send(topics.TICKETS, solved.to_bytes(), key=b"T-a")
+
+        async def urgent_placed() -> bool:
+            return any(
+                e.type == "ticket.assigned" and e.payload.ticket_id == "T-c"
+                for e in await decisions(stack)
+            )
+
+        await eventually(urgent_placed, what="the urgent ticket to get the freed slot first")
+        assert not any(
+            e.type == "ticket.assigned" and e.payload.ticket_id == "T-b"
+            for e in await decisions(stack)
+        )
+
+
+async def test_an_sla_warning_moves_the_ticket_up_a_tier(stack: TestStack) -> None:
+    async with stack.running(build, stack.settings(RouterSettings)):
+        await send_agent(stack, agent("l1-an", tier="L1"))
+        await send_agent(stack, agent("l2-binh", tier="L2"))
+        await asyncio.sleep(0.5)
+        await send_ticket(stack, "T-esc")
+
+        async def assigned_to_l1() -> bool:
+            return any(
+                e.type == "ticket.assigned" and e.payload.agent_id == "l1-an"
+                for e in await decisions(stack)
+            )
+
+        # Both are eligible for an L1 ticket; least loaded then agent id picks l1-an.
+        await eventually(assigned_to_l1, what="first assignment")
+        warning = SlaWarning(
+            producer="s8-test",
+            payload=SlaPayload(
+                ticket_id="T-esc",
+                policy_id="p",
+                target="first_response",
+                clock_id="T-esc/first_response/1",
+                priority="normal",
+                channel="email",
+                calendar_id="24x7",
+                target_seconds=60,
+                elapsed_business_seconds=50,
+                elapsed_calendar_seconds=50,
+                remaining_business_seconds=10,
+            ),
+        )
+        await stack.send(topics.SLA, warning.to_bytes(), key=b"T-esc")
+
+        async def escalated() -> list[Event[Any]]:
+            return [e for e in await decisions(stack) if e.type == "ticket.escalated"]
+
+        [event] = await eventually(escalated, what="the escalation")
+        assert (event.payload.agent_id, event.payload.previous_agent_id, event.payload.tier) == (
+            "l2-binh",
+            "l1-an",
+            "L2",
+        )
+        assert event.payload.reason == "sla_warning"
+
+
+async def test_an_agent_going_offline_hands_back_unanswered_tickets(stack: TestStack) -> None:
+    async with stack.running(build, stack.settings(RouterSettings)):
+        await send_agent(stack, agent("an"))
+        await asyncio.sleep(0.5)
+        await send_ticket(stack, "T-off")
+
+        async def assigned() -> bool:
+            return any(e.type == "ticket.assigned" for e in await decisions(stack))
+
+        await eventually(assigned, what="assignment")
+        await send_agent(stack, agent("an", presence="offline"))
+        await send_agent(stack, agent("binh"))
+
+        async def moved() -> list[str]:
+            return [e.type for e in await decisions(stack)]
+
+        types = await eventually(
+            lambda: _when(
+                moved, lambda t: "ticket.unassigned" in t and t.count("ticket.assigned") == 2
+            ),
+            what="unassigned then reassigned",
+        )
+        assert types.count("ticket.unassigned") == 1
+
+
+async def _when(get: Any, ok: Any) -> Any:
+    value = await get()
+    return value if ok(value) else None
+
+
+def _json(data: Any) -> bytes:
+    return json.dumps(data).encode()

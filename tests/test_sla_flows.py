@@ -1,0 +1,247 @@
+"""The SLA monitor on the real broker and store: on-time warnings and breaches, exactly
+once across a crash and across replicas, and escalation through the router."""
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from s8_intake.app import build as build_intake
+from s8_intake.settings import IntakeSettings
+from s8_router.app import build as build_router
+from s8_router.settings import RouterSettings
+from s8_shared import topics
+from s8_shared.contracts import ASSIGNMENT_EVENTS, SLA_EVENTS, AgentProfile, Event, utcnow
+from s8_shared.settings import DEV_SECRET
+from s8_shared.testing.builders import make_inbound, make_ticket_created
+from s8_shared.testing.harness import TestStack, eventually
+from s8_sla_monitor.app import build as build_sla
+from s8_sla_monitor.settings import SlaMonitorSettings
+
+pytestmark = pytest.mark.integration
+
+SHORT_POLICY = """
+version: 1
+policies:
+  - policy_id: short
+    targets:
+      first_response: {seconds: %(fr)d, calendar: "24x7", warn_at: 0.5}
+      resolution: {seconds: 3600, calendar: "24x7", pause_on: [pending, on_hold]}
+"""
+
+
+def short_policy(tmp_path: Path, first_response_seconds: int) -> Path:
+    path = tmp_path / "policies.yaml"
+    path.write_text(SHORT_POLICY % {"fr": first_response_seconds}, encoding="utf-8")
+    return path
+
+
+async def sla_events(stack: TestStack) -> list[Event[Any]]:
+    return await stack.read_all(topics.SLA, SLA_EVENTS)
+
+
+async def send_created(stack: TestStack, ticket_id: str) -> None:
+    event = make_ticket_created(ticket_id=ticket_id, customer_id="C-1").model_copy(
+        update={"occurred_at": utcnow()}
+    )
+    await stack.send(topics.TICKETS, event.to_bytes(), key=ticket_id.encode())
+
+
+def of_type(events: list[Event[Any]], type_name: str) -> list[Event[Any]]:
+    return [e for e in events if e.type == type_name]
+
+
+async def test_a_short_target_warns_then_breaches_on_time(stack: TestStack, tmp_path: Path) -> None:
+    settings = stack.settings(SlaMonitorSettings, policies_path=short_policy(tmp_path, 4))
+    async with stack.running(build_sla, settings):
+        await send_created(stack, "T-sla")
+
+        async def breached() -> list[Event[Any]]:
+            events = await sla_events(stack)
+            return events if of_type(events, "sla.breached") else []
+
+        events = await eventually(breached, within=20, what="the breach")
+    [started] = of_type(events, "sla.clock_started")[:1] or [None]
+    assert started is not None
+    [warning] = of_type(events, "sla.warning")
+    [breach] = of_type(events, "sla.breached")
+    fr_started = next(
+        e for e in of_type(events, "sla.clock_started") if e.payload.target == "first_response"
+    )
+    start = fr_started.occurred_at
+    assert abs((warning.occurred_at - start).total_seconds() - 2.0) < 1.0
+    assert abs((breach.occurred_at - start).total_seconds() - 4.0) < 1.0
+    assert breach.payload.due_at is not None
+    assert abs((breach.occurred_at - breach.payload.due_at).total_seconds()) < 1.0
+
+
+def start_sla(env: dict[str, str]) -> subprocess.Popen[bytes]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return subprocess.Popen(
+        [sys.executable, "-m", "s8_sla_monitor"],
+        env={**os.environ, **env, "S8_HTTP_PORT": str(port), "S8_LOG_LEVEL": "WARNING"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+async def test_a_clock_that_fell_due_while_the_service_was_down_fires_once_after_restart(
+    stack: TestStack, tmp_path: Path
+) -> None:
+    settings = stack.settings(SlaMonitorSettings, policies_path=short_policy(tmp_path, 3))
+    env = stack.env(settings)
+    process = start_sla(env)
+    try:
+        await send_created(stack, "T-down")
+
+        async def started() -> bool:
+            return bool(of_type(await sla_events(stack), "sla.clock_started"))
+
+        await eventually(started, within=30, what="the clock to start")
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    assert not of_type(await sla_events(stack), "sla.breached")
+    await asyncio.sleep(4)  # the deadline passes while nothing runs
+    process = start_sla(env)
+    try:
+
+        async def breached() -> bool:
+            return bool(of_type(await sla_events(stack), "sla.breached"))
+
+        await eventually(breached, within=30, what="the late breach")
+        await asyncio.sleep(2)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+    events = await sla_events(stack)
+    assert len(of_type(events, "sla.breached")) == 1
+    assert len(of_type(events, "sla.warning")) == 1
+
+
+async def test_two_replicas_fire_each_breach_exactly_once(stack: TestStack, tmp_path: Path) -> None:
+    settings = stack.settings(SlaMonitorSettings, policies_path=short_policy(tmp_path, 2))
+    async with contextlib.AsyncExitStack() as replicas:
+        for _ in range(2):
+            await replicas.enter_async_context(stack.running(build_sla, settings))
+        for i in range(10):
+            await send_created(stack, f"T-rep-{i}")
+
+        async def all_breached() -> bool:
+            return len(of_type(await sla_events(stack), "sla.breached")) >= 10
+
+        await eventually(all_breached, within=30, what="ten breaches")
+        await asyncio.sleep(1.5)
+    events = await sla_events(stack)
+    breaches = of_type(events, "sla.breached")
+    assert len(breaches) == 10
+    assert len({e.payload.ticket_id for e in breaches}) == 10
+    assert len(of_type(events, "sla.warning")) == 10
+
+
+async def test_an_agent_reply_meets_the_first_response_and_no_breach_follows(
+    stack: TestStack, tmp_path: Path
+) -> None:
+    intake_settings = stack.settings(IntakeSettings)
+    sla_settings = stack.settings(SlaMonitorSettings, policies_path=short_policy(tmp_path, 3))
+    async with stack.running(build_sla, sla_settings), contextlib.AsyncExitStack() as ctx:
+        runtime, app = build_intake(intake_settings)
+        await runtime.start()
+        ctx.push_async_callback(runtime.stop)
+        http = await ctx.enter_async_context(
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app),
+                base_url="http://intake",
+                headers={"X-API-Key": DEV_SECRET},
+            )
+        )
+        ticket_id = (await http.post("/v1/inbound/email", json=make_inbound())).json()["ticket_id"]
+        reply = await http.post(
+            f"/v1/tickets/{ticket_id}/actions",
+            json={
+                "kind": "reply",
+                "action_id": "r1",
+                "actor_id": "agent-1",
+                "text": "Em đang kiểm tra ạ.",
+            },
+        )
+        assert reply.status_code == 200
+
+        async def met() -> bool:
+            return any(
+                e.type == "sla.met" and e.payload.target == "first_response"
+                for e in await sla_events(stack)
+            )
+
+        await eventually(met, within=20, what="first response met")
+        await asyncio.sleep(3.5)
+    assert not of_type(await sla_events(stack), "sla.breached")
+
+
+async def test_an_sla_warning_escalates_the_ticket_end_to_end(
+    stack: TestStack, tmp_path: Path
+) -> None:
+    """intake → router assigns an L1 agent → the SLA monitor warns → the router moves it to L2."""
+    async with contextlib.AsyncExitStack() as ctx:
+        for build, settings in (
+            (build_router, stack.settings(RouterSettings)),
+            (
+                build_sla,
+                stack.settings(SlaMonitorSettings, policies_path=short_policy(tmp_path, 4)),
+            ),
+        ):
+            await ctx.enter_async_context(stack.running(build, settings))
+        runtime, app = build_intake(stack.settings(IntakeSettings))
+        await runtime.start()
+        ctx.push_async_callback(runtime.stop)
+        for agent_id, tier in (("l1-an", "L1"), ("l2-binh", "L2")):
+            profile = AgentProfile(
+                agent_id=agent_id,
+                name=agent_id,
+                tier=tier,
+                presence="online",
+                skills=dict.fromkeys(
+                    ("billing", "shipping", "technical", "warranty", "sales", "account"), 4
+                ),
+                languages=["vi", "en"],
+            )
+            await stack.send(
+                topics.AGENTS, profile.model_dump_json().encode(), key=agent_id.encode()
+            )
+        await asyncio.sleep(1)
+        http = await ctx.enter_async_context(
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app),
+                base_url="http://intake",
+                headers={"X-API-Key": DEV_SECRET},
+            )
+        )
+        message = make_inbound(
+            text="Đơn hàng A1023 giao nhầm màu áo, mình cần shop kiểm tra lại.",
+            subject="Giao nhầm hàng",
+        )
+        ticket_id = (await http.post("/v1/inbound/email", json=message)).json()["ticket_id"]
+
+        async def escalated() -> list[Event[Any]]:
+            events = await stack.read_all(topics.ASSIGNMENTS, ASSIGNMENT_EVENTS)
+            return [
+                e
+                for e in events
+                if e.type == "ticket.escalated" and e.payload.ticket_id == ticket_id
+            ]
+
+        events = await eventually(escalated, within=30, what="the escalation after the SLA warning")
+        event = events[0]
+    assert event.payload.reason == "sla_warning"
+    assert event.payload.tier == "L2"
+    assert event.payload.agent_id == "l2-binh"
