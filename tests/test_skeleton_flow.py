@@ -67,8 +67,17 @@ async def test_an_inbound_message_becomes_a_ticket_seen_by_every_service(stack: 
                 )
 
             await eventually(processed, what=f"{settings.service_name} to process the event")
-            projected = await db.tickets.find_one({"_id": ticket_id})
-            assert projected["status"] == "new"
+        # What each service made of it, in its own database.
+        router_db, sla_db, survey_db, analytics_db = (stack.db(s) for _, s in downstream)
+        assert (await router_db.routing.find_one({"_id": ticket_id}))[
+            "state"
+        ] == "queued"  # no agent yet
+        assert {c["target"] async for c in sla_db.clocks.find({"ticket_id": ticket_id})} >= {
+            "first_response",
+            "resolution",
+        }
+        for db in (survey_db, analytics_db):
+            assert (await db.tickets.find_one({"_id": ticket_id}))["status"] == "new"
 
 
 async def test_the_same_inbound_message_twice_makes_one_ticket(stack: TestStack) -> None:

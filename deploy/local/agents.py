@@ -1,27 +1,26 @@
-"""Simulated agents for `make run`: they answer and solve tickets through
-`support.actions.v1`, as an agent desktop would, so the whole ticket lifecycle flows."""
+"""Simulated agents for `make run`: each ticket the router gives an agent is answered and
+usually solved by that agent through `support.actions.v1`, as an agent desktop would;
+now and then an agent steps away, so re-routing shows too."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import random
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-REPLIES = {
-    "vi": [
-        "Chào anh/chị, em đã kiểm tra và đang xử lý yêu cầu của mình ạ.",
-        "Dạ em đã chuyển thông tin cho bộ phận liên quan, sẽ phản hồi sớm nhất ạ.",
-        "Em xin lỗi vì sự bất tiện, đơn hàng của mình đã được ưu tiên xử lý ạ.",
-    ],
-    "en": [
-        "Hi, thanks for reaching out, I'm looking into this now.",
-        "Sorry for the trouble, I've escalated this and will update you shortly.",
-    ],
-}
+REPLIES = [
+    "Chào anh/chị, em đã kiểm tra và đang xử lý yêu cầu của mình ạ.",
+    "Dạ em đã chuyển thông tin cho bộ phận liên quan, sẽ phản hồi sớm nhất ạ.",
+    "Em xin lỗi vì sự bất tiện, đơn hàng của mình đã được ưu tiên xử lý ạ.",
+    "Hi, thanks for reaching out, I'm looking into this now.",
+]
+PresenceSetter = Callable[[str, str], Awaitable[None]]
 
 
 @dataclass
@@ -29,7 +28,7 @@ class AgentStats:
     replies: int = 0
     solved: int = 0
     notes: int = 0
-    seen: set[str] = field(default_factory=set)
+    handled: set[tuple[str, str]] = field(default_factory=set)
 
 
 async def simulate_agents(
@@ -37,12 +36,13 @@ async def simulate_agents(
     namespace: str,
     stop: asyncio.Event,
     stats: AgentStats,
+    set_presence: PresenceSetter | None = None,
     *,
     seed: int | None = None,
 ) -> None:
     rng = random.Random(seed)
     consumer = AIOKafkaConsumer(
-        f"{namespace}support.tickets.v1",
+        f"{namespace}support.assignments.v1",
         bootstrap_servers=bootstrap,
         group_id=f"{namespace}s8-demo-agents",
         auto_offset_reset="latest",
@@ -50,13 +50,13 @@ async def simulate_agents(
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True)
     await consumer.start()
     await producer.start()
-    pending: list[asyncio.Task[None]] = []
+    tasks: set[asyncio.Task[None]] = set()
 
-    async def send(ticket_id: str, action: dict[str, object]) -> None:
+    async def send(ticket_id: str, agent_id: str, action: dict[str, object]) -> None:
         body = {
             "action_id": uuid.uuid4().hex,
             "ticket_id": ticket_id,
-            "actor_id": f"agent-{rng.randint(1, 6)}",
+            "actor_id": agent_id,
             **action,
         }
         await producer.send_and_wait(
@@ -65,45 +65,60 @@ async def simulate_agents(
             key=ticket_id.encode(),
         )
 
-    async def handle(ticket_id: str, language: str, deflected: bool) -> None:
-        await asyncio.sleep(rng.uniform(2, 8))
-        if deflected and rng.random() < 0.7:
-            return  # the FAQ answer was enough
+    async def work(ticket_id: str, agent_id: str) -> None:
+        await asyncio.sleep(rng.uniform(3, 25))  # some answers come late: SLA warnings show
         if rng.random() < 0.15:
             await send(
-                ticket_id, {"kind": "note", "text": "Kiểm tra lịch sử đơn hàng trước khi trả lời."}
+                ticket_id,
+                agent_id,
+                {"kind": "note", "text": "Kiểm tra lịch sử đơn hàng trước khi trả lời."},
             )
             stats.notes += 1
-        await send(
-            ticket_id, {"kind": "reply", "text": rng.choice(REPLIES.get(language, REPLIES["en"]))}
-        )
+        await send(ticket_id, agent_id, {"kind": "reply", "text": rng.choice(REPLIES)})
         stats.replies += 1
-        await asyncio.sleep(rng.uniform(2, 8))
-        if rng.random() < 0.75:
-            await send(ticket_id, {"kind": "set_status", "status": "solved"})
+        await asyncio.sleep(rng.uniform(3, 12))
+        if rng.random() < 0.8:
+            await send(ticket_id, agent_id, {"kind": "set_status", "status": "solved"})
             stats.solved += 1
 
+    async def step_away() -> None:
+        while set_presence is not None and not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=rng.uniform(25, 40))
+            if stop.is_set():
+                return
+            who = rng.choice(["lan", "minh", "emily"])
+            await set_presence(who, "offline")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=10)
+            await set_presence(who, "online")
+
+    away = asyncio.create_task(step_away())
     try:
         while not stop.is_set():
             batch = await consumer.getmany(timeout_ms=500)
             for records in batch.values():
                 for record in records:
                     event = json.loads(record.value)
-                    if event.get("type") != "ticket.created":
+                    payload = event.get("payload") or {}
+                    agent_id = payload.get("agent_id")
+                    if (
+                        event.get("type")
+                        not in ("ticket.assigned", "ticket.reassigned", "ticket.escalated")
+                        or not agent_id
+                    ):
                         continue
-                    ticket = event["payload"]["ticket"]
-                    if ticket["ticket_id"] in stats.seen:
+                    key = (payload["ticket_id"], agent_id)
+                    if key in stats.handled:
                         continue
-                    stats.seen.add(ticket["ticket_id"])
-                    pending.append(
-                        asyncio.create_task(
-                            handle(ticket["ticket_id"], ticket["language"], ticket["deflected"])
-                        )
-                    )
-            pending = [t for t in pending if not t.done()]
+                    stats.handled.add(key)
+                    task = asyncio.create_task(work(payload["ticket_id"], agent_id))
+                    tasks.add(task)
+                    task.add_done_callback(tasks.discard)
     finally:
-        for task in pending:
+        away.cancel()
+        for task in list(tasks):
             task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
+        await asyncio.gather(away, *tasks, return_exceptions=True)
         await consumer.stop()
         await producer.stop()

@@ -22,11 +22,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
 from aiokafka import AIOKafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
 
 sys.path.insert(0, str(Path(__file__).parent))
 from agents import AgentStats, simulate_agents
+from roster import ROSTER
 from traffic import TrafficGenerator
 
 REPO = Path(__file__).resolve().parents[2]
@@ -162,8 +164,9 @@ def live_view(stack: Stack, sent: Sent, started: float, agents: AgentStats | Non
         if not m:
             lines.append(f"  {name:<11} not answering")
             continue
-        applied = metric_sum(m, "s8_events_processed_total", outcome="applied")
-        dup = metric_sum(m, "s8_events_processed_total", outcome="duplicate")
+        tickets_topic = f"{stack.namespace}support.tickets.v1"
+        applied = metric_sum(m, "s8_events_processed_total", outcome="applied", topic=tickets_topic)
+        dup = metric_sum(m, "s8_events_processed_total", outcome="duplicate", topic=tickets_topic)
         dead = metric_sum(m, "s8_dead_letters_total")
         if name == "intake":
             applied = metric_sum(m, "s8_events_processed_total", outcome="applied", type="inbound")
@@ -189,6 +192,25 @@ def live_view(stack: Stack, sent: Sent, started: float, agents: AgentStats | Non
         lines.append(
             f"  {name:<11} ticket events applied {applied:>5}   duplicates skipped {dup:>3}   dead letters {dead:>3}"
         )
+        if name == "router":
+            decided = {
+                t: metric_sum(m, "s8_router_decisions_total", type=f"ticket.{t}")
+                for t in ("assigned", "queued", "escalated", "unassigned")
+            }
+            lines.append(
+                f"  {'':<11} assigned {decided['assigned']:>4}   queued {decided['queued']:>4}"
+                f"   escalated {decided['escalated']:>3}   handed back {decided['unassigned']:>3}"
+                f"   agents online {metric_sum(m, 's8_router_agents_online'):>2}"
+            )
+        if name == "sla-monitor":
+            sla = {
+                t: metric_sum(m, "s8_sla_clock_events_total", type=f"sla.{t}")
+                for t in ("clock_started", "warning", "breached", "met", "paused")
+            }
+            lines.append(
+                f"  {'':<11} clocks started {sla['clock_started']:>4}   met {sla['met']:>4}"
+                f"   warnings {sla['warning']:>3}   breaches {sla['breached']:>3}   paused {sla['paused']:>3}"
+            )
     queues = _get_json(ports["router"], "/v1/queues")
     if queues:
         waiting = "  ".join(f"{k} {v}" for k, v in queues["waiting_by_priority"].items())
@@ -198,6 +220,17 @@ def live_view(stack: Stack, sent: Sent, started: float, agents: AgentStats | Non
         by_channel = ", ".join(f"{k} {v}" for k, v in volume["by_channel"].items() if v)
         lines.append(f"  analytics   {volume['total']} tickets by channel: {by_channel}")
     return "\n".join(lines)
+
+
+def _put_json(port: int, path: str, body: Any) -> Any:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}",
+        data=json.dumps(body).encode(),
+        method="PUT",
+        headers={"content-type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=5) as resp:
+        return json.loads(resp.read())
 
 
 def _get_json(port: int, path: str) -> Any:
@@ -237,10 +270,19 @@ async def main_async(args: argparse.Namespace, stack: Stack) -> None:
     sent = Sent()
     started = time.monotonic()
     agents = AgentStats()
+    router_port = dict((n, p) for n, _, p in stack.services())["router"]
+
+    async def set_presence(agent_id: str, presence: str) -> None:
+        await asyncio.to_thread(
+            _put_json, router_port, f"/v1/agents/{agent_id}/presence", {"presence": presence}
+        )
+
     traffic = asyncio.create_task(
         send_traffic(args.bootstrap, args.namespace, args.rate, sent, stop)
     )
-    desk = asyncio.create_task(simulate_agents(args.bootstrap, args.namespace, stop, agents))
+    desk = asyncio.create_task(
+        simulate_agents(args.bootstrap, args.namespace, stop, agents, set_presence)
+    )
     try:
         while not stop.is_set():
             await wait_or_timeout(stop, args.every)
@@ -269,6 +311,11 @@ def main() -> None:
     )
     parser.add_argument("--namespace", default=os.environ.get("S8_TOPIC_NAMESPACE", ""))
     parser.add_argument(
+        "--real-sla",
+        action="store_true",
+        help="keep the shipped SLA policies (minutes, business hours)",
+    )
+    parser.add_argument(
         "--bootstrap", default=os.environ.get("S8_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
     )
     args = parser.parse_args()
@@ -280,6 +327,24 @@ def main() -> None:
     try:
         stack.wait_ready()
         print(f"==> all services ready in {time.monotonic() - t0:.1f}s")
+        ports = {name: port for name, _, port in stack.services()}
+        for member in ROSTER:
+            _put_json(
+                ports["router"],
+                f"/v1/agents/{member['agent_id']}",
+                {**member, "presence": "online"},
+            )
+        print(
+            f"==> {len(ROSTER)} agents online (L1, L2, L3, field technicians in Hà Nội and TP. Hồ Chí Minh)"
+        )
+        if not args.real_sla:
+            policies = yaml.safe_load(
+                (Path(__file__).parent / "demo_sla_policies.yaml").read_text(encoding="utf-8")
+            )
+            _put_json(ports["sla-monitor"], "/v1/policies", policies)
+            print(
+                "==> demo SLA policy: targets in seconds so warnings and breaches show (--real-sla keeps the shipped ones)"
+            )
         for name, _, port in stack.services():
             print(f"    {name:<12} http://127.0.0.1:{port}/docs   /metrics   /asyncapi.json")
         print(

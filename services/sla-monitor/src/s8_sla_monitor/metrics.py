@@ -21,6 +21,9 @@ class SlaMetrics:
             ["kind", "target", "priority", "channel"],
             registry=registry,
         )
+        self.clock_events = Counter(
+            "s8_sla_clock_events_total", "SLA events published, by type.", ["type", "target"], registry=registry
+        )
         self.lag = Histogram(
             "s8_sla_scheduler_lag_seconds",
             "Fire time minus due time.",

@@ -132,6 +132,7 @@ class SlaService:
                 payload=SlaPayload(ticket_id=clock.ticket_id, **fields),
             ),
         )
+        self.metrics.clock_events.labels(event_type, clock.target).inc()
 
     # --- the scheduler -------------------------------------------------------------------
     async def fire_due_clocks(self) -> int:
