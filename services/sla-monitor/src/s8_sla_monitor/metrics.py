@@ -22,7 +22,10 @@ class SlaMetrics:
             registry=registry,
         )
         self.clock_events = Counter(
-            "s8_sla_clock_events_total", "SLA events published, by type.", ["type", "target"], registry=registry
+            "s8_sla_clock_events_total",
+            "SLA events published, by type.",
+            ["type", "target"],
+            registry=registry,
         )
         self.lag = Histogram(
             "s8_sla_scheduler_lag_seconds",
