@@ -9,16 +9,20 @@ import socket
 import subprocess
 import sys
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from s8_router.app import build
+from s8_router.service import RouterService
 from s8_router.settings import RouterSettings
 from s8_shared import topics
 from s8_shared.contracts import ASSIGNMENT_EVENTS, AgentProfile, Event, utcnow
 from s8_shared.contracts.sla import SlaPayload, SlaWarning
-from s8_shared.testing.builders import make_ticket_created
+from s8_shared.contracts.tickets import TicketTransferred, TicketTransferredPayload
+from s8_shared.testing.builders import make_snapshot, make_ticket_created
 from s8_shared.testing.harness import TestStack, eventually
 
 pytestmark = pytest.mark.integration
@@ -248,3 +252,135 @@ async def _when(get: Any, ok: Any) -> Any:
 
 def _json(data: Any) -> bytes:
     return json.dumps(data).encode()
+
+
+async def test_an_offer_not_accepted_in_time_moves_to_the_next_agent(
+    stack: TestStack, tmp_path: Path
+) -> None:
+    policy = tmp_path / "routing.yaml"
+    policy.write_text("version: 1\nacceptance_timeout_seconds: 3\n", encoding="utf-8")
+    runtime, app = build(stack.settings(RouterSettings, policy_path=policy))
+    service: RouterService = app.state.router
+    await runtime.start()
+    try:
+        await send_agent(stack, agent("an"))
+        await asyncio.sleep(0.5)
+        await send_ticket(stack, "T-offer")
+
+        async def offered_to_an() -> bool:
+            return any(
+                e.type == "ticket.assigned" and e.payload.agent_id == "an"
+                for e in await decisions(stack)
+            )
+
+        await eventually(offered_to_an, what="the offer to an")
+        await send_agent(stack, agent("binh"))
+
+        async def moved_on() -> list[Event[Any]]:
+            found = await decisions(stack)
+            return (
+                found
+                if any(
+                    e.payload.agent_id == "binh" and e.type == "ticket.reassigned" for e in found
+                )
+                else []
+            )
+
+        events = await eventually(moved_on, within=20, what="the offer to move to binh")
+        assert any(
+            e.type == "ticket.unassigned" and e.payload.reason == "acceptance_timeout"
+            for e in events
+        )
+        assert await service.accept("T-offer", "binh")
+        assert (await service.routing.get("T-offer"))["state"] == "assigned"  # type: ignore[index]
+        assert not await service.accept("T-offer", "an")
+    finally:
+        await runtime.stop()
+
+
+async def test_a_transfer_to_a_tier_re_routes_to_an_agent_of_that_tier(stack: TestStack) -> None:
+    async with stack.running(build, stack.settings(RouterSettings)):
+        await send_agent(stack, agent("l1-an", tier="L1"))
+        await asyncio.sleep(0.5)
+        await send_ticket(stack, "T-tr")
+
+        async def assigned() -> bool:
+            return any(e.type == "ticket.assigned" for e in await decisions(stack))
+
+        await eventually(assigned, what="first assignment")
+        await send_agent(stack, agent("l3-ha", tier="L3"))
+        transferred = TicketTransferred(
+            producer="s8-test",
+            payload=TicketTransferredPayload(
+                ticket_id="T-tr",
+                ticket=make_snapshot(
+                    ticket_id="T-tr",
+                    customer_id="C-T-tr",
+                    required_skills=["billing"],
+                    status="open",
+                    version=3,
+                    tier_required="L3",
+                ),
+                to_tier="L3",
+                reason="needs a specialist",
+            ),
+        )
+        await stack.send(topics.TICKETS, transferred.to_bytes(), key=b"T-tr")
+
+        async def to_l3() -> list[Event[Any]]:
+            return [e for e in await decisions(stack) if e.payload.agent_id == "l3-ha"]
+
+        [event] = await eventually(to_l3, what="the ticket at L3")
+        assert (event.type, event.payload.previous_agent_id, event.payload.tier) == (
+            "ticket.reassigned",
+            "l1-an",
+            "L3",
+        )
+
+
+async def test_the_roster_loads_and_queues_are_readable_over_http(stack: TestStack) -> None:
+    runtime, app = build(stack.settings(RouterSettings))
+    await runtime.start()
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://router"
+        ) as http:
+            put = await http.put(
+                "/v1/agents/lan", json=agent("lan", presence="offline").model_dump(mode="json")
+            )
+            assert put.status_code == 200, put.text
+            mismatch = await http.put("/v1/agents/x", json=agent("lan").model_dump(mode="json"))
+            assert mismatch.status_code == 422
+            bad = await http.put(
+                "/v1/agents/lan",
+                json={**agent("lan").model_dump(mode="json"), "skills": {"billing": 9}},
+            )
+            assert bad.status_code == 422
+            await send_ticket(stack, "T-q", priority="high")
+
+            async def queued() -> dict[str, Any]:
+                body: dict[str, Any] = (await http.get("/v1/queues")).json()
+                return body if body["tickets"] else {}
+
+            queue = await eventually(queued, what="the queued ticket")
+            assert queue["waiting_by_priority"]["high"] == 1
+            assert queue["tickets"][0]["why_waiting"] == {"lan": "offline"}
+
+            online = await http.put("/v1/agents/lan/presence", json={"presence": "online"})
+            assert online.json()["presence"] == "online"
+
+            async def holds() -> list[str]:
+                tickets: list[str] = (await http.get("/v1/agents/lan/load")).json()["tickets"]
+                return tickets
+
+            assert await eventually(holds, what="lan to hold the ticket") == ["T-q"]
+            load = (await http.get("/v1/agents/lan/load")).json()
+            assert load["active"]["email"] == 1
+            assert 0 < load["occupancy"] < 1
+            assert [a["agent_id"] for a in (await http.get("/v1/agents")).json()] == ["lan"]
+            assert (await http.get("/v1/agents/nobody/load")).status_code == 404
+            metrics = (await http.get("/metrics")).text
+            assert "s8_router_decisions_total" in metrics
+            assert "s8_router_assignment_latency_seconds_bucket" in metrics
+    finally:
+        await runtime.stop()

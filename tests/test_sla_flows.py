@@ -243,3 +243,64 @@ async def test_an_sla_warning_escalates_the_ticket_end_to_end(
     assert event.payload.reason == "sla_warning"
     assert event.payload.tier == "L2"
     assert event.payload.agent_id == "l2-binh"
+
+
+async def test_policies_and_calendars_are_edited_over_http_and_validated(stack: TestStack) -> None:
+    runtime, app = build_sla(stack.settings(SlaMonitorSettings))
+    await runtime.start()
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://sla"
+        ) as http:
+            shipped = (await http.get("/v1/policies")).json()
+            assert shipped["policies"][-1].get("match") in (None, {})
+            unknown_calendar = {
+                "version": 1,
+                "policies": [
+                    {
+                        "policy_id": "x",
+                        "targets": {"first_response": {"seconds": 60, "calendar": "mars-office"}},
+                    }
+                ],
+            }
+            refused = await http.put("/v1/policies", json=unknown_calendar)
+            assert refused.status_code == 422
+            assert "mars-office" in refused.json()["detail"]
+            tight = {
+                "version": 1,
+                "policies": [
+                    {
+                        "policy_id": "tight",
+                        "targets": {"first_response": {"seconds": 90, "calendar": "24x7"}},
+                    }
+                ],
+            }
+            assert (await http.put("/v1/policies", json=tight)).status_code == 200
+
+            calendars = (await http.get("/v1/calendars")).json()
+            assert "vn-office" in calendars["calendars"]
+            broken = {
+                **calendars,
+                "calendars": {
+                    **calendars["calendars"],
+                    "24x7": {"tz": "Mars/Olympus", "always_open": True},
+                },
+            }
+            assert (await http.put("/v1/calendars", json=broken)).status_code == 422
+
+            await send_created(stack, "T-api")
+
+            async def clocks() -> list[dict[str, Any]]:
+                response = await http.get("/v1/clocks/T-api")
+                return response.json() if response.status_code == 200 else []
+
+            [clock] = await eventually(clocks, what="the clock of the new ticket")
+            assert (clock["policy_id"], clock["target"], clock["target_seconds"]) == (
+                "tight",
+                "first_response",
+                90,
+            )
+            assert clock["next_fire_at"] is not None
+            assert (await http.get("/v1/clocks/T-none")).status_code == 404
+    finally:
+        await runtime.stop()

@@ -115,10 +115,11 @@ class RouterService:
         *,
         trigger_at: datetime | None = None,
         preferred: str | None = None,
+        previous_agent: str | None = None,
     ) -> bool:
         route = route_of(doc)
         now = self.clock()
-        agents = await self.agents.online()
+        agents = await self.agents.roster()
         for _ in range(5):
             decision = choose(route, agents, self.policy(), now, self._rr_cursor)
             if preferred and preferred in decision.eligible:
@@ -130,7 +131,12 @@ class RouterService:
                 return False
             if await self.agents.claim(decision.agent_id, route.channel_kind, now):
                 assigned = await self._commit_assignment(
-                    route, decision, now, from_states=("new", "queued")
+                    route,
+                    decision,
+                    now,
+                    from_states=("new", "queued"),
+                    event_type="ticket.reassigned" if previous_agent else "ticket.assigned",
+                    previous_agent=previous_agent,
                 )
                 if assigned and trigger_at is not None:
                     self.metrics.assignment_latency.observe(
@@ -262,8 +268,7 @@ class RouterService:
         doc = await self._register(snap, event.occurred_at)
         if doc["state"] != "new":
             doc = await self.routing.transition(snap.ticket_id, ["queued"], {"state": "new"}) or doc
-        await self.routing.set_fields(snap.ticket_id, {"previous_agent_id": previous})
-        await self._try_assign(doc, preferred=event.payload.to_agent_id)
+        await self._try_assign(doc, preferred=event.payload.to_agent_id, previous_agent=previous)
         if previous:
             await self.drain()
 
@@ -299,7 +304,7 @@ class RouterService:
         assert doc is not None
         route = route_of(doc)
         now = self.clock()
-        decision = choose(route, await self.agents.online(), self.policy(), now, None)
+        decision = choose(route, await self.agents.roster(), self.policy(), now, None)
         if decision.agent_id and await self.agents.claim(
             decision.agent_id, route.channel_kind, now
         ):
@@ -338,7 +343,7 @@ class RouterService:
         docs = {d["_id"]: d for d in await self.routing.queued() if d.get("route")}
         now = self.clock()
         decisions, _ = place(
-            [route_of(d) for d in docs.values()], await self.agents.online(), self.policy(), now
+            [route_of(d) for d in docs.values()], await self.agents.roster(), self.policy(), now
         )
         placed = 0
         for decision in decisions:
@@ -390,7 +395,7 @@ class RouterService:
         await self.publisher.publish(topics.ASSIGNMENTS, self._event(unassigned))
         refreshed = await self.routing.get(doc["_id"])
         if refreshed:
-            await self._try_assign(refreshed)
+            await self._try_assign(refreshed, previous_agent=agent_id)
 
     async def expire_offers(self) -> None:
         for doc in await self.routing.expired_offers(self.clock()):

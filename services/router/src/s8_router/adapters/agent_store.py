@@ -71,8 +71,9 @@ class AgentStore:
     async def all(self) -> list[Document]:
         return [d async for d in self.col.find({}).sort("_id", ASCENDING)]
 
-    async def online(self) -> list[AgentState]:
-        return [to_state(d) async for d in self.col.find({"presence": "online"})]
+    async def roster(self) -> list[AgentState]:
+        """Everyone, so a decision can say why each agent (offline ones too) could not take it."""
+        return [to_state(d) async for d in self.col.find({})]
 
     async def claim(self, agent_id: str, kind: str, now: datetime) -> bool:
         """Takes one slot of `kind` if the agent is online and has one free."""
