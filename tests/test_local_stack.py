@@ -1,6 +1,7 @@
 """`make run`'s stack (deploy/local/stack.py) end to end: five service processes,
 generated traffic, a live view, and a clean stop."""
 
+import asyncio
 import re
 import subprocess
 import sys
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from s8_shared.kafka.provision import delete_namespace
 from s8_shared.testing.infra import Infra
 
 pytestmark = pytest.mark.e2e
@@ -50,6 +52,7 @@ def test_make_run_stack_moves_traffic_through_all_five_services_and_stops_cleanl
         check=False,
         cwd=REPO,
     )
+    asyncio.run(delete_namespace(infra.kafka_bootstrap_servers, namespace))
     out = result.stdout
     assert result.returncode == 0, out + result.stderr
     assert "all services ready" in out

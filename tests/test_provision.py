@@ -7,7 +7,7 @@ import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
-from s8_shared.kafka.provision import provision_topics
+from s8_shared.kafka.provision import delete_namespace, provision_topics
 from s8_shared.testing.infra import Infra
 from s8_shared.topics import AGENTS, ALL_TOPICS
 
@@ -37,13 +37,14 @@ async def test_provisioning_creates_every_declared_topic_once_even_when_replicas
         assert entries["cleanup.policy"] == "compact"
     finally:
         await admin.close()
+        await delete_namespace(infra.kafka_bootstrap_servers, namespace)
 
 
 async def test_an_invalid_topic_config_fails_loudly(infra: Infra) -> None:
     from s8_shared.topics import TopicSpec
 
     bad = TopicSpec("support.bad.v1", "bad", key="x", extra_config={"cleanup.policy": "shred"})
+    namespace = f"bad{uuid.uuid4().hex[:8]}."
     with pytest.raises(RuntimeError, match="could not create topics"):
-        await provision_topics(
-            infra.kafka_bootstrap_servers, namespace=f"bad{uuid.uuid4().hex[:8]}.", topics=(bad,)
-        )
+        await provision_topics(infra.kafka_bootstrap_servers, namespace=namespace, topics=(bad,))
+    await delete_namespace(infra.kafka_bootstrap_servers, namespace)

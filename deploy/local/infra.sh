@@ -182,7 +182,7 @@ cmd_fetch() {
 
 # ---------------------------------------------------------------- kafka
 
-KAFKA_JVM=(java -Xmx512m -Xms256m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true
+KAFKA_JVM=(java -Xmx1g -Xms256m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true
   -Dkafka.logs.dir="$LOG_DIR"
   -Dlog4j2.configurationFile="$HERE/kafka/log4j2.properties"
   -cp "$LIB_DIR/kafka/*")

@@ -27,6 +27,7 @@ async def provision_topics(
     replication_factor: int = 1,
     topics: tuple[TopicSpec, ...] = ALL_TOPICS,
     timeout_s: float = 60.0,
+    max_partitions: int | None = None,
 ) -> list[str]:
     """Creates missing topics; returns the names it created. Existing topics are kept."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="s8-provision")
@@ -43,7 +44,7 @@ async def provision_topics(
         wanted = [
             NewTopic(
                 name=spec.name(namespace),
-                num_partitions=spec.partitions,
+                num_partitions=min(spec.partitions, max_partitions or spec.partitions),
                 replication_factor=replication_factor,
                 topic_configs=spec.config(),
             )
@@ -94,3 +95,18 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+async def delete_namespace(bootstrap_servers: str, namespace: str) -> int:
+    """Deletes every topic of a namespace (test runs clean up after themselves)."""
+    if not namespace:
+        raise ValueError("refusing to delete the topics of the empty namespace")
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="s8-provision")
+    await admin.start()
+    try:
+        doomed = [t for t in await admin.list_topics() if t.startswith(namespace)]
+        if doomed:
+            await admin.delete_topics(doomed)
+        return len(doomed)
+    finally:
+        await admin.close()

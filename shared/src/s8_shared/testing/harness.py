@@ -16,13 +16,14 @@ from pydantic import SecretStr
 from pymongo import AsyncMongoClient
 
 from s8_shared.contracts.envelope import Event, EventFamily
-from s8_shared.kafka.provision import provision_topics
+from s8_shared.kafka.provision import delete_namespace, provision_topics
 from s8_shared.runtime import ServiceRuntime
 from s8_shared.settings import ServiceSettings
 from s8_shared.testing.infra import Infra
 from s8_shared.topics import TopicSpec
 
 S = TypeVar("S", bound=ServiceSettings)
+PARTITIONS = 3
 T = TypeVar("T")
 
 
@@ -40,7 +41,12 @@ class TestStack:
         self.producer: AIOKafkaProducer | None = None
 
     async def __aenter__(self) -> TestStack:
-        await provision_topics(self.infra.kafka_bootstrap_servers, namespace=self.namespace)
+        # Few partitions per test topic: a session creates dozens of namespaces, and a
+        # single-node broker's memory grows with partitions. Several still exercise
+        # partition assignment across replicas.
+        await provision_topics(
+            self.infra.kafka_bootstrap_servers, namespace=self.namespace, max_partitions=PARTITIONS
+        )
         self.producer = AIOKafkaProducer(bootstrap_servers=self.infra.kafka_bootstrap_servers)
         await self.producer.start()
         return self
@@ -48,6 +54,7 @@ class TestStack:
     async def __aexit__(self, *exc: object) -> None:
         if self.producer is not None:
             await self.producer.stop()
+        await delete_namespace(self.infra.kafka_bootstrap_servers, self.namespace)
         for name in await self.mongo.list_database_names():
             if name.startswith(self.db_prefix()):
                 await self.mongo.drop_database(name)
@@ -119,7 +126,7 @@ class TestStack:
         events: list[Event[Any]] = []
         try:
             # Our provisioning created the topic with the declared partition count.
-            partitions = [TopicPartition(topic, p) for p in range(spec.partitions)]
+            partitions = [TopicPartition(topic, p) for p in range(min(spec.partitions, PARTITIONS))]
             consumer.assign(partitions)
             await consumer.seek_to_beginning(*partitions)
             end = await consumer.end_offsets(partitions)
