@@ -304,3 +304,43 @@ async def test_policies_and_calendars_are_edited_over_http_and_validated(stack: 
             assert (await http.get("/v1/clocks/T-none")).status_code == 404
     finally:
         await runtime.stop()
+
+
+async def test_a_policy_change_recomputes_open_clocks_keeping_elapsed_time(
+    stack: TestStack, tmp_path: Path
+) -> None:
+    runtime, app = build_sla(
+        stack.settings(SlaMonitorSettings, policies_path=short_policy(tmp_path, 600))
+    )
+    await runtime.start()
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://sla"
+        ) as http:
+            await send_created(stack, "T-pol")
+
+            async def started() -> bool:
+                return (await http.get("/v1/clocks/T-pol")).status_code == 200
+
+            await eventually(started, what="the clocks")
+            tighter = {
+                "version": 1,
+                "policies": [
+                    {
+                        "policy_id": "tighter",
+                        "targets": {
+                            "first_response": {"seconds": 3, "calendar": "24x7", "warn_at": 0.5},
+                            "resolution": {"seconds": 3600, "calendar": "24x7"},
+                        },
+                    }
+                ],
+            }
+            assert (await http.put("/v1/policies", json=tighter)).status_code == 200
+
+            async def breached() -> list[Event[Any]]:
+                return of_type(await sla_events(stack), "sla.breached")
+
+            [breach] = await eventually(breached, within=15, what="the breach under the new policy")
+            assert (breach.payload.policy_id, breach.payload.target_seconds) == ("tighter", 3)
+    finally:
+        await runtime.stop()

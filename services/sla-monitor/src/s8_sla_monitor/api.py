@@ -42,11 +42,14 @@ async def get_policies(config: ConfigDep) -> Any:
     tags=["policies"],
     summary="Replace the SLA policies (validated; calendars must exist)",
 )
-async def put_policies(config: ConfigDep, body: Annotated[dict[str, Any], Body()]) -> Any:
+async def put_policies(
+    config: ConfigDep, body: Annotated[dict[str, Any], Body()], request: Request
+) -> Any:
     try:
         policies = await config.put_policies(body)
     except (ValueError, ValidationError) as exc:
         raise _refused(exc) from exc
+    await get_service(request).recompute_open()  # open clocks follow the new promises
     return policies.model_dump(mode="json")
 
 
@@ -58,11 +61,14 @@ async def get_calendars(config: ConfigDep) -> Any:
 
 
 @router.put("/calendars", tags=["calendars"], summary="Replace the business calendars (validated)")
-async def put_calendars(config: ConfigDep, body: Annotated[dict[str, Any], Body()]) -> Any:
+async def put_calendars(
+    config: ConfigDep, body: Annotated[dict[str, Any], Body()], request: Request
+) -> Any:
     try:
         await config.put_calendars(body)
     except (ValueError, ValidationError, KeyError, TypeError) as exc:
         raise _refused(exc) from exc
+    await get_service(request).recompute_open()
     return await config.raw("calendars")
 
 

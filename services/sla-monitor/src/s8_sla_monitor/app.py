@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from s8_shared import topics
 from s8_shared.contracts import SlaEvent
+from s8_shared.projections import TicketProjection
 from s8_shared.runtime import ServiceRuntime
 from s8_sla_monitor.adapters.clock_store import ClockStore
 from s8_sla_monitor.adapters.config_store import ConfigStore
@@ -26,10 +27,11 @@ DESCRIPTION = (
 def build(settings: SlaMonitorSettings | None = None) -> tuple[ServiceRuntime, FastAPI]:
     settings = settings or SlaMonitorSettings()
     runtime = ServiceRuntime(settings, title=TITLE, description=DESCRIPTION)
-    runtime.add_indexes(*ClockStore.INDEXES)
+    runtime.add_indexes(*ClockStore.INDEXES, *TicketProjection.INDEXES)
     config = SlaConfig(ConfigStore(runtime.store), settings.policies_path, settings.calendars_path)
     service = SlaService(
         clocks=ClockStore(runtime.store),
+        tickets=TicketProjection(runtime.store),
         publisher=runtime.publisher,
         policies=lambda: config.policies,
         calendars=lambda: config.calendars,

@@ -22,6 +22,7 @@ from s8_shared.contracts.sla import (
     SlaWarning,
 )
 from s8_shared.kafka.publisher import Publisher
+from s8_shared.projections import TicketProjection
 from s8_sla_monitor.adapters.clock_store import ClockStore
 from s8_sla_monitor.domain.calendar import BusinessCalendar
 from s8_sla_monitor.domain.clock import (
@@ -56,6 +57,7 @@ class SlaService:
         self,
         *,
         clocks: ClockStore,
+        tickets: TicketProjection,
         publisher: Publisher,
         policies: Callable[[], PolicySet],
         calendars: Callable[[], Mapping[str, BusinessCalendar]],
@@ -64,6 +66,7 @@ class SlaService:
         lease: timedelta = timedelta(seconds=30),
     ) -> None:
         self.clocks = clocks
+        self.tickets = tickets
         self.publisher = publisher
         self.policies = policies
         self.calendars = calendars
@@ -77,6 +80,8 @@ class SlaService:
 
     async def on_ticket_event(self, event: Event[Any]) -> None:
         snap: TicketSnapshot = event.payload.ticket
+        # The latest snapshot is kept so a policy change can recompute open clocks.
+        await self.tickets.apply(snap, event.type)
         message = getattr(event.payload, "message", None)
         event_type = event.type
         for _ in range(MAX_CAS_ATTEMPTS):
@@ -107,6 +112,36 @@ class SlaService:
         raise RuntimeError(
             f"clocks of {snap.ticket_id} kept changing; the event will be redelivered"
         )
+
+    async def recompute_open(self) -> int:
+        """After a policy or calendar change: open clocks take their ticket's (possibly
+        new) policy, keeping the time already elapsed; returns how many changed."""
+        changed_count = 0
+        now = self.now()
+        for ticket_id in await self.clocks.tickets_with_open_clocks():
+            snap = await self.tickets.get(ticket_id)
+            if snap is None:
+                continue
+            for _ in range(MAX_CAS_ATTEMPTS):
+                stored = await self.clocks.for_ticket(ticket_id)
+                changed, emits = apply_ticket_event(
+                    [c for c, _ in stored],
+                    "sla.policies_changed",
+                    snap,
+                    now,
+                    author=None,
+                    public=None,
+                    from_status=None,
+                    to_status=None,
+                    policies=self.policies(),
+                    calendars=self.calendars(),
+                )
+                if await self._save_all(changed, {c.clock_id: rev for c, rev in stored}):
+                    for kind, clock in emits:
+                        await self._publish(kind, clock, now)
+                    changed_count += len(changed)
+                    break
+        return changed_count
 
     async def _save_all(self, changed: list[Clock], revs: Mapping[str, int]) -> bool:
         for clock in changed:

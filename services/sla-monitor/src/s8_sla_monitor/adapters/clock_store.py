@@ -86,6 +86,13 @@ class ClockStore:
             return None
         return from_doc(doc), int(doc["rev"]), doc["next_fire_at"]
 
+    async def tickets_with_open_clocks(self) -> list[str]:
+        cursor = self.col.find(
+            {"state": {"$in": ["running", "paused", "breached_running"]}},
+            projection={"ticket_id": 1},
+        )
+        return sorted({d["ticket_id"] async for d in cursor})
+
     async def next_due(self) -> datetime | None:
         doc = await self.col.find_one(
             {"next_fire_at": {"$ne": None}}, sort=[("next_fire_at", ASCENDING)]
