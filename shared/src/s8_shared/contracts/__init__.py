@@ -21,6 +21,7 @@ from s8_shared.contracts.outbound import (
     OutboundMessageRequested,
 )
 from s8_shared.contracts.sla import SLA_EVENTS, SlaEvent, SlaPayload, SlaTarget
+from s8_shared.contracts.surveys import SURVEY_EVENTS, SurveyEvent, SurveyKind
 from s8_shared.contracts.tickets import (
     TICKET_EVENTS,
     Author,
@@ -43,6 +44,7 @@ __all__ = [
     "DEADLETTER_EVENTS",
     "OUTBOUND_EVENTS",
     "SLA_EVENTS",
+    "SURVEY_EVENTS",
     "TICKET_EVENTS",
     "AgentProfile",
     "AssignmentEvent",
@@ -69,6 +71,8 @@ __all__ = [
     "SlaEvent",
     "SlaPayload",
     "SlaTarget",
+    "SurveyEvent",
+    "SurveyKind",
     "TicketAction",
     "TicketCreated",
     "TicketCreatedPayload",
