@@ -122,3 +122,54 @@ async def simulate_agents(
         await asyncio.gather(away, *tasks, return_exceptions=True)
         await consumer.stop()
         await producer.stop()
+
+
+Answer = Callable[[str, int, str | None], Awaitable[None]]
+COMMENTS = {
+    5: "Nhân viên hỗ trợ rất nhiệt tình!",
+    4: "Ổn, cảm ơn shop.",
+    2: "Chờ lâu quá.",
+    1: "Không giải quyết được vấn đề.",
+}
+
+
+async def simulate_customers(
+    bootstrap: str, namespace: str, stop: asyncio.Event, answer: Answer, *, seed: int | None = None
+) -> None:
+    """Customers who get a survey answer most of the time, mostly happily."""
+    rng = random.Random(seed)
+    consumer = AIOKafkaConsumer(
+        f"{namespace}support.surveys.v1",
+        bootstrap_servers=bootstrap,
+        group_id=f"{namespace}s8-demo-customers",
+        auto_offset_reset="latest",
+    )
+    await consumer.start()
+    tasks: set[asyncio.Task[None]] = set()
+
+    async def respond(survey_id: str, kind: str) -> None:
+        await asyncio.sleep(rng.uniform(2, 10))
+        if kind == "csat":
+            score = rng.choices([5, 4, 3, 2, 1], [45, 30, 12, 8, 5])[0]
+        else:
+            score = rng.choices(range(11), [2, 1, 1, 2, 2, 3, 4, 8, 15, 25, 37])[0]
+        await answer(survey_id, score, COMMENTS.get(score) if kind == "csat" else None)
+
+    try:
+        while not stop.is_set():
+            batch = await consumer.getmany(timeout_ms=500)
+            for records in batch.values():
+                for record in records:
+                    event = json.loads(record.value)
+                    if event.get("type") != "survey.requested" or rng.random() > 0.7:
+                        continue
+                    task = asyncio.create_task(
+                        respond(event["payload"]["survey_id"], event["payload"]["kind"])
+                    )
+                    tasks.add(task)
+                    task.add_done_callback(tasks.discard)
+    finally:
+        for task in list(tasks):
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await consumer.stop()

@@ -27,7 +27,7 @@ from aiokafka import AIOKafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
 
 sys.path.insert(0, str(Path(__file__).parent))
-from agents import AgentStats, simulate_agents
+from agents import AgentStats, simulate_agents, simulate_customers
 from roster import ROSTER
 from traffic import TrafficGenerator
 
@@ -57,6 +57,7 @@ class Stack:
     namespace: str
     bootstrap: str
     port_base: int = 8000
+    fast_surveys: bool = True
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     def start(self) -> None:
@@ -68,6 +69,8 @@ class Stack:
                 "S8_TOPIC_NAMESPACE": self.namespace,
                 "S8_KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
             }
+            if self.fast_surveys:
+                env.setdefault("S8_CSAT_DELAY_SECONDS", "5")
             if self.namespace:  # a namespaced stack also gets its own databases
                 db_prefix = self.namespace.replace(".", "_")
                 env["S8_MONGO_DATABASE"] = f"{db_prefix}{module}"
@@ -202,6 +205,12 @@ def live_view(stack: Stack, sent: Sent, started: float, agents: AgentStats | Non
                 f"   escalated {decided['escalated']:>3}   handed back {decided['unassigned']:>3}"
                 f"   agents online {metric_sum(m, 's8_router_agents_online'):>2}"
             )
+        if name == "survey":
+            lines.append(
+                f"  {'':<11} surveys sent {metric_sum(m, 's8_survey_sent_total'):>4}"
+                f"   answered {metric_sum(m, 's8_survey_answers_total'):>4}"
+                f"   follow-ups {metric_sum(m, 's8_survey_followups_total'):>3}"
+            )
         if name == "sla-monitor":
             sla = {
                 t: metric_sum(m, "s8_sla_clock_events_total", type=f"sla.{t}")
@@ -228,6 +237,20 @@ def _put_json(port: int, path: str, body: Any) -> Any:
         data=json.dumps(body).encode(),
         method="PUT",
         headers={"content-type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=5) as resp:
+        return json.loads(resp.read())
+
+
+def _post_json(port: int, path: str, body: Any) -> Any:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}",
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={
+            "content-type": "application/json",
+            "x-api-key": os.environ.get("S8_DEMO_API_KEY", "s8-dev-only-secret"),
+        },
     )
     with urllib.request.urlopen(request, timeout=5) as resp:
         return json.loads(resp.read())
@@ -280,6 +303,20 @@ async def main_async(args: argparse.Namespace, stack: Stack) -> None:
     traffic = asyncio.create_task(
         send_traffic(args.bootstrap, args.namespace, args.rate, sent, stop)
     )
+    survey_port = dict((n, p) for n, _, p in stack.services())["survey"]
+
+    async def answer(survey_id: str, score: int, comment: str | None) -> None:
+        with contextlib.suppress(Exception):  # a refused answer is part of the demo, not a failure
+            await asyncio.to_thread(
+                _post_json,
+                survey_port,
+                f"/v1/surveys/{survey_id}/answers",
+                {"score": score, "comment": comment},
+            )
+
+    customers = asyncio.create_task(
+        simulate_customers(args.bootstrap, args.namespace, stop, answer)
+    )
     desk = asyncio.create_task(
         simulate_agents(args.bootstrap, args.namespace, stop, agents, set_presence)
     )
@@ -293,6 +330,7 @@ async def main_async(args: argparse.Namespace, stack: Stack) -> None:
         stop.set()
         await traffic
         await desk
+        await customers
     await asyncio.sleep(args.every)  # let the last messages flow through
     print(await asyncio.to_thread(live_view, stack, sent, started, agents), flush=True)
 
@@ -320,7 +358,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    stack = Stack(args.namespace, args.bootstrap, args.port_base)
+    stack = Stack(args.namespace, args.bootstrap, args.port_base, fast_surveys=not args.real_sla)
     t0 = time.monotonic()
     print("==> starting the five s8 services (logs in .local/logs/)")
     stack.start()

@@ -6,11 +6,10 @@ domain errors to HTTP statuses.
 
 from __future__ import annotations
 
-import hmac
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Path, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from pydantic import BaseModel, Field, ValidationError
 
 from s8_intake.adapters.customer_store import MergeNotFound
@@ -32,6 +31,7 @@ from s8_shared.contracts import (
 )
 from s8_shared.contracts.envelope import validation_reason
 from s8_shared.contracts.inbound import INBOUND_ADAPTER
+from s8_shared.http_auth import require_api_key
 
 ERROR_STATUS: dict[type[Exception], int] = {
     TicketNotFound: 404,
@@ -44,14 +44,6 @@ ERROR_STATUS: dict[type[Exception], int] = {
 def get_service(request: Request) -> IntakeService:
     service: IntakeService = request.app.state.intake
     return service
-
-
-def require_api_key(request: Request, x_api_key: Annotated[str | None, Header()] = None) -> None:
-    settings: IntakeSettings = request.app.state.settings
-    if not x_api_key or not any(
-        hmac.compare_digest(x_api_key, key.get_secret_value()) for key in settings.api_keys
-    ):
-        raise HTTPException(status_code=401, detail="missing or wrong X-API-Key")
 
 
 INBOUND_SCHEMA = INBOUND_ADAPTER.json_schema(ref_template="#/components/schemas/{model}")

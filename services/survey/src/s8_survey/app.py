@@ -1,23 +1,44 @@
-"""survey's composition root."""
+"""Survey service's composition root."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
-from s8_shared.projections import TicketProjection
+from s8_shared import topics
+from s8_shared.contracts import OutboundMessageRequested, SurveyEvent
 from s8_shared.runtime import ServiceRuntime
 from s8_survey.adapters.handlers import register_handlers
+from s8_survey.adapters.survey_store import SurveyStore
+from s8_survey.api import api, pages
+from s8_survey.metrics import SurveyMetrics
+from s8_survey.service import SurveyService, policy_of
 from s8_survey.settings import SurveySettings
 
 TITLE = "s8 survey"
-DESCRIPTION = "Sends CSAT after resolution and NPS on a cadence, and takes the answers."
+DESCRIPTION = (
+    "Sends CSAT after resolution and NPS on a cadence with signed links, serves the response "
+    "page, takes answers once, and asks for a follow-up when a customer is unhappy."
+)
+SEND_EVERY_SECONDS = 1.0
 
 
 def build(settings: SurveySettings | None = None) -> tuple[ServiceRuntime, FastAPI]:
     settings = settings or SurveySettings()
     runtime = ServiceRuntime(settings, title=TITLE, description=DESCRIPTION)
-    projection = TicketProjection(runtime.store)
-    register_handlers(runtime, projection)
-    app = runtime.http_app()
-    app.state.projection = projection
+    runtime.add_indexes(*SurveyStore.INDEXES)
+    service = SurveyService(
+        store=SurveyStore(runtime.store),
+        publisher=runtime.publisher,
+        policy=policy_of(settings),
+        hmac_key=settings.survey_hmac_key.get_secret_value().encode(),
+        base_url=settings.public_base_url,
+        metrics=SurveyMetrics(runtime.registry),
+    )
+    register_handlers(runtime, service)
+    runtime.publisher.document(topics.SURVEYS, SurveyEvent)
+    runtime.publisher.document(topics.OUTBOUND, OutboundMessageRequested)
+    runtime.every(SEND_EVERY_SECONDS, service.send_due, "survey sender")
+    app = runtime.http_app(pages, api)
+    app.state.survey = service
+    app.state.settings = settings
     return runtime, app

@@ -53,6 +53,13 @@ class TicketSnapshot(Contract):
     )
     bot_handoff: bool = Field(default=False, description="Opened by a bot → human handoff.")
     deflected: bool = Field(default=False, description="Answered by a FAQ auto-reply.")
+    contact_channel: Channel | None = Field(
+        default=None, description="Where the customer is answered (their latest channel)."
+    )
+    contact: str | None = Field(
+        default=None,
+        description="Their address on that channel (email, phone, visitor or social id).",
+    )
     linked_ticket_id: str | None = Field(
         default=None, description="An earlier ticket this one continues."
     )

@@ -1,4 +1,4 @@
-"""Generic statistics and time-slicing helpers for the KPI formulas (pure, no I/O)."""
+"""Generic statistics, backlog snapshot and time-slicing helpers for the KPIs (pure, no I/O)."""
 
 from __future__ import annotations
 
@@ -126,3 +126,69 @@ def _local_midnight_utc(day: date, zone: ZoneInfo) -> datetime:
     # fold=0: on a repeated midnight the first occurrence; in a midnight gap the pre-change
     # offset, which maps to the instant of the change (when the local day really starts).
     return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
+
+
+# --- Backlog --------------------------------------------------------------------------
+
+
+AGE_BUCKETS: tuple[tuple[str, timedelta], ...] = (
+    ("<1h", timedelta(0)),
+    ("1-4h", timedelta(hours=1)),
+    ("4-24h", timedelta(hours=4)),
+    ("1-3d", timedelta(days=1)),
+    ("3-7d", timedelta(days=3)),
+    (">7d", timedelta(days=7)),
+)
+"""Backlog age buckets as (label, inclusive lower bound); each runs up to the next bound."""
+
+
+@dataclass(frozen=True, slots=True)
+class OpenTicket:
+    """An open (unsolved) ticket as the backlog sees it."""
+
+    status: str
+    priority: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class BacklogResult:
+    """Open tickets counted by status, by priority and by age bucket (all ages present)."""
+
+    total: int
+    by_status: dict[str, int]
+    by_priority: dict[str, int]
+    by_age: dict[str, int]
+
+
+def age_bucket(age: timedelta) -> str:
+    """Label of the backlog age bucket for ``age`` (negative ages, from clock skew, are <1h)."""
+    label = AGE_BUCKETS[0][0]
+    for name, lower in AGE_BUCKETS:
+        if age >= lower:
+            label = name
+    return label
+
+
+def backlog(open_tickets: Sequence[OpenTicket], now: datetime) -> BacklogResult:
+    """Backlog snapshot at ``now``: open tickets by status, by priority and by age.
+
+    Age = now − created_at. Buckets are half-open with an inclusive lower bound:
+    ``<1h`` [0, 1h), ``1-4h`` [1h, 4h), ``4-24h`` [4h, 24h), ``1-3d`` [24h, 72h),
+    ``3-7d`` [72h, 168h), ``>7d`` [168h, ∞) — a ticket exactly 1 hour old is ``1-4h``,
+    exactly 7 days old is ``>7d``. Every age bucket is present (0 when empty), in that
+    order; status and priority keys appear sorted, only when at least one ticket has them.
+    """
+    by_status: dict[str, int] = {}
+    by_priority: dict[str, int] = {}
+    by_age = {name: 0 for name, _ in AGE_BUCKETS}
+    for t in open_tickets:
+        by_status[t.status] = by_status.get(t.status, 0) + 1
+        by_priority[t.priority] = by_priority.get(t.priority, 0) + 1
+        by_age[age_bucket(now - t.created_at)] += 1
+    return BacklogResult(
+        total=len(open_tickets),
+        by_status=dict(sorted(by_status.items())),
+        by_priority=dict(sorted(by_priority.items())),
+        by_age=by_age,
+    )

@@ -130,6 +130,8 @@ def open_ticket(
         classified_by=dict(classification.explanations),
         bot_handoff=msg.channel == Channel.CHATBOT and msg.handoff_requested,
         linked_ticket_id=linked_ticket_id,
+        contact_channel=msg.channel if msg.reply_address else None,
+        contact=msg.reply_address,
         customer_messages=1,
         last_customer_message_at=info.sent_at,
         created_at=now,
@@ -207,6 +209,8 @@ def add_customer_message(
             "customer_messages": old.customer_messages + 1,
             "last_customer_message_at": info.sent_at,
             "reopen_count": old.reopen_count + (1 if reopened else 0),
+            "contact_channel": msg.channel if msg.reply_address else old.contact_channel,
+            "contact": msg.reply_address or old.contact,
             "solved_at": None if reopened else old.solved_at,
             "updated_at": now,
         }
