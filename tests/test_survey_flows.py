@@ -96,6 +96,8 @@ async def test_a_solved_ticket_gets_one_csat_and_the_customer_answers_on_the_pag
         "Chờ lâu quá",
         "T-1",
     )
+    assert answer.payload.comment_sentiment is not None
+    assert answer.payload.comment_sentiment < 0  # "waited too long" reads negative
     [followup] = await eventually(
         lambda: survey_events(stack, "survey.followup_requested"), what="a follow-up"
     )

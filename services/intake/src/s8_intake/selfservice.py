@@ -10,12 +10,14 @@ from pathlib import Path
 from typing import Any
 
 from s8_intake.adapters.rules_file import ReloadingFile
-from s8_intake.domain import faq, policy, rules, sentiment
-from s8_intake.domain.model import Classification, KbArticle, NormalizedMessage, Sentiment
+from s8_intake.domain import faq, policy, rules
+from s8_intake.domain.model import Classification, KbArticle, NormalizedMessage
 from s8_intake.domain.outbound import to_customer
 from s8_intake.domain.threading import ThreadingPolicy
 from s8_intake.domain.ticket import Change, deflect
 from s8_shared.contracts import Channel, CustomerTier, Event, Priority
+from s8_shared.nlp import sentiment
+from s8_shared.nlp.sentiment import Sentiment
 
 # A FAQ answer suits written questions; not calls, not a bot that already tried, not a
 # customer who is angry or in a hurry.

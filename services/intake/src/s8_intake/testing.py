@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from s8_intake.domain.model import Classification, NormalizedMessage, Sentiment
+from s8_intake.domain.model import Classification, NormalizedMessage
 from s8_intake.domain.ticket import Change, CustomerView, open_ticket
 from s8_shared.contracts import Channel, Identity, Language, Priority
+from s8_shared.nlp.sentiment import Sentiment
 from s8_shared.testing.builders import T0
 
 

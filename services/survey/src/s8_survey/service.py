@@ -27,6 +27,7 @@ from s8_shared.contracts.surveys import (
     SurveyRespondedPayload,
 )
 from s8_shared.kafka.publisher import Publisher
+from s8_shared.nlp import sentiment
 from s8_survey.adapters.survey_store import SurveyStore
 from s8_survey.domain.rules import (
     AnswerRefused,
@@ -80,6 +81,7 @@ class SurveyService:
         self.base_url = base_url.rstrip("/")
         self.now = clock
         self.metrics = metrics
+        self.lexicon = sentiment.load_lexicon(sentiment.DEFAULT_LEXICON_PATH)
 
     # --- planning -------------------------------------------------------------------------
     async def on_ticket_event(self, event: Event[Any]) -> None:
@@ -207,7 +209,13 @@ class SurveyService:
             policy=self.policy,
         )
         comment = (comment or "").strip()[:2000] or None
-        fields: dict[str, Any] = {"score": score, "comment": comment, "updated_at": now}
+        mood = sentiment.score(comment, self.lexicon).score if comment else None
+        fields: dict[str, Any] = {
+            "score": score,
+            "comment": comment,
+            "comment_sentiment": mood,
+            "updated_at": now,
+        }
         if revision == 1:
             fields["answered_at"] = now
         stored = await self.store.record_answer(survey_id, revision, fields)
@@ -236,6 +244,7 @@ class SurveyService:
                     channel=Channel(doc["channel"]),
                     score=doc["score"],
                     comment=doc.get("comment"),
+                    comment_sentiment=doc.get("comment_sentiment"),
                     answered_at=doc["answered_at"],
                     revision=doc["revision"],
                 ),

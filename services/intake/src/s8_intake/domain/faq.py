@@ -20,8 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from rapidfuzz import fuzz
 
 from s8_intake.domain.model import KbArticle, KbMatch
-from s8_intake.domain.text import Word, find_phrase, tokens, words
 from s8_shared.contracts import Language
+from s8_shared.nlp.text import Word, find_phrase, tokens, words
 
 DEFAULT_ARTICLES_PATH = Path(__file__).parent.parent / "data" / "kb_articles.yaml"
 

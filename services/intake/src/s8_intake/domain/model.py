@@ -56,13 +56,6 @@ class Classification:
 
 
 @dataclass(frozen=True)
-class Sentiment:
-    score: float  # -1.0 (very negative) .. 1.0 (very positive)
-    negative: bool
-    matched: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
 class KbArticle:
     article_id: str
     language: Language

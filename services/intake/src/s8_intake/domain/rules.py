@@ -23,8 +23,8 @@ import yaml  # no types-PyYAML in the dev group yet
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from s8_intake.domain.model import Classification
-from s8_intake.domain.text import Word, detect_language, find_phrase, fold, words
 from s8_shared.contracts import Channel, CustomerTier, Language, Priority
+from s8_shared.nlp.text import Word, detect_language, find_phrase, fold, words
 
 DEFAULT_RULES_PATH = Path(__file__).parent.parent / "data" / "classification.yaml"
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, TypeVar
 
-from s8_intake.domain.model import Classification, NormalizedMessage, Sentiment
+from s8_intake.domain.model import Classification, NormalizedMessage
 from s8_shared.contracts import (
     Author,
     Channel,
@@ -29,6 +29,7 @@ from s8_shared.contracts import (
     TicketStatusChanged,
     deterministic_id,
 )
+from s8_shared.nlp.sentiment import Sentiment
 
 PRODUCER = "s8-intake"
 PRIORITY_RANK = {Priority.LOW: 0, Priority.NORMAL: 1, Priority.HIGH: 2, Priority.URGENT: 3}

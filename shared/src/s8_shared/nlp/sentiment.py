@@ -15,14 +15,21 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml  # no types-PyYAML in the dev group yet
+import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
-from s8_intake.domain.model import Sentiment
-from s8_intake.domain.text import Word, matches_at, words
 from s8_shared.contracts import Language
+from s8_shared.nlp.text import Word, matches_at, words
 
-DEFAULT_LEXICON_PATH = Path(__file__).parent.parent / "data" / "sentiment_lexicon.yaml"
+
+@dataclass(frozen=True)
+class Sentiment:
+    score: float  # -1.0 (very negative) .. 1.0 (very positive)
+    negative: bool
+    matched: tuple[str, ...] = ()
+
+
+DEFAULT_LEXICON_PATH = Path(__file__).parent / "data" / "sentiment_lexicon.yaml"
 _CLAUSES = re.compile(r"[.!?;,:\n]+|\s[-–—]\s")
 
 

@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from s8_intake.domain.sentiment import DEFAULT_LEXICON_PATH, Lexicon, load_lexicon, score
 from s8_shared.contracts import Language
+from s8_shared.nlp.sentiment import DEFAULT_LEXICON_PATH, Lexicon, load_lexicon, score
 
 LEXICON = load_lexicon(DEFAULT_LEXICON_PATH)
 

@@ -2,7 +2,8 @@ import unicodedata
 
 import pytest
 
-from s8_intake.domain.text import (
+from s8_shared.contracts import Language
+from s8_shared.nlp.text import (
     contains_phrase,
     detect_language,
     fold,
@@ -10,7 +11,6 @@ from s8_intake.domain.text import (
     tokens,
     words,
 )
-from s8_shared.contracts import Language
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,1 @@
+"""Language helpers shared by services: accent folding, language detection, sentiment."""
