@@ -14,6 +14,7 @@ from s8_intake.service import IntakeService
 from s8_intake.settings import IntakeSettings
 from s8_shared import topics
 from s8_shared.contracts import DEADLETTER_EVENTS, OUTBOUND_EVENTS, TICKET_EVENTS
+from s8_shared.contracts.surveys import SurveyFollowupPayload, SurveyFollowupRequested
 from s8_shared.runtime import ServiceRuntime
 from s8_shared.settings import DEV_SECRET
 from s8_shared.testing.builders import make_inbound, make_sms
@@ -546,3 +547,40 @@ async def test_a_new_knowledge_base_article_answers_the_next_question(intake: In
     assert ticket["deflected"]
     [reply] = [o.payload for o in await intake.outbound() if o.payload.kind == "auto_reply_faq"]
     assert reply.article_id == "vat-invoice-vi"
+
+
+async def test_an_unhappy_survey_answer_opens_a_linked_follow_up_ticket_for_a_senior_agent(
+    intake: Intake,
+) -> None:
+    original = (await intake.post(make_inbound()))["ticket_id"]
+    followup = SurveyFollowupRequested(
+        producer="s8-test",
+        payload=SurveyFollowupPayload(
+            survey_id="S-1",
+            kind="csat",
+            ticket_id=original,
+            customer_id="C-x",
+            score=1,
+            comment="Không giải quyết được gì",
+            language="vi",
+        ),
+    )
+    for _ in range(2):  # redelivered: still one follow-up ticket
+        await intake.stack.send(topics.SURVEYS, followup.to_bytes(), key=b"C-x")
+
+    async def created() -> list[Any]:
+        return [
+            e
+            for e in await intake.events()
+            if e.type == "ticket.created" and e.payload.ticket.linked_ticket_id == original
+        ]
+
+    [event] = await eventually(created, what="the follow-up ticket")
+    ticket = event.payload.ticket
+    assert (ticket.priority.value, ticket.tier_required, ticket.classified_by["priority"]) == (
+        "high",
+        "L2",
+        "survey_followup",
+    )
+    assert "1/5" in event.payload.first_message.text
+    assert ticket.contact == "lan.nguyen@example.vn"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +22,7 @@ from s8_intake.domain.normalize import normalize
 from s8_intake.domain.status import TransitionRefused
 from s8_intake.domain.threading import ThreadingKind, decide
 from s8_intake.domain.ticket import (
+    PRIORITY_RANK,
     Change,
     CustomerView,
     add_customer_message,
@@ -40,6 +41,7 @@ from s8_shared.contracts import (
     InboundMessage,
     InvalidMessage,
     MessageInfo,
+    Priority,
     TicketAction,
     TicketSnapshot,
     TicketStatus,
@@ -48,10 +50,13 @@ from s8_shared.contracts import (
 )
 from s8_shared.contracts.actions import Merge
 from s8_shared.contracts.envelope import load_json_object, validation_reason
+from s8_shared.contracts.surveys import SurveyFollowupPayload
 from s8_shared.kafka.publisher import EventPublisher
+from s8_shared.nlp.sentiment import Sentiment
 from s8_shared.observability.tracing import current_trace_headers
 
 log = logging.getLogger("s8.intake")
+NEUTRAL = Sentiment(score=0.0, negative=False)
 MAX_CAS_ATTEMPTS = 8
 
 
@@ -215,6 +220,64 @@ class IntakeService:
             self.metrics.bot_conversations.labels("yes").inc()
         if snap.deflected:
             self.metrics.deflected.labels(snap.channel.value).inc()
+
+    # --- quality control ---------------------------------------------------------------
+    async def open_followup(self, payload: SurveyFollowupPayload) -> str:
+        """An unhappy survey answer becomes a follow-up ticket for a senior agent, linked
+        to the ticket it was about (once per survey)."""
+        now = self.clock()
+        ticket_id = ticket_id_for(f"survey:{payload.survey_id}")
+        original = await self.tickets.load(payload.ticket_id) if payload.ticket_id else None
+        state = original[0] if original else None
+        scale = "5" if payload.kind == "csat" else "10"
+        vi = payload.language.value == "vi"
+        text = (
+            f"Khách hàng chấm {payload.score}/{scale} ({payload.kind.upper()}). Góp ý: {payload.comment or '(không có)'}"
+            if vi
+            else f"Customer rated {payload.score}/{scale} ({payload.kind.upper()}). Comment: {payload.comment or '(none)'}"
+        )
+        channel = (state.reply_channel if state else None) or Channel.EMAIL
+        msg = NormalizedMessage(
+            channel=channel,
+            dedup_key=f"survey:{payload.survey_id}",
+            text=text,
+            identities=(),
+            sent_at=now,
+            subject=("Theo dõi sau khảo sát" if vi else "Survey follow-up"),
+            reply_address=state.reply_address if state else None,
+        )
+        base = self.selfservice.classify(
+            msg, state.snapshot.customer_tier if state else CustomerTier.STANDARD, NEUTRAL
+        )
+        classification = replace(
+            base,
+            category=state.snapshot.category if state else base.category,
+            required_skills=tuple(state.snapshot.required_skills)
+            if state
+            else base.required_skills,
+            language=payload.language,
+            priority=Priority.HIGH
+            if PRIORITY_RANK[base.priority] < PRIORITY_RANK[Priority.HIGH]
+            else base.priority,
+            tier_required="L2",
+            explanations={
+                **base.explanations,
+                "priority": "survey_followup",
+                "tier_required": "survey_followup",
+            },
+        )
+        customer = CustomerView(
+            payload.customer_id, state.snapshot.customer_tier if state else CustomerTier.STANDARD
+        )
+        change = open_ticket(
+            ticket_id, customer, msg, classification, NEUTRAL, now, payload.ticket_id
+        )
+        if await self.tickets.insert(
+            change.state, msg.dedup_key, self._traced(list(change.events))
+        ):
+            self._count_new(change, msg)
+        await self.flush(ticket_id)
+        return ticket_id
 
     # --- agent actions ----------------------------------------------------------------
     async def act(self, action: TicketAction) -> TicketSnapshot:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from faststream.kafka.annotations import KafkaMessage
 from pydantic import ValidationError
 
 from s8_intake.domain.status import TransitionRefused
 from s8_intake.service import IntakeService, TicketNotFound, decode_inbound
 from s8_shared import topics
-from s8_shared.contracts import ACTION_ADAPTER, CustomerProfileUpsert, InvalidMessage
+from s8_shared.contracts import ACTION_ADAPTER, SURVEY_EVENTS, CustomerProfileUpsert, InvalidMessage
 from s8_shared.contracts.envelope import load_json_object, validation_reason
+from s8_shared.handling import EventApplier
 from s8_shared.runtime import ServiceRuntime
 
 
@@ -41,6 +44,20 @@ def register_handlers(runtime: ServiceRuntime, service: IntakeService) -> None:
         except TicketNotFound as missing:
             raise InvalidMessage(f"no ticket {missing}") from missing
         runtime.stats.count(actions_topic, action.kind, "applied")
+
+    surveys = EventApplier(
+        SURVEY_EVENTS, runtime.processed, runtime.stats, runtime.topic(topics.SURVEYS)
+    )
+
+    @runtime.subscriber(topics.SURVEYS)
+    async def on_survey_event(msg: KafkaMessage) -> None:
+        """An unhappy CSAT or NPS answer opens a follow-up ticket for a senior agent."""
+
+        async def effect(event: Any) -> None:
+            if event.type == "survey.followup_requested":
+                await service.open_followup(event.payload)
+
+        await surveys(msg.body, effect)
 
     @runtime.subscriber(topics.CUSTOMERS)
     async def on_customer(msg: KafkaMessage) -> None:
