@@ -1,14 +1,34 @@
-"""Analytics' HTTP API."""
+"""Analytics' HTTP API. Every number is computed from stored facts, so a restart changes nothing."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
+from s8_analytics.adapters.facts import FactStore
+from s8_analytics.domain.kpis import RATE_DEFINITIONS
+from s8_analytics.domain.report import DIMENSIONS, build_report
+from s8_analytics.domain.stats import day_buckets
 from s8_analytics.domain.volume import volume_by_channel
+from s8_shared.contracts import utcnow
 from s8_shared.projections import TicketProjection
 
 router = APIRouter(prefix="/v1", tags=["kpis"])
+
+DEFINITIONS = {
+    "csat": "CSAT % = ratings of 4–5 ÷ all ratings on the 5-point scale × 100; response rate = answers ÷ surveys sent × 100.",
+    "nps": "NPS = % promoters (9–10) − % detractors (0–6); passives (7–8) count only in the denominator.",
+    "first_response_seconds": "Calendar seconds from ticket creation to the first public agent reply (tickets created in the window): median, p90 (nearest rank), average.",
+    "resolution_seconds": "Calendar seconds from creation to solve, for tickets solved in the window.",
+    "fcr": "Solved tickets with exactly one public agent reply and no reopen ÷ solved tickets with at least one agent reply.",
+    "aht_seconds": "From the first assignment to the solve (paused time is not yet subtracted), for tickets solved in the window.",
+    "sla_compliance": "Per target: clocks that finished in the window without a breach ÷ finished clocks (cancelled clocks excluded).",
+    **RATE_DEFINITIONS,
+}
 
 
 class VolumeView(BaseModel):
@@ -26,3 +46,89 @@ async def get_volume(request: Request) -> VolumeView:
         by_channel=volume_by_channel(by_channel),
         by_status=await projection.count_by("status"),
     )
+
+
+def _period(
+    start: datetime | None, end: datetime | None, tz: str
+) -> tuple[datetime, datetime, ZoneInfo]:
+    try:
+        zone = ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise HTTPException(status_code=422, detail=f"unknown time zone {tz!r}") from exc
+    end = end or utcnow()
+    start = start or end - timedelta(days=7)
+    if start.tzinfo is None or end.tzinfo is None:
+        # Dates without an offset are read in the requested time zone.
+        start, end = (
+            start.replace(tzinfo=start.tzinfo or zone),
+            end.replace(tzinfo=end.tzinfo or zone),
+        )
+    if end <= start:
+        raise HTTPException(status_code=422, detail="`to` must be after `from`")
+    return start, end, zone
+
+
+async def _report(
+    facts: FactStore, start: datetime, end: datetime, group_by: str | None
+) -> dict[str, Any]:
+    created = await facts.tickets_between("created_at", start, end)
+    solved = await facts.tickets_between("solved_at", start, end)
+    sla = await facts.sla_finished_between(start, end)
+    sent = await facts.surveys_between("sent_at", start, end)
+    answered = await facts.surveys_between("answered_at", start, end)
+    ids: set[str] = {str(t["_id"]) for t in created + solved} | {
+        str(d["ticket_id"]) for d in sla + sent + answered if d.get("ticket_id")
+    }
+    by_id = {t["_id"]: t async for t in facts.tickets.find({"_id": {"$in": list(ids)}})}
+    agents = await facts.agents_of(list(ids))
+    return build_report(
+        created=created,
+        solved=solved,
+        agents=agents,
+        sla=sla,
+        surveys_sent=sent,
+        surveys_answered=answered,
+        tickets_by_id=by_id,
+        dimension=group_by,
+    )
+
+
+@router.get(
+    "/kpis", summary="Support KPIs for a period, optionally grouped (definitions in `definitions`)"
+)
+async def get_kpis(
+    request: Request,
+    start: Annotated[datetime | None, Query(alias="from")] = None,
+    end: Annotated[datetime | None, Query(alias="to")] = None,
+    group_by: Annotated[str | None, Query(description=f"one of {', '.join(DIMENSIONS)}")] = None,
+    tz: str = "Asia/Ho_Chi_Minh",
+) -> dict[str, Any]:
+    if group_by is not None and group_by not in DIMENSIONS:
+        raise HTTPException(
+            status_code=422, detail=f"group_by must be one of {', '.join(DIMENSIONS)}"
+        )
+    start, end, _ = _period(start, end, tz)
+    groups = await _report(request.app.state.facts, start, end, group_by)
+    return {
+        "from": start,
+        "to": end,
+        "tz": tz,
+        "group_by": group_by,
+        "groups": groups,
+        "definitions": DEFINITIONS,
+    }
+
+
+@router.get("/kpis/daily", summary="The KPIs day by day in the requested time zone")
+async def get_daily(
+    request: Request,
+    start: Annotated[datetime | None, Query(alias="from")] = None,
+    end: Annotated[datetime | None, Query(alias="to")] = None,
+    tz: str = "Asia/Ho_Chi_Minh",
+) -> dict[str, Any]:
+    start, end, _ = _period(start, end, tz)
+    days = []
+    for day, day_start, day_end in day_buckets(start, end, tz):
+        report = await _report(request.app.state.facts, day_start, day_end, None)
+        days.append({"date": day.isoformat(), **report.get("all", {})})
+    return {"from": start, "to": end, "tz": tz, "days": days, "definitions": DEFINITIONS}

@@ -1,9 +1,10 @@
-"""analytics's composition root."""
+"""Analytics' composition root."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
+from s8_analytics.adapters.facts import FactStore
 from s8_analytics.adapters.handlers import register_handlers
 from s8_analytics.api import router
 from s8_analytics.settings import AnalyticsSettings
@@ -20,7 +21,10 @@ def build(settings: AnalyticsSettings | None = None) -> tuple[ServiceRuntime, Fa
     settings = settings or AnalyticsSettings()
     runtime = ServiceRuntime(settings, title=TITLE, description=DESCRIPTION)
     projection = TicketProjection(runtime.store)
-    register_handlers(runtime, projection)
+    facts = FactStore(runtime.store)
+    runtime.add_indexes(*TicketProjection.INDEXES, *FactStore.INDEXES)
+    register_handlers(runtime, projection, facts)
     app = runtime.http_app(router)
     app.state.projection = projection
+    app.state.facts = facts
     return runtime, app

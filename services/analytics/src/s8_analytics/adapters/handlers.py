@@ -1,13 +1,76 @@
-"""Kafka handlers of analytics."""
+"""Kafka handlers of analytics: every event family becomes facts, each event once."""
 
 from __future__ import annotations
 
-from s8_shared.consumers import consume_ticket_events
-from s8_shared.projections import TicketProjection
+from typing import Any
+
+from faststream.kafka.annotations import KafkaMessage
+
+from s8_analytics.adapters.facts import FactStore
+from s8_shared import topics
+from s8_shared.contracts import ASSIGNMENT_EVENTS, SLA_EVENTS, SURVEY_EVENTS, TICKET_EVENTS
+from s8_shared.handling import EventApplier
+from s8_shared.projections import TicketProjection, snapshot_of
 from s8_shared.runtime import ServiceRuntime
 
 
-def register_handlers(runtime: ServiceRuntime, projection: TicketProjection) -> None:
-    # Walking skeleton: keep the ticket projection current; the service's own
-    # decisions are added on top of it.
-    consume_ticket_events(runtime, projection)
+def register_handlers(
+    runtime: ServiceRuntime, projection: TicketProjection, facts: FactStore
+) -> None:
+    def applier(family: Any, spec: Any) -> EventApplier:
+        return EventApplier(family, runtime.processed, runtime.stats, runtime.topic(spec))
+
+    tickets, assignments = (
+        applier(TICKET_EVENTS, topics.TICKETS),
+        applier(ASSIGNMENT_EVENTS, topics.ASSIGNMENTS),
+    )
+    sla, surveys = applier(SLA_EVENTS, topics.SLA), applier(SURVEY_EVENTS, topics.SURVEYS)
+
+    async def on_ticket(event: Any) -> None:
+        snapshot = snapshot_of(event.payload)
+        if snapshot is not None:
+            await projection.apply(snapshot, event.type)
+
+    async def on_assignment(event: Any) -> None:
+        await facts.assignment(
+            event.payload.ticket_id, event.payload.agent_id, event.occurred_at, event.type
+        )
+
+    async def on_sla(event: Any) -> None:
+        p = event.payload
+        await facts.sla_event(p.clock_id, p.ticket_id, p.target, event.type, event.occurred_at)
+
+    async def on_survey(event: Any) -> None:
+        p = event.payload
+        if event.type == "survey.requested":
+            fields = {"kind": p.kind, "ticket_id": p.ticket_id, "customer_id": p.customer_id}
+            await facts.survey_sent(p.survey_id, fields, event.occurred_at)
+        elif event.type == "survey.responded":
+            fields = {
+                "kind": p.kind,
+                "ticket_id": p.ticket_id,
+                "customer_id": p.customer_id,
+                "score": p.score,
+                "answered_at": p.answered_at,
+            }
+            await facts.survey_answer(p.survey_id, fields, p.revision)
+
+    @runtime.subscriber(topics.TICKETS)
+    async def on_ticket_event(msg: KafkaMessage) -> None:
+        """The latest snapshot of every ticket (version-ordered)."""
+        await tickets(msg.body, on_ticket)
+
+    @runtime.subscriber(topics.ASSIGNMENTS)
+    async def on_assignment_event(msg: KafkaMessage) -> None:
+        """Who holds each ticket, since when, and how often it moved."""
+        await assignments(msg.body, on_assignment)
+
+    @runtime.subscriber(topics.SLA)
+    async def on_sla_event(msg: KafkaMessage) -> None:
+        """Each SLA clock's outcome: met, breached or cancelled."""
+        await sla(msg.body, on_sla)
+
+    @runtime.subscriber(topics.SURVEYS)
+    async def on_survey_event(msg: KafkaMessage) -> None:
+        """Surveys sent and answered (the latest revision of an answer counts)."""
+        await surveys(msg.body, on_survey)

@@ -1,0 +1,92 @@
+"""Facts the KPIs are computed from, each written idempotently and order-tolerantly:
+redelivered events change nothing, and an older event never overwrites a newer fact."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pymongo import ASCENDING
+
+from s8_shared.mongo import Document, IndexSpec, MongoStore
+
+AGENTS = "ticket_agents"
+SLA = "sla_facts"
+SURVEYS = "survey_facts"
+
+
+class FactStore:
+    INDEXES = (
+        IndexSpec(SLA, [("finished_at", ASCENDING)]),
+        IndexSpec(SURVEYS, [("answered_at", ASCENDING)]),
+        IndexSpec(SURVEYS, [("sent_at", ASCENDING)]),
+        IndexSpec("tickets", [("solved_at", ASCENDING)]),
+    )
+
+    def __init__(self, store: MongoStore) -> None:
+        self.agents = store.collection(AGENTS)
+        self.sla = store.collection(SLA)
+        self.surveys = store.collection(SURVEYS)
+        self.tickets = store.collection("tickets")
+
+    async def assignment(
+        self, ticket_id: str, agent_id: str | None, at: datetime, kind: str
+    ) -> None:
+        moved = 1 if agent_id and kind in ("ticket.reassigned", "ticket.escalated") else 0
+        await self.agents.update_one(
+            {"_id": ticket_id}, {"$inc": {"transfers": moved}}, upsert=True
+        )
+        if agent_id is None:
+            return
+        await self.agents.update_one({"_id": ticket_id}, {"$min": {"first_assigned_at": at}})
+        # The latest holder wins even when events arrive out of order.
+        await self.agents.update_one(
+            {
+                "_id": ticket_id,
+                "$or": [{"agent_at": {"$lte": at}}, {"agent_at": {"$exists": False}}],
+            },
+            {"$set": {"agent_id": agent_id, "agent_at": at}},
+        )
+
+    async def sla_event(
+        self, clock_id: str, ticket_id: str, target: str, kind: str, at: datetime
+    ) -> None:
+        fields: dict[str, Any] = {"ticket_id": ticket_id, "target": target}
+        update: dict[str, Any] = {"$set": fields}
+        if kind == "sla.breached":
+            fields["breached"] = True
+        if kind in ("sla.met", "sla.cancelled"):
+            fields["finished"] = True
+            fields["cancelled"] = kind == "sla.cancelled"
+            update["$max"] = {"finished_at": at}
+        await self.sla.update_one({"_id": clock_id}, update, upsert=True)
+
+    async def survey_sent(self, survey_id: str, fields: dict[str, Any], at: datetime) -> None:
+        await self.surveys.update_one(
+            {"_id": survey_id}, {"$set": fields, "$min": {"sent_at": at}}, upsert=True
+        )
+
+    async def survey_answer(self, survey_id: str, fields: dict[str, Any], revision: int) -> None:
+        await self.surveys.update_one(
+            {"_id": survey_id}, {"$setOnInsert": {"kind": fields["kind"]}}, upsert=True
+        )
+        # Only a later revision of the answer replaces an earlier one.
+        await self.surveys.update_one(
+            {
+                "_id": survey_id,
+                "$or": [{"revision": {"$lt": revision}}, {"revision": {"$exists": False}}],
+            },
+            {"$set": {**fields, "revision": revision}},
+        )
+
+    async def tickets_between(self, field: str, start: datetime, end: datetime) -> list[Document]:
+        return [d async for d in self.tickets.find({field: {"$gte": start, "$lt": end}})]
+
+    async def agents_of(self, ticket_ids: list[str]) -> dict[str, Document]:
+        return {d["_id"]: d async for d in self.agents.find({"_id": {"$in": ticket_ids}})}
+
+    async def sla_finished_between(self, start: datetime, end: datetime) -> list[Document]:
+        return [d async for d in self.sla.find({"finished_at": {"$gte": start, "$lt": end}})]
+
+    async def surveys_between(self, field: str, start: datetime, end: datetime) -> list[Document]:
+        return [d async for d in self.surveys.find({field: {"$gte": start, "$lt": end}})]
