@@ -8,9 +8,10 @@ import httpx
 import pytest
 
 from s8_analytics.app import build
+from s8_analytics.domain.stats import age_bucket
 from s8_analytics.settings import AnalyticsSettings
 from s8_shared import topics
-from s8_shared.contracts import Event
+from s8_shared.contracts import Event, utcnow
 from s8_shared.contracts.assignments import AssignmentPayload, TicketAssigned, TicketReassigned
 from s8_shared.contracts.sla import SlaBreached, SlaMet, SlaPayload
 from s8_shared.contracts.surveys import (
@@ -226,6 +227,16 @@ async def test_a_scripted_day_gives_exactly_the_expected_kpis(stack: TestStack) 
                 await http.get("/v1/kpis", params={**query, "tz": "Mars/Olympus"})
             ).status_code == 422
 
+            backlog = (await http.get("/v1/kpis/backlog")).json()
+            assert (backlog["total"], backlog["by_status"]) == (1, {"open": 1})  # C
+            bucket = age_bucket(utcnow() - at(0))  # the scripted day is a fixed date
+            assert backlog["by_age"][bucket] == 1
+            await app.state.gauges.refresh()  # now, instead of waiting for the periodic job
+            metrics = (await http.get("/metrics")).text
+            assert (
+                's8_kpi_backlog_tickets{age="1-3d",priority="normal",status="open"} 1.0' in metrics
+            )
+            assert 's8_kpi_csat_percent{window="30d"}' in metrics
             daily = (await http.get("/v1/kpis/daily", params=query)).json()
             assert [d["date"] for d in daily["days"]] == ["2026-11-24"]
             assert daily["days"][0]["tickets_created"] == 3

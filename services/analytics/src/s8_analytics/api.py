@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -12,7 +13,7 @@ from pydantic import BaseModel, Field
 from s8_analytics.adapters.facts import FactStore
 from s8_analytics.domain.kpis import RATE_DEFINITIONS
 from s8_analytics.domain.report import DIMENSIONS, build_report
-from s8_analytics.domain.stats import day_buckets
+from s8_analytics.domain.stats import OpenTicket, backlog, day_buckets
 from s8_analytics.domain.volume import volume_by_channel
 from s8_shared.contracts import utcnow
 from s8_shared.projections import TicketProjection
@@ -132,3 +133,11 @@ async def get_daily(
         report = await _report(request.app.state.facts, day_start, day_end, None)
         days.append({"date": day.isoformat(), **report.get("all", {})})
     return {"from": start, "to": end, "tz": tz, "days": days, "definitions": DEFINITIONS}
+
+
+@router.get("/kpis/backlog", summary="Open tickets now, by status, priority and age bucket")
+async def get_backlog(request: Request) -> dict[str, Any]:
+    facts: FactStore = request.app.state.facts
+    cursor = facts.tickets.find({"status": {"$in": ["new", "open", "pending", "on_hold"]}})
+    open_tickets = [OpenTicket(d["status"], d["priority"], d["created_at"]) async for d in cursor]
+    return asdict(backlog(open_tickets, utcnow()))

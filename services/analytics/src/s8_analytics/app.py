@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from s8_analytics.adapters.facts import FactStore
 from s8_analytics.adapters.handlers import register_handlers
 from s8_analytics.api import router
+from s8_analytics.metrics import KpiGauges
 from s8_analytics.settings import AnalyticsSettings
 from s8_shared.projections import TicketProjection
 from s8_shared.runtime import ServiceRuntime
@@ -24,7 +25,10 @@ def build(settings: AnalyticsSettings | None = None) -> tuple[ServiceRuntime, Fa
     facts = FactStore(runtime.store)
     runtime.add_indexes(*TicketProjection.INDEXES, *FactStore.INDEXES)
     register_handlers(runtime, projection, facts)
+    gauges = KpiGauges(runtime.registry, facts)
+    runtime.every(30.0, gauges.refresh, "KPI gauges")
     app = runtime.http_app(router)
     app.state.projection = projection
     app.state.facts = facts
+    app.state.gauges = gauges
     return runtime, app
