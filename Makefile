@@ -9,7 +9,8 @@ PY         := .venv/bin/python
 INFRA      := S8_PYTHON=$(CURDIR)/$(PY) bash deploy/local/infra.sh
 export UV_PROJECT_ENVIRONMENT := .venv
 
-.PHONY: help bootstrap infra-up infra-down infra-status infra-reset topics run lint format \
+
+.PHONY: help bootstrap browser infra-up infra-down infra-status infra-reset topics run lint format \
         test test-unit test-integration docs clean
 
 help: ## List the targets
@@ -56,7 +57,13 @@ format: .venv/.synced ## Apply ruff fixes and formatting
 test-unit: .venv/.synced ## Unit and component tests (no servers)
 	@$(PY) -m pytest -m "not integration and not e2e" -q
 
-test-integration: bootstrap ## Integration and end-to-end tests on the real broker and store
+browser: ## Debian's Chromium for the survey page test (installed once)
+	@command -v chromium >/dev/null || { echo "==> installing Debian's chromium"; \
+	  (apt-get install -y -q --no-install-recommends chromium >/dev/null 2>&1 || \
+	   (apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends chromium >/dev/null)) \
+	  || echo "could not install chromium (not root?): the browser test will say so"; }
+
+test-integration: bootstrap browser ## Integration and end-to-end tests on the real broker and store
 	@bash deploy/local/with-infra.sh $(PY) -m pytest -m "integration or e2e" -q
 
 test: ## Everything: install, lint, types, unit, component, integration, e2e

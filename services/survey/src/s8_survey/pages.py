@@ -69,7 +69,7 @@ h1{font-size:1.4rem}fieldset{border:0;padding:0;margin:0 0 1rem}legend{font-weig
 .scores{display:flex;flex-wrap:wrap;gap:.4rem}.scores label{flex:1 0 2.6rem;text-align:center;border:2px solid #c5cfdb;
 border-radius:.5rem;padding:.6rem .2rem;background:#fff;cursor:pointer;min-height:2.75rem}
 .scores input{position:absolute;opacity:0}.scores input:focus+span{outline:3px solid #1a73e8}
-.scores input:checked+span{font-weight:700;color:#0b57d0}.ends{display:flex;justify-content:space-between;font-size:.85rem}
+.scores input:checked+span{font-weight:700;color:#0b57d0}.scores label:has(input:checked){border-color:#0b57d0;background:#e8f0fe}.ends{display:flex;justify-content:space-between;font-size:.85rem}
 textarea{width:100%;min-height:6rem;font:inherit;box-sizing:border-box}button{font:inherit;font-size:1.1rem;
 padding:.8rem 1.4rem;border:0;border-radius:.5rem;background:#0b57d0;color:#fff;width:100%;margin-top:1rem}
 .error{background:#fde7e9;border-left:4px solid #c5221f;padding:.75rem}
