@@ -193,6 +193,10 @@ async def test_a_scripted_day_gives_exactly_the_expected_kpis(stack: TestStack) 
                 "p90": 5400.0,
                 "average": 4500.0,
             }
+            # 08:00–08:10 and 08:00–08:30 on a Tuesday in Hà Nội are all working time.
+            assert kpis["first_response_business_seconds"]["median"] == 1200.0
+            # A solved at 09:00, B at 09:30: inside the 08:00–12:00 window too.
+            assert kpis["resolution_business_seconds"]["average"] == 4500.0
             assert kpis["fcr"] == {"numerator": 1, "denominator": 2, "percent": 50.0}
             assert kpis["reopen_rate"]["percent"] == 50.0
             assert (

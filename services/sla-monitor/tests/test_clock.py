@@ -5,8 +5,8 @@ from typing import Any
 
 import pytest
 
+from s8_shared.business_time.calendar import DEFAULT_CALENDARS_PATH, load_calendars
 from s8_shared.contracts import SlaPayload, TicketSnapshot
-from s8_sla_monitor.domain.calendar import DEFAULT_CALENDARS_PATH, load_calendars
 from s8_sla_monitor.domain.clock import (
     Clock,
     apply_ticket_event,

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from s8_shared.business_time.calendar import DEFAULT_CALENDARS_PATH, load_calendars
 from s8_shared.contracts import Channel, CustomerTier, Priority, TicketSnapshot
-from s8_sla_monitor.domain.calendar import DEFAULT_CALENDARS_PATH, load_calendars
 from s8_sla_monitor.domain.policies import (
     DEFAULT_POLICIES_PATH,
     PolicySet,

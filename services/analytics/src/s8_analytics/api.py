@@ -15,6 +15,7 @@ from s8_analytics.domain.kpis import RATE_DEFINITIONS
 from s8_analytics.domain.report import DIMENSIONS, build_report
 from s8_analytics.domain.stats import OpenTicket, backlog, day_buckets
 from s8_analytics.domain.volume import volume_by_channel
+from s8_shared.business_time.calendar import BusinessCalendar
 from s8_shared.contracts import utcnow
 from s8_shared.projections import TicketProjection
 
@@ -25,6 +26,8 @@ DEFINITIONS = {
     "nps": "NPS = % promoters (9–10) − % detractors (0–6); passives (7–8) count only in the denominator.",
     "first_response_seconds": "Calendar seconds from ticket creation to the first public agent reply (tickets created in the window): median, p90 (nearest rank), average.",
     "resolution_seconds": "Calendar seconds from creation to solve, for tickets solved in the window.",
+    "first_response_business_seconds": "The same first response time counted only in the working time of `calendar`.",
+    "resolution_business_seconds": "The same resolution time counted only in the working time of `calendar`.",
     "fcr": "Solved tickets with exactly one public agent reply and no reopen ÷ solved tickets with at least one agent reply.",
     "aht_seconds": "From the first assignment to the solve (paused time is not yet subtracted), for tickets solved in the window.",
     "sla_compliance": "Per target: clocks that finished in the window without a breach ÷ finished clocks (cancelled clocks excluded).",
@@ -70,7 +73,11 @@ def _period(
 
 
 async def _report(
-    facts: FactStore, start: datetime, end: datetime, group_by: str | None
+    facts: FactStore,
+    start: datetime,
+    end: datetime,
+    group_by: str | None,
+    calendar: BusinessCalendar | None = None,
 ) -> dict[str, Any]:
     created = await facts.tickets_between("created_at", start, end)
     solved = await facts.tickets_between("solved_at", start, end)
@@ -91,6 +98,7 @@ async def _report(
         surveys_answered=answered,
         tickets_by_id=by_id,
         dimension=group_by,
+        calendar=calendar,
     )
 
 
@@ -103,21 +111,37 @@ async def get_kpis(
     end: Annotated[datetime | None, Query(alias="to")] = None,
     group_by: Annotated[str | None, Query(description=f"one of {', '.join(DIMENSIONS)}")] = None,
     tz: str = "Asia/Ho_Chi_Minh",
+    calendar: Annotated[
+        str, Query(description="Business calendar for *_business_seconds")
+    ] = "vn-office",
 ) -> dict[str, Any]:
     if group_by is not None and group_by not in DIMENSIONS:
         raise HTTPException(
             status_code=422, detail=f"group_by must be one of {', '.join(DIMENSIONS)}"
         )
     start, end, _ = _period(start, end, tz)
-    groups = await _report(request.app.state.facts, start, end, group_by)
+    groups = await _report(
+        request.app.state.facts, start, end, group_by, _calendar(request, calendar)
+    )
     return {
         "from": start,
         "to": end,
         "tz": tz,
+        "calendar": calendar,
         "group_by": group_by,
         "groups": groups,
         "definitions": DEFINITIONS,
     }
+
+
+def _calendar(request: Request, calendar_id: str) -> BusinessCalendar:
+    calendars: dict[str, BusinessCalendar] = request.app.state.calendars
+    if calendar_id not in calendars:
+        known = ", ".join(sorted(calendars))
+        raise HTTPException(
+            status_code=422, detail=f"unknown calendar {calendar_id!r}; known: {known}"
+        )
+    return calendars[calendar_id]
 
 
 @router.get("/kpis/daily", summary="The KPIs day by day in the requested time zone")

@@ -9,6 +9,7 @@ from s8_analytics.adapters.handlers import register_handlers
 from s8_analytics.api import router
 from s8_analytics.metrics import KpiGauges
 from s8_analytics.settings import AnalyticsSettings
+from s8_shared.business_time.calendar import DEFAULT_CALENDARS_PATH, load_calendars
 from s8_shared.projections import TicketProjection
 from s8_shared.runtime import ServiceRuntime
 
@@ -31,4 +32,5 @@ def build(settings: AnalyticsSettings | None = None) -> tuple[ServiceRuntime, Fa
     app.state.projection = projection
     app.state.facts = facts
     app.state.gauges = gauges
+    app.state.calendars = load_calendars(DEFAULT_CALENDARS_PATH)
     return runtime, app

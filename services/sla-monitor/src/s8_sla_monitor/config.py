@@ -8,8 +8,8 @@ from typing import Any
 
 import yaml
 
+from s8_shared.business_time.calendar import BusinessCalendar, parse_calendars
 from s8_sla_monitor.adapters.config_store import ConfigStore
-from s8_sla_monitor.domain.calendar import BusinessCalendar, parse_calendars
 from s8_sla_monitor.domain.policies import PolicySet
 
 

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from s8_shared import topics
+from s8_shared.business_time.calendar import BusinessCalendar
 from s8_shared.contracts import Event, TicketSnapshot, utcnow
 from s8_shared.contracts.sla import (
     SlaBreached,
@@ -24,7 +25,6 @@ from s8_shared.contracts.sla import (
 from s8_shared.kafka.publisher import Publisher
 from s8_shared.projections import TicketProjection
 from s8_sla_monitor.adapters.clock_store import ClockStore
-from s8_sla_monitor.domain.calendar import BusinessCalendar
 from s8_sla_monitor.domain.clock import (
     Clock,
     apply_ticket_event,

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from pydantic import Field
 
+from s8_shared.business_time.calendar import DEFAULT_CALENDARS_PATH
 from s8_shared.settings import ServiceSettings
-from s8_sla_monitor.domain.calendar import DEFAULT_CALENDARS_PATH
 from s8_sla_monitor.domain.policies import DEFAULT_POLICIES_PATH
 
 

@@ -18,6 +18,7 @@ from s8_analytics.domain.kpis import (
     sla_compliance,
 )
 from s8_analytics.domain.stats import summary
+from s8_shared.business_time.calendar import BusinessCalendar, business_seconds_between
 
 DIMENSIONS = ("channel", "priority", "category", "team", "customer_tier", "agent")
 Doc = Mapping[str, Any]
@@ -41,6 +42,7 @@ def build_report(
     surveys_answered: Sequence[Doc],
     tickets_by_id: Mapping[str, Doc],
     dimension: str | None,
+    calendar: BusinessCalendar | None = None,
 ) -> dict[str, dict[str, Any]]:
     """KPIs per group. Tickets count in the window they were created (volume, first
     response, deflection, handoff) or solved (resolution, FCR, AHT, reopens); SLA clocks
@@ -63,15 +65,31 @@ def build_report(
         bucket(tickets_by_id.get(s.get("ticket_id") or ""))["sent"].append(s)
     for s in surveys_answered:
         bucket(tickets_by_id.get(s.get("ticket_id") or ""))["answered"].append(s)
-    return {key: _kpis(g, agents) for key, g in sorted(groups.items())}
+    return {key: _kpis(g, agents, calendar) for key, g in sorted(groups.items())}
 
 
 def _seconds(later: Any, earlier: Any) -> float | None:
     return (later - earlier).total_seconds() if later and earlier else None
 
 
-def _kpis(g: Mapping[str, list[Any]], agents: Mapping[str, Doc]) -> dict[str, Any]:
+def _business(cal: BusinessCalendar | None, later: Any, earlier: Any) -> float | None:
+    return business_seconds_between(cal, earlier, later) if cal and later and earlier else None
+
+
+def _kpis(
+    g: Mapping[str, list[Any]], agents: Mapping[str, Doc], cal: BusinessCalendar | None
+) -> dict[str, Any]:
     created, solved = g["created"], g["solved"]
+    frt_business = [
+        s
+        for t in created
+        if (s := _business(cal, t.get("first_agent_reply_at"), t.get("created_at"))) is not None
+    ]
+    resolution_business = [
+        s
+        for t in solved
+        if (s := _business(cal, t.get("solved_at"), t.get("created_at"))) is not None
+    ]
     frt = [
         s
         for t in created
@@ -101,6 +119,8 @@ def _kpis(g: Mapping[str, list[Any]], agents: Mapping[str, Doc]) -> dict[str, An
         "tickets_solved": len(solved),
         "first_response_seconds": asdict(summary(frt)),
         "resolution_seconds": asdict(summary(resolution)),
+        "first_response_business_seconds": asdict(summary(frt_business)),
+        "resolution_business_seconds": asdict(summary(resolution_business)),
         "fcr": asdict(
             fcr(
                 [

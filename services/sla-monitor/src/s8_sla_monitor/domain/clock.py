@@ -13,12 +13,12 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from s8_shared.contracts import TicketSnapshot, deterministic_id
-from s8_sla_monitor.domain.calendar import (
+from s8_shared.business_time.calendar import (
     BusinessCalendar,
     add_business_seconds,
     business_seconds_between,
 )
+from s8_shared.contracts import TicketSnapshot, deterministic_id
 from s8_sla_monitor.domain.policies import PolicySet, SlaPolicy, TargetSpec, match_policy
 
 RUNNING, PAUSED, MET, BREACHED_RUNNING, CANCELLED = (

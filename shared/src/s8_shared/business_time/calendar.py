@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-DEFAULT_CALENDARS_PATH = Path(__file__).parent.parent / "data" / "calendars.yaml"
+DEFAULT_CALENDARS_PATH = Path(__file__).parent / "calendars.yaml"
 
 Window = tuple[time, time]
 Interval = tuple[datetime, datetime]

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from s8_sla_monitor.domain.calendar import (
+from s8_shared.business_time.calendar import (
     DEFAULT_CALENDARS_PATH,
     BusinessCalendar,
     add_business_seconds,
