@@ -12,7 +12,12 @@ from s8_analytics.domain.stats import age_bucket
 from s8_analytics.settings import AnalyticsSettings
 from s8_shared import topics
 from s8_shared.contracts import Event, utcnow
-from s8_shared.contracts.assignments import AssignmentPayload, TicketAssigned, TicketReassigned
+from s8_shared.contracts.assignments import (
+    AssignmentPayload,
+    TicketAssigned,
+    TicketQueued,
+    TicketReassigned,
+)
 from s8_shared.contracts.sla import SlaBreached, SlaMet, SlaPayload
 from s8_shared.contracts.surveys import (
     SurveyRequested,
@@ -20,7 +25,8 @@ from s8_shared.contracts.surveys import (
     SurveyResponded,
     SurveyRespondedPayload,
 )
-from s8_shared.testing.builders import make_ticket_created
+from s8_shared.contracts.tickets import TicketStatusChanged, TicketStatusChangedPayload
+from s8_shared.testing.builders import make_snapshot, make_ticket_created
 from s8_shared.testing.harness import TestStack, eventually
 
 pytestmark = pytest.mark.integration
@@ -43,7 +49,27 @@ def ticket(ticket_id: str, version: int, **fields: Any) -> Event[Any]:
     ).model_copy(update={"occurred_at": at(0)})
 
 
-def assigned(ticket_id: str, agent: str, minute: float, cls: Any = TicketAssigned) -> Event[Any]:
+def status(ticket_id: str, version: int, to: str, minute: float, frm: str) -> Event[Any]:
+    snap = make_snapshot(
+        ticket_id=ticket_id,
+        customer_id=f"C-{ticket_id}",
+        version=version,
+        status=to,
+        created_at=at(0),
+        updated_at=at(minute),
+    )
+    return TicketStatusChanged(
+        producer="t",
+        occurred_at=at(minute),
+        payload=TicketStatusChangedPayload(
+            ticket_id=ticket_id, ticket=snap, from_status=frm, to_status=to
+        ),
+    )
+
+
+def assigned(
+    ticket_id: str, agent: str | None, minute: float, cls: Any = TicketAssigned
+) -> Event[Any]:
     event: Event[Any] = cls(
         producer="t",
         occurred_at=at(minute),
@@ -142,6 +168,10 @@ async def test_a_scripted_day_gives_exactly_the_expected_kpis(stack: TestStack) 
         (topics.ASSIGNMENTS, assigned("B", "lan", 5)),
         (topics.ASSIGNMENTS, assigned("B", "huy", 40, TicketReassigned)),
         (topics.ASSIGNMENTS, assigned("B", "huy", 40, TicketReassigned)),  # redelivered
+        (topics.TICKETS, status("B", 3, "pending", 50, "open")),  # waits on the customer 10 minutes
+        (topics.TICKETS, status("B", 4, "open", 60, "pending")),
+        (topics.ASSIGNMENTS, assigned("C", None, 1, TicketQueued)),
+        (topics.ASSIGNMENTS, assigned("C", "emily", 20)),
         (topics.SLA, sla("A", SlaMet)),
         (topics.SLA, sla("B", SlaMet)),
         (topics.SLA, sla("B", SlaBreached)),  # breached before it was met late: reordered
@@ -199,9 +229,10 @@ async def test_a_scripted_day_gives_exactly_the_expected_kpis(stack: TestStack) 
             assert kpis["resolution_business_seconds"]["average"] == 4500.0
             assert kpis["fcr"] == {"numerator": 1, "denominator": 2, "percent": 50.0}
             assert kpis["reopen_rate"]["percent"] == 50.0
-            assert (
-                kpis["aht_seconds"]["median"] == (58 * 60 + 85 * 60) / 2
-            )  # A: 2→60 min, B: 5→90 min
+            # A: assigned at 2, solved at 60 → 58 min; B: 5 → 90 minus 10 minutes pending → 75 min.
+            assert kpis["aht_seconds"]["median"] == (58 * 60 + 75 * 60) / 2
+            # C waited in the queue from minute 1 to minute 20.
+            assert kpis["queue_seconds"]["median"] == 19 * 60
             assert kpis["csat"]["responses"] == 2
             assert kpis["csat"]["percent"] == 50.0  # 5 and the revised 3
             assert kpis["csat"]["response_rate"] == 100.0
@@ -222,7 +253,7 @@ async def test_a_scripted_day_gives_exactly_the_expected_kpis(stack: TestStack) 
             by_agent = (await http.get("/v1/kpis", params={**query, "group_by": "agent"})).json()[
                 "groups"
             ]
-            assert set(by_agent) == {"lan", "huy", "unassigned"}
+            assert set(by_agent) == {"lan", "huy", "emily"}
             assert by_agent["huy"]["tickets_solved"] == 1
             assert (
                 await http.get("/v1/kpis", params={**query, "group_by": "mood"})

@@ -29,7 +29,8 @@ DEFINITIONS = {
     "first_response_business_seconds": "The same first response time counted only in the working time of `calendar`.",
     "resolution_business_seconds": "The same resolution time counted only in the working time of `calendar`.",
     "fcr": "Solved tickets with exactly one public agent reply and no reopen ÷ solved tickets with at least one agent reply.",
-    "aht_seconds": "From the first assignment to the solve (paused time is not yet subtracted), for tickets solved in the window.",
+    "aht_seconds": "Agent handling time: from the first assignment to the solve minus the time the ticket spent pending or on hold, for tickets solved in the window.",
+    "queue_seconds": "From the first time a ticket was queued to its first assignment, for tickets created in the window that had to wait.",
     "sla_compliance": "Per target: clocks that finished in the window without a breach ÷ finished clocks (cancelled clocks excluded).",
     **RATE_DEFINITIONS,
 }

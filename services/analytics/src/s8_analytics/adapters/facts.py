@@ -13,6 +13,7 @@ from s8_shared.mongo import Document, IndexSpec, MongoStore
 AGENTS = "ticket_agents"
 SLA = "sla_facts"
 SURVEYS = "survey_facts"
+PAUSED = ("pending", "on_hold")
 
 
 class FactStore:
@@ -47,6 +48,26 @@ class FactStore:
             },
             {"$set": {"agent_id": agent_id, "agent_at": at}},
         )
+
+    async def queued(self, ticket_id: str, at: datetime) -> None:
+        await self.agents.update_one({"_id": ticket_id}, {"$min": {"queued_at": at}}, upsert=True)
+
+    async def status_change(self, ticket_id: str, to_status: str, at: datetime) -> None:
+        """Time spent waiting on the customer or a third party, for AHT."""
+        doc = await self.agents.find_one({"_id": ticket_id}) or {}
+        since = doc.get("paused_since")
+        if to_status in PAUSED and since is None:
+            await self.agents.update_one(
+                {"_id": ticket_id}, {"$set": {"paused_since": at}}, upsert=True
+            )
+        elif to_status not in PAUSED and since is not None:
+            await self.agents.update_one(
+                {"_id": ticket_id, "paused_since": since},
+                {
+                    "$set": {"paused_since": None},
+                    "$inc": {"paused_seconds": max(0.0, (at - since).total_seconds())},
+                },
+            )
 
     async def sla_event(
         self, clock_id: str, ticket_id: str, target: str, kind: str, at: datetime

@@ -30,8 +30,14 @@ def register_handlers(
         snapshot = snapshot_of(event.payload)
         if snapshot is not None:
             await projection.apply(snapshot, event.type)
+        if event.type == "ticket.status_changed":
+            await facts.status_change(
+                event.payload.ticket_id, event.payload.to_status.value, event.occurred_at
+            )
 
     async def on_assignment(event: Any) -> None:
+        if event.type == "ticket.queued":
+            await facts.queued(event.payload.ticket_id, event.occurred_at)
         await facts.assignment(
             event.payload.ticket_id, event.payload.agent_id, event.occurred_at, event.type
         )

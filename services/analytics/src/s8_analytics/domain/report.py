@@ -99,9 +99,19 @@ def _kpis(
         s for t in solved if (s := _seconds(t.get("solved_at"), t.get("created_at"))) is not None
     ]
     handlings = [
-        Handling(agents[t["_id"]]["first_assigned_at"], t["solved_at"])
+        Handling(
+            agents[t["_id"]]["first_assigned_at"],
+            t["solved_at"],
+            float(agents[t["_id"]].get("paused_seconds") or 0),
+        )
         for t in solved
         if t["_id"] in agents and agents[t["_id"]].get("first_assigned_at") and t.get("solved_at")
+    ]
+    queue = [
+        s
+        for t in created
+        if (a := agents.get(t["_id"]))
+        and (s := _seconds(a.get("first_assigned_at"), a.get("queued_at"))) is not None
     ]
     csat_scores = [
         int(s["score"])
@@ -130,6 +140,7 @@ def _kpis(
             )
         ),
         "aht_seconds": asdict(aht(handlings)),
+        "queue_seconds": asdict(summary(queue)),
         "csat": asdict(csat(csat_scores, csat_sent)),
         "nps": asdict(nps(nps_scores)),
         "sla_compliance": {
