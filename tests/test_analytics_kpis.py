@@ -202,6 +202,9 @@ async def test_a_scripted_day_gives_exactly_the_expected_kpis(stack: TestStack) 
                 done = (
                     group.get("nps", {}).get("responses") == 2
                     and group.get("csat", {}).get("responses") == 2
+                    # Every topic has been read: B's pause (tickets) and C's wait (assignments).
+                    and group.get("aht_seconds", {}).get("median") == (58 * 60 + 75 * 60) / 2
+                    and group.get("queue_seconds", {}).get("count") == 1
                 )
                 return (
                     group
@@ -272,6 +275,11 @@ async def test_a_scripted_day_gives_exactly_the_expected_kpis(stack: TestStack) 
                 's8_kpi_backlog_tickets{age="1-3d",priority="normal",status="open"} 1.0' in metrics
             )
             assert 's8_kpi_csat_percent{window="30d"}' in metrics
+            assert 's8_kpi_tickets_created_total{channel="email",priority="normal"} 3.0' in metrics
+            assert (
+                's8_kpi_first_response_seconds_count{channel="email",priority="normal"} 2.0'
+                in metrics
+            )
             daily = (await http.get("/v1/kpis/daily", params=query)).json()
             assert [d["date"] for d in daily["days"]] == ["2026-11-24"]
             assert daily["days"][0]["tickets_created"] == 3

@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from s8_analytics.adapters.facts import FactStore
 from s8_analytics.adapters.handlers import register_handlers
 from s8_analytics.api import router
-from s8_analytics.metrics import KpiGauges
+from s8_analytics.metrics import KpiGauges, TicketMetrics
 from s8_analytics.settings import AnalyticsSettings
 from s8_shared.business_time.calendar import DEFAULT_CALENDARS_PATH, load_calendars
 from s8_shared.projections import TicketProjection
@@ -25,7 +25,7 @@ def build(settings: AnalyticsSettings | None = None) -> tuple[ServiceRuntime, Fa
     projection = TicketProjection(runtime.store)
     facts = FactStore(runtime.store)
     runtime.add_indexes(*TicketProjection.INDEXES, *FactStore.INDEXES)
-    register_handlers(runtime, projection, facts)
+    register_handlers(runtime, projection, facts, TicketMetrics(runtime.registry))
     gauges = KpiGauges(runtime.registry, facts)
     runtime.every(30.0, gauges.refresh, "KPI gauges")
     app = runtime.http_app(router)

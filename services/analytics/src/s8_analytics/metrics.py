@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Gauge
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from s8_analytics.adapters.facts import FactStore
 from s8_analytics.domain.kpis import csat, nps
@@ -13,6 +13,26 @@ from s8_analytics.domain.stats import OpenTicket, backlog
 from s8_shared.contracts import utcnow
 
 OPEN_STATUSES = ["new", "open", "pending", "on_hold"]
+FRT_BUCKETS = (60, 300, 900, 1800, 3600, 4 * 3600, 8 * 3600, 24 * 3600, 72 * 3600)
+
+
+class TicketMetrics:
+    """Counted once per ticket: the handlers run after the idempotency check."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.created = Counter(
+            "s8_kpi_tickets_created_total",
+            "Tickets created.",
+            ["channel", "priority"],
+            registry=registry,
+        )
+        self.first_response = Histogram(
+            "s8_kpi_first_response_seconds",
+            "Calendar time to the first agent reply.",
+            ["channel", "priority"],
+            buckets=FRT_BUCKETS,
+            registry=registry,
+        )
 
 
 class KpiGauges:

@@ -49,6 +49,14 @@ class FactStore:
             {"$set": {"agent_id": agent_id, "agent_at": at}},
         )
 
+    async def once(self, ticket_id: str, flag: str) -> bool:
+        """True the first time `flag` is raised for a ticket (counting a ticket once)."""
+        await self.agents.update_one({"_id": ticket_id}, {"$inc": {"transfers": 0}}, upsert=True)
+        result = await self.agents.update_one(
+            {"_id": ticket_id, flag: {"$ne": True}}, {"$set": {flag: True}}
+        )
+        return result.modified_count == 1
+
     async def queued(self, ticket_id: str, at: datetime) -> None:
         await self.agents.update_one({"_id": ticket_id}, {"$min": {"queued_at": at}}, upsert=True)
 

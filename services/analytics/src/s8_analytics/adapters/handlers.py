@@ -7,6 +7,7 @@ from typing import Any
 from faststream.kafka.annotations import KafkaMessage
 
 from s8_analytics.adapters.facts import FactStore
+from s8_analytics.metrics import TicketMetrics
 from s8_shared import topics
 from s8_shared.contracts import ASSIGNMENT_EVENTS, SLA_EVENTS, SURVEY_EVENTS, TICKET_EVENTS
 from s8_shared.handling import EventApplier
@@ -15,7 +16,7 @@ from s8_shared.runtime import ServiceRuntime
 
 
 def register_handlers(
-    runtime: ServiceRuntime, projection: TicketProjection, facts: FactStore
+    runtime: ServiceRuntime, projection: TicketProjection, facts: FactStore, metrics: TicketMetrics
 ) -> None:
     def applier(family: Any, spec: Any) -> EventApplier:
         return EventApplier(family, runtime.processed, runtime.stats, runtime.topic(spec))
@@ -30,6 +31,14 @@ def register_handlers(
         snapshot = snapshot_of(event.payload)
         if snapshot is not None:
             await projection.apply(snapshot, event.type)
+            labels = (snapshot.channel.value, snapshot.priority.value)
+            if await facts.once(snapshot.ticket_id, "counted"):
+                metrics.created.labels(*labels).inc()
+            if snapshot.first_agent_reply_at and await facts.once(
+                snapshot.ticket_id, "first_reply_seen"
+            ):
+                seconds = (snapshot.first_agent_reply_at - snapshot.created_at).total_seconds()
+                metrics.first_response.labels(*labels).observe(max(0.0, seconds))
         if event.type == "ticket.status_changed":
             await facts.status_change(
                 event.payload.ticket_id, event.payload.to_status.value, event.occurred_at
