@@ -25,7 +25,12 @@ from s8_shared.contracts.surveys import (
     SurveyResponded,
     SurveyRespondedPayload,
 )
-from s8_shared.contracts.tickets import TicketStatusChanged, TicketStatusChangedPayload
+from s8_shared.contracts.tickets import (
+    BotConversationHandled,
+    BotConversationPayload,
+    TicketStatusChanged,
+    TicketStatusChangedPayload,
+)
 from s8_shared.testing.builders import make_snapshot, make_ticket_created
 from s8_shared.testing.harness import TestStack, eventually
 
@@ -294,5 +299,46 @@ async def test_a_scripted_day_gives_exactly_the_expected_kpis(stack: TestStack) 
         ) as http:
             again = (await http.get("/v1/kpis", params=query)).json()["groups"]["all"]
             assert again == kpis
+    finally:
+        await runtime.stop()
+
+
+async def test_the_handoff_rate_counts_bot_conversations_that_needed_no_human(
+    stack: TestStack,
+) -> None:
+    handoff = make_ticket_created(
+        ticket_id="E",
+        customer_id="C-E",
+        channel="chatbot",
+        bot_handoff=True,
+        created_at=at(0),
+        updated_at=at(0),
+    ).model_copy(update={"occurred_at": at(0)})
+    handled = [
+        BotConversationHandled(
+            producer="t",
+            occurred_at=at(5 + i),
+            payload=BotConversationPayload(
+                conversation_id=f"B-{i}", customer_id="C-bot", handed_off=False
+            ),
+        )
+        for i in range(2)
+    ]
+    runtime, app = build(stack.settings(AnalyticsSettings))
+    await runtime.start()
+    try:
+        events: list[Event[Any]] = [handoff, *handled, handled[0]]  # the last one redelivered
+        for event in events:
+            await stack.send(topics.TICKETS, event.to_bytes(), key=event.partition_key())
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://analytics"
+        ) as http:
+            query = {"from": "2026-11-24T00:00:00", "to": "2026-11-25T00:00:00"}
+
+            async def rate() -> dict[str, Any]:
+                body: dict[str, Any] = (await http.get("/v1/kpis", params=query)).json()
+                return body["handoff_rate"] if body["handoff_rate"]["denominator"] == 3 else {}
+
+            assert (await eventually(rate, what="the handoff rate"))["numerator"] == 1
     finally:
         await runtime.stop()

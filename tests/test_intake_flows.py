@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
+from s8_analytics.adapters.handlers import TICKET_TOPIC_EVENTS
 from s8_intake.app import build
 from s8_intake.service import IntakeService
 from s8_intake.settings import IntakeSettings
@@ -587,3 +588,20 @@ async def test_an_unhappy_survey_answer_opens_a_linked_follow_up_ticket_for_a_se
     )
     assert "1/5" in event.payload.first_message.text
     assert ticket.contact == "lan.nguyen@example.vn"
+
+
+async def test_a_bot_conversation_without_handoff_makes_no_ticket_but_is_counted(
+    intake: Intake,
+) -> None:
+    bot = {
+        **EVERY_CHANNEL["chatbot"],
+        "handoff_requested": False,
+        "handoff_reason": None,
+        "bot_confidence": 0.93,
+    }
+    assert (await intake.post(bot))["outcome"] == "skipped"
+    assert (await intake.post(bot))["outcome"] == "skipped"
+    events = await intake.stack.read_all(topics.TICKETS, TICKET_TOPIC_EVENTS)
+    assert [e.type for e in events] == ["bot.conversation_handled"] * 2
+    assert len({e.event_id for e in events}) == 1  # the repeat carries the same id
+    assert events[0].payload.conversation_id == "chatbot:B-1"

@@ -11,7 +11,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
 from s8_analytics.adapters.facts import FactStore
-from s8_analytics.domain.kpis import RATE_DEFINITIONS
+from s8_analytics.domain.kpis import RATE_DEFINITIONS, rate
 from s8_analytics.domain.report import DIMENSIONS, build_report
 from s8_analytics.domain.stats import OpenTicket, backlog, day_buckets
 from s8_analytics.domain.volume import volume_by_channel
@@ -121,14 +121,18 @@ async def get_kpis(
             status_code=422, detail=f"group_by must be one of {', '.join(DIMENSIONS)}"
         )
     start, end, _ = _period(start, end, tz)
-    groups = await _report(
-        request.app.state.facts, start, end, group_by, _calendar(request, calendar)
+    facts: FactStore = request.app.state.facts
+    groups = await _report(facts, start, end, group_by, _calendar(request, calendar))
+    handoffs = sum(
+        1 for t in await facts.tickets_between("created_at", start, end) if t.get("bot_handoff")
     )
+    handled = await facts.bots_handled_between(start, end)
     return {
         "from": start,
         "to": end,
         "tz": tz,
         "calendar": calendar,
+        "handoff_rate": asdict(rate(handoffs, handoffs + handled)),
         "group_by": group_by,
         "groups": groups,
         "definitions": DEFINITIONS,

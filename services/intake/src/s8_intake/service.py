@@ -45,12 +45,14 @@ from s8_shared.contracts import (
     TicketAction,
     TicketSnapshot,
     TicketStatus,
+    deterministic_id,
     parse_inbound,
     utcnow,
 )
 from s8_shared.contracts.actions import Merge
 from s8_shared.contracts.envelope import load_json_object, validation_reason
 from s8_shared.contracts.surveys import SurveyFollowupPayload
+from s8_shared.contracts.tickets import BotConversationHandled, BotConversationPayload
 from s8_shared.kafka.publisher import EventPublisher
 from s8_shared.nlp.sentiment import Sentiment
 from s8_shared.observability.tracing import current_trace_headers
@@ -115,8 +117,8 @@ class IntakeService:
             self.metrics.skipped.labels(msg.channel.value).inc()
             return Accepted("skipped", reason=msg.skip_reason)
         if msg.channel == Channel.CHATBOT and not msg.handoff_requested:
-            # The bot is handling it: counted (for the handoff rate), no ticket.
-            self.metrics.bot_conversations.labels("no").inc()
+            # The bot is handling it: no ticket, but counted (the handoff rate's denominator).
+            await self._bot_handled(msg, now)
             return Accepted("skipped", reason="bot conversation without handoff")
 
         claimed = await self.messages.get(msg.dedup_key)
@@ -220,6 +222,22 @@ class IntakeService:
             self.metrics.bot_conversations.labels("yes").inc()
         if snap.deflected:
             self.metrics.deflected.labels(snap.channel.value).inc()
+
+    async def _bot_handled(self, msg: NormalizedMessage, now: datetime) -> None:
+        customer = await self.customers.resolve(msg.identities, now, source=msg.dedup_key)
+        event = BotConversationHandled(
+            event_id=deterministic_id("bot-handled", msg.dedup_key),  # a redelivery repeats the id
+            occurred_at=msg.sent_at or now,
+            producer="s8-intake",
+            payload=BotConversationPayload(
+                conversation_id=msg.conversation_key or msg.dedup_key,
+                customer_id=customer["_id"],
+                handed_off=False,
+                bot_confidence=msg.bot_confidence,
+            ),
+        )
+        await self.publisher.publish(topics.TICKETS, event)
+        self.metrics.bot_conversations.labels("no").inc()
 
     # --- quality control ---------------------------------------------------------------
     async def open_followup(self, payload: SurveyFollowupPayload) -> str:

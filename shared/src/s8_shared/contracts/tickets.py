@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
@@ -173,6 +173,21 @@ class TicketDeflected(Event[TicketDeflectedPayload]):
     """A FAQ article answered the first message; the ticket waits on the customer."""
 
     type: Literal["ticket.deflected"] = "ticket.deflected"
+
+
+class BotConversationPayload(Contract):
+    conversation_id: str = Field(description="The bot's conversation id.")
+    customer_id: str
+    handed_off: bool = Field(description="False here: the bot handled it without a human.")
+    bot_confidence: float | None = None
+
+
+class BotConversationHandled(Event[BotConversationPayload]):
+    """A chatbot conversation that ended without a human (no ticket): the denominator of the
+    handoff rate. Keyed by conversation id; consumers that only want tickets skip it."""
+
+    type: Literal["bot.conversation_handled"] = "bot.conversation_handled"
+    partition_key_field: ClassVar[str] = "conversation_id"
 
 
 TicketEvent = (

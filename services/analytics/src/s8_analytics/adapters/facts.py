@@ -29,6 +29,7 @@ class FactStore:
         self.sla = store.collection(SLA)
         self.surveys = store.collection(SURVEYS)
         self.tickets = store.collection("tickets")
+        self.bots = store.collection("bot_conversations")
 
     async def assignment(
         self, ticket_id: str, agent_id: str | None, at: datetime, kind: str
@@ -56,6 +57,12 @@ class FactStore:
             {"_id": ticket_id, flag: {"$ne": True}}, {"$set": {flag: True}}
         )
         return result.modified_count == 1
+
+    async def bot_handled(self, conversation_id: str, at: datetime) -> None:
+        await self.bots.update_one({"_id": conversation_id}, {"$min": {"at": at}}, upsert=True)
+
+    async def bots_handled_between(self, start: datetime, end: datetime) -> int:
+        return await self.bots.count_documents({"at": {"$gte": start, "$lt": end}})
 
     async def queued(self, ticket_id: str, at: datetime) -> None:
         await self.agents.update_one({"_id": ticket_id}, {"$min": {"queued_at": at}}, upsert=True)

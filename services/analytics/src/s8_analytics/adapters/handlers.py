@@ -9,10 +9,22 @@ from faststream.kafka.annotations import KafkaMessage
 from s8_analytics.adapters.facts import FactStore
 from s8_analytics.metrics import TicketMetrics
 from s8_shared import topics
-from s8_shared.contracts import ASSIGNMENT_EVENTS, SLA_EVENTS, SURVEY_EVENTS, TICKET_EVENTS
+from s8_shared.contracts import (
+    ASSIGNMENT_EVENTS,
+    SLA_EVENTS,
+    SURVEY_EVENTS,
+    TICKET_EVENTS,
+    EventFamily,
+)
+from s8_shared.contracts.tickets import BotConversationHandled
 from s8_shared.handling import EventApplier
 from s8_shared.projections import TicketProjection, snapshot_of
 from s8_shared.runtime import ServiceRuntime
+
+# Analytics also reads the bot conversations intake publishes on the tickets topic.
+TICKET_TOPIC_EVENTS = EventFamily(
+    "ticket topic", (*TICKET_EVENTS.types.values(), BotConversationHandled)
+)
 
 
 def register_handlers(
@@ -22,12 +34,15 @@ def register_handlers(
         return EventApplier(family, runtime.processed, runtime.stats, runtime.topic(spec))
 
     tickets, assignments = (
-        applier(TICKET_EVENTS, topics.TICKETS),
+        applier(TICKET_TOPIC_EVENTS, topics.TICKETS),
         applier(ASSIGNMENT_EVENTS, topics.ASSIGNMENTS),
     )
     sla, surveys = applier(SLA_EVENTS, topics.SLA), applier(SURVEY_EVENTS, topics.SURVEYS)
 
     async def on_ticket(event: Any) -> None:
+        if event.type == "bot.conversation_handled":
+            await facts.bot_handled(event.payload.conversation_id, event.occurred_at)
+            return
         snapshot = snapshot_of(event.payload)
         if snapshot is not None:
             await projection.apply(snapshot, event.type)
