@@ -10,6 +10,7 @@ import pytest
 
 from s8_shared import topics
 from s8_shared.contracts import OUTBOUND_EVENTS, SURVEY_EVENTS, Event, utcnow
+from s8_shared.contracts.surveys import SurveyAnswerPayload, SurveyAnswerSubmitted
 from s8_shared.settings import DEV_SECRET
 from s8_shared.testing.builders import make_ticket_created
 from s8_shared.testing.harness import TestStack, eventually
@@ -171,3 +172,29 @@ async def test_channels_answer_through_the_json_api(
     rates = (await survey.get("/v1/surveys")).json()
     assert rates["csat"]["answered"] == 1
     assert rates["csat"]["response_rate"] == 1.0
+
+
+async def test_an_answer_published_by_a_channel_on_the_topic_is_stored(
+    stack: TestStack, survey: httpx.AsyncClient
+) -> None:
+    await solve(stack, "T-7")
+
+    async def csat_requested() -> list[Event[Any]]:
+        return [
+            e for e in await survey_events(stack, "survey.requested") if e.payload.kind == "csat"
+        ]
+
+    [request] = await eventually(csat_requested, what="the CSAT request")
+    answer = SurveyAnswerSubmitted(
+        producer="chat-widget",
+        payload=SurveyAnswerPayload(
+            survey_id=request.payload.survey_id, score=4, channel="live_chat"
+        ),
+    )
+    await stack.send(topics.SURVEYS, answer.to_bytes(), key=answer.partition_key())
+
+    async def stored() -> bool:
+        body = (await survey.get(f"/v1/surveys/{request.payload.survey_id}")).json()
+        return bool(body.get("score") == 4)
+
+    await eventually(stored, what="the answer from the topic")

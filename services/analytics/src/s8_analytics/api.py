@@ -104,7 +104,10 @@ async def _report(
 
 
 @router.get(
-    "/kpis", summary="Support KPIs for a period, optionally grouped (definitions in `definitions`)"
+    "/kpis",
+    summary="Support KPIs for a period, optionally grouped (definitions in `definitions`)",
+    description="Definitions:\n\n"
+    + "\n".join(f"- **{name}**: {text}" for name, text in DEFINITIONS.items()),
 )
 async def get_kpis(
     request: Request,
