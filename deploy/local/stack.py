@@ -168,7 +168,10 @@ def live_view(stack: Stack, sent: Sent, started: float, agents: AgentStats | Non
             lines.append(f"  {name:<11} not answering")
             continue
         tickets_topic = f"{stack.namespace}support.tickets.v1"
-        applied = metric_sum(m, "s8_events_processed_total", outcome="applied", topic=tickets_topic)
+        # Handled = applied, or skipped on purpose (a type that service does not need).
+        applied = metric_sum(
+            m, "s8_events_processed_total", outcome="applied", topic=tickets_topic
+        ) + metric_sum(m, "s8_events_processed_total", outcome="skipped", topic=tickets_topic)
         dup = metric_sum(m, "s8_events_processed_total", outcome="duplicate", topic=tickets_topic)
         dead = metric_sum(m, "s8_dead_letters_total")
         if name == "intake":

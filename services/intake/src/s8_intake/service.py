@@ -237,6 +237,7 @@ class IntakeService:
             ),
         )
         await self.publisher.publish(topics.TICKETS, event)
+        self.metrics.published.labels(topics.TICKETS.base_name).inc()
         self.metrics.bot_conversations.labels("no").inc()
 
     # --- quality control ---------------------------------------------------------------
