@@ -135,36 +135,36 @@ def _thread_refs(message: EmailMessage) -> tuple[str, ...]:
     return tuple(dict.fromkeys(r.strip() for r in refs if r.strip()))
 
 
+def _visitor_message(message: LiveChatMessage | ChatbotConversation) -> dict[str, Any]:
+    """What a chat visitor's message and a bot conversation have in common."""
+    return {
+        "channel": message.channel_kind,
+        "dedup_key": message.dedup_key(),
+        "sent_at": message.received_at,
+        "text": _text(message.text),
+        "identities": _visitor(message.visitor_id, message.visitor_email, message.visitor_phone),
+        "display_name": message.visitor_name,
+        "transcript": tuple(message.transcript),
+        "reply_address": message.visitor_id,
+    }
+
+
 def _live_chat(message: LiveChatMessage) -> NormalizedMessage:
     return NormalizedMessage(
-        channel=message.channel_kind,
-        dedup_key=message.dedup_key(),
-        sent_at=message.received_at,
-        text=_text(message.text),
-        identities=_visitor(message.visitor_id, message.visitor_email, message.visitor_phone),
-        display_name=message.visitor_name,
+        **_visitor_message(message),
         conversation_key=f"live_chat:{message.session_id}",
-        transcript=tuple(message.transcript),
         public=True,
-        reply_address=message.visitor_id,
         details=_compact(page_url=message.page_url),
     )
 
 
 def _chatbot(message: ChatbotConversation) -> NormalizedMessage:
     return NormalizedMessage(
-        channel=message.channel_kind,
-        dedup_key=message.dedup_key(),
-        sent_at=message.received_at,
-        text=_text(message.text),
-        identities=_visitor(message.visitor_id, message.visitor_email, message.visitor_phone),
-        display_name=message.visitor_name,
+        **_visitor_message(message),
         conversation_key=f"chatbot:{message.bot_conversation_id}",
-        transcript=tuple(message.transcript),
         handoff_requested=message.handoff_requested,
         handoff_reason=message.handoff_reason,
         bot_confidence=message.bot_confidence,
-        reply_address=message.visitor_id,
     )
 
 
