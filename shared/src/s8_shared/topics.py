@@ -92,6 +92,13 @@ OUTBOUND = TopicSpec(
     "Messages s8 wants delivered to customers (auto-replies, acknowledgements, surveys).",
     key="ticket_id or customer_id",
 )
+PROBLEMS = TopicSpec(
+    "support.problems.v1",
+    "Known problems (declared, updated, resolved) and the proactive notices sent about them.",
+    key="problem_id",
+    partitions=3,
+    retention_ms=30 * DAY_MS,
+)
 DEADLETTER = TopicSpec(
     "support.deadletter.v1",
     "Messages a service could not process, with the reason and the original bytes.",
@@ -110,5 +117,6 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     SLA,
     SURVEYS,
     OUTBOUND,
+    PROBLEMS,
     DEADLETTER,
 )

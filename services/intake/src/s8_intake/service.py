@@ -8,7 +8,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import ValidationError
 
@@ -49,7 +49,7 @@ from s8_shared.contracts import (
     parse_inbound,
     utcnow,
 )
-from s8_shared.contracts.actions import Merge
+from s8_shared.contracts.actions import Merge, OfferCompensation
 from s8_shared.contracts.envelope import load_json_object, validation_reason
 from s8_shared.contracts.surveys import SurveyFollowupPayload
 from s8_shared.contracts.tickets import BotConversationHandled, BotConversationPayload
@@ -64,6 +64,12 @@ MAX_CAS_ATTEMPTS = 8
 
 class TicketNotFound(LookupError):
     pass
+
+
+class CompensationDesk(Protocol):
+    """Decides agents' compensation offers (see `s8_intake.compensation`)."""
+
+    async def offer(self, action: OfferCompensation, ticket: TicketSnapshot) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -106,6 +112,7 @@ class IntakeService:
         self.metrics = metrics
         self.own_addresses = own_addresses
         self.clock = clock
+        self.compensation: CompensationDesk | None = None
 
     # --- customer messages ------------------------------------------------------------
     async def accept(self, inbound: InboundMessage) -> Accepted:
@@ -301,6 +308,16 @@ class IntakeService:
     # --- agent actions ----------------------------------------------------------------
     async def act(self, action: TicketAction) -> TicketSnapshot:
         now = self.clock()
+        if isinstance(action, OfferCompensation):
+            # Decided by the compensation desk (limits, caps, approvals), not the ticket's
+            # state machine; it keeps its own record per offer id.
+            found = await self.tickets.load(action.ticket_id)
+            if found is None:
+                raise TicketNotFound(action.ticket_id)
+            if self.compensation is None:
+                raise TransitionRefused("compensation is not enabled on this intake")
+            await self.compensation.offer(action, found[0].snapshot)
+            return found[0].snapshot
         for _ in range(MAX_CAS_ATTEMPTS):
             loaded = await self.tickets.load(action.ticket_id)
             if loaded is None:

@@ -66,8 +66,39 @@ class CustomerFeedback(ActionBase):
     kind: Literal["not_helpful"] = "not_helpful"
 
 
+class LinkProblem(ActionBase):
+    """Make the ticket an incident of a known problem (solved when the problem is resolved)."""
+
+    kind: Literal["link_problem"] = "link_problem"
+    problem_id: str = Field(min_length=1, max_length=64)
+
+
+class UnlinkProblem(ActionBase):
+    kind: Literal["unlink_problem"] = "unlink_problem"
+
+
+class OfferCompensation(ActionBase):
+    """A refund or voucher for the customer: granted at once within the agent's limits,
+    otherwise sent to a lead for approval."""
+
+    kind: Literal["offer_compensation"] = "offer_compensation"
+    compensation: Literal["refund", "voucher"]
+    amount: int = Field(gt=0, le=10_000_000_000, description="In VND.")
+    currency: Literal["VND"] = "VND"
+    reason: str | None = Field(default=None, max_length=500)
+
+
 TicketAction = Annotated[
-    Reply | Note | SetStatus | SetPriority | Transfer | Merge | CustomerFeedback,
+    Reply
+    | Note
+    | SetStatus
+    | SetPriority
+    | Transfer
+    | Merge
+    | CustomerFeedback
+    | LinkProblem
+    | UnlinkProblem
+    | OfferCompensation,
     Field(discriminator="kind"),
 ]
 ACTION_ADAPTER: TypeAdapter[TicketAction] = TypeAdapter(TicketAction)

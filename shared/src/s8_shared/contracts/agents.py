@@ -45,6 +45,9 @@ class AgentProfile(BaseModel):
         description="Concurrent tickets per channel kind.",
     )
     presence: Presence = Presence.OFFLINE
+    lead: bool = Field(
+        default=False, description="A team lead: may approve compensation above agents' limits."
+    )
     updated_at: datetime | None = None
 
     def model_post_init(self, _: object) -> None:

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from s8_shared.contracts.common import CustomerTier, Language
+from s8_shared.contracts.common import Channel, CustomerTier, Language
 
 IdentityKind = Literal["email", "phone", "facebook", "zalo", "instagram", "x", "chat_visitor"]
 
@@ -30,3 +30,9 @@ class CustomerProfileUpsert(BaseModel):
     language: Language | None = None
     region: str | None = Field(default=None, max_length=100)
     external_id: str | None = Field(default=None, max_length=128, description="The CRM's own id.")
+    preferred_channel: Channel | None = Field(
+        default=None, description="Where the customer wants to hear from us first."
+    )
+    products: list[str] | None = Field(
+        default=None, max_length=100, description="Product or asset models the customer owns."
+    )

@@ -13,7 +13,9 @@ from pydantic import Field
 from s8_shared.contracts.common import Channel, Language
 from s8_shared.contracts.envelope import Contract, Event, EventFamily
 
-OutboundKind = Literal["auto_reply_faq", "acknowledgement", "survey", "proactive_notice", "reply"]
+OutboundKind = Literal[
+    "auto_reply_faq", "acknowledgement", "survey", "proactive_notice", "incident_status", "reply"
+]
 
 
 class OutboundMessagePayload(Contract):
@@ -27,6 +29,7 @@ class OutboundMessagePayload(Contract):
     subject: str | None = None
     text: str
     article_id: str | None = None
+    problem_id: str | None = Field(default=None, description="For notices about a known problem.")
     reply_to_message_id: str | None = Field(
         default=None, description="The channel message this answers (email In-Reply-To)."
     )

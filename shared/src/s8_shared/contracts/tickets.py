@@ -64,6 +64,9 @@ class TicketSnapshot(Contract):
         default=None, description="An earlier ticket this one continues."
     )
     merged_into: str | None = None
+    problem_id: str | None = Field(
+        default=None, description="The known problem this ticket is an incident of."
+    )
     reopen_count: int = 0
     customer_messages: int = 0
     agent_replies: int = 0
@@ -175,6 +178,26 @@ class TicketDeflected(Event[TicketDeflectedPayload]):
     type: Literal["ticket.deflected"] = "ticket.deflected"
 
 
+class TicketProblemLinkPayload(Contract):
+    ticket_id: str
+    ticket: TicketSnapshot
+    problem_id: str
+    by: Literal["auto", "agent", "system"] = Field(
+        description="auto: intake matched the message to an open problem."
+    )
+    actor_id: str | None = None
+
+
+class TicketProblemLinked(Event[TicketProblemLinkPayload]):
+    """The ticket is now an incident of a known problem."""
+
+    type: Literal["ticket.problem_linked"] = "ticket.problem_linked"
+
+
+class TicketProblemUnlinked(Event[TicketProblemLinkPayload]):
+    type: Literal["ticket.problem_unlinked"] = "ticket.problem_unlinked"
+
+
 class BotConversationPayload(Contract):
     conversation_id: str = Field(description="The bot's conversation id.")
     customer_id: str
@@ -198,6 +221,8 @@ TicketEvent = (
     | TicketTransferred
     | TicketMerged
     | TicketDeflected
+    | TicketProblemLinked
+    | TicketProblemUnlinked
 )
 TICKET_EVENTS = EventFamily(
     "ticket events",
@@ -209,5 +234,7 @@ TICKET_EVENTS = EventFamily(
         TicketTransferred,
         TicketMerged,
         TicketDeflected,
+        TicketProblemLinked,
+        TicketProblemUnlinked,
     ),
 )
