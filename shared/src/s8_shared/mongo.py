@@ -15,6 +15,7 @@ from pymongo import ASCENDING, AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
+from pymongo.monitoring import CommandListener
 
 from s8_shared.contracts.envelope import utcnow
 
@@ -37,13 +38,23 @@ class IndexSpec:
 class MongoStore:
     """One client per process and event loop; each service uses its own database."""
 
-    def __init__(self, uri: str, database: str, *, app_name: str) -> None:
+    def __init__(
+        self,
+        uri: str,
+        database: str,
+        *,
+        app_name: str,
+        listeners: Sequence[CommandListener] = (),
+    ) -> None:
+        """`listeners` watch every command of this client (spans and latency, see
+        `observability.mongo.MongoCommandMonitor`)."""
         self.client: AsyncMongoClient[Document] = AsyncMongoClient(
             uri,
             tz_aware=True,
             serverSelectionTimeoutMS=5000,
             connectTimeoutMS=5000,
             appname=app_name,
+            event_listeners=list(listeners),
         )
         self.db: AsyncDatabase[Document] = self.client[database]
 

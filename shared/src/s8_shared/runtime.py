@@ -27,13 +27,17 @@ from s8_shared.kafka.deadletter import DeadLetterPolicy
 from s8_shared.kafka.provision import provision_topics
 from s8_shared.kafka.publisher import EventPublisher
 from s8_shared.mongo import IndexSpec, MongoStore, ProcessedEvents
-from s8_shared.observability.tracing import make_tracer_provider
+from s8_shared.observability.kafka_lag import ConsumerLag
+from s8_shared.observability.mongo import MongoCommandMonitor
+from s8_shared.observability.tracing import instrument_http, make_tracer_provider
 from s8_shared.settings import ServiceSettings
 from s8_shared.topics import DEADLETTER, TopicSpec
 
 log = logging.getLogger("s8.runtime")
 
 Hook = Callable[[], Awaitable[None]]
+CONSUMER_LAG_EVERY_SECONDS = 5.0
+TRACE_FLUSH_MILLIS = 5000
 
 
 class ServiceRuntime:
@@ -43,7 +47,9 @@ class ServiceRuntime:
         self.description = description
         self.registry = CollectorRegistry()
         self.tracer_provider = make_tracer_provider(
-            settings.service_name, settings.otel_exporter_otlp_endpoint
+            settings.service_name,
+            settings.otel_exporter_otlp_endpoint,
+            environment=settings.environment,
         )
         self.dead_letters = DeadLetterPolicy(
             settings.service_name,
@@ -60,9 +66,16 @@ class ServiceRuntime:
         self.publisher = EventPublisher(self.broker, settings.topic_namespace)
         self.dead_letters.bind(self.publisher)
         self.publisher.document(DEADLETTER, DeadLetterRecorded)
-        self.store = MongoStore(
-            settings.mongo_uri, settings.database_name, app_name=settings.service_name
+        self.mongo_monitor = MongoCommandMonitor(
+            settings.service_name, registry=self.registry, tracer_provider=self.tracer_provider
         )
+        self.store = MongoStore(
+            settings.mongo_uri,
+            settings.database_name,
+            app_name=settings.service_name,
+            listeners=[self.mongo_monitor],
+        )
+        self.consumer_lag = ConsumerLag(settings.service_name, self.registry)
         self.processed = ProcessedEvents(self.store)
         self.stats = EventStats(settings.service_name, self.registry)
         self.indexes: list[IndexSpec] = list(ProcessedEvents.INDEXES)
@@ -72,6 +85,7 @@ class ServiceRuntime:
         self._background: list[asyncio.Task[None]] = []
         self._periodic: list[tuple[float, Callable[[], Awaitable[Any]], str]] = []
         self.every(3600, self._purge_processed, "purge processed event ids")
+        self.every(CONSUMER_LAG_EVERY_SECONDS, self.update_consumer_lag, "consumer lag")
         self.running = False
 
     # --- wiring -------------------------------------------------------------------
@@ -122,7 +136,13 @@ class ServiceRuntime:
         for hook in reversed(self._on_stop):
             await hook()
         await self.store.close()
+        # Spans still queued for the OTLP exporter leave before the process does.
+        await asyncio.to_thread(self.tracer_provider.force_flush, TRACE_FLUSH_MILLIS)
         log.info("service stopped")
+
+    async def update_consumer_lag(self) -> None:
+        """Sets `s8_kafka_consumer_lag` from the subscribers' consumers (never raises)."""
+        await self.consumer_lag.update(self.broker.subscribers)
 
     async def _purge_processed(self) -> None:
         # No TTL indexes (the local store lacks them): purge old idempotency keys here.
@@ -161,6 +181,7 @@ class ServiceRuntime:
         for router in routers:
             app.include_router(router)
         app.state.runtime = self
+        instrument_http(app, self.tracer_provider)
         return app
 
     def ops_router(self) -> APIRouter:
@@ -202,9 +223,13 @@ def serve_service(
     build: Callable[[Any], tuple[ServiceRuntime, FastAPI]],
 ) -> None:
     """Entry point body shared by every service: settings (fail fast), logs, serve."""
+    from opentelemetry import trace
+
     from s8_shared.observability.logging import configure_logging
 
     settings = settings_cls()
     configure_logging(settings.service_name, settings.log_level, settings.log_format)
     runtime, app = build(settings)
+    # One service per process here: libraries that ask the global provider get this one.
+    trace.set_tracer_provider(runtime.tracer_provider)
     runtime.serve(app)

@@ -8,7 +8,12 @@ from faststream.kafka import KafkaBroker
 
 from s8_shared import topics
 from s8_shared.contracts.envelope import Event
-from s8_shared.observability.tracing import current_trace_headers
+from s8_shared.observability.tracing import (
+    context_from_headers,
+    continued,
+    current_trace_headers,
+    envelope_trace,
+)
 from s8_shared.topics import TopicSpec
 
 JSON_HEADERS = {"content-type": "application/json"}
@@ -42,16 +47,20 @@ class EventPublisher:
         return spec.name(self.namespace)
 
     async def publish(self, spec: TopicSpec, event: Event[Any]) -> None:
-        if not event.trace:
-            # Record the producing span in the envelope too: the trace survives a
-            # re-publish or a copy of the payload that loses the Kafka headers.
-            event = event.model_copy(update={"trace": current_trace_headers()})
-        await self.broker.publish(
-            event.to_bytes(),
-            self.topic(spec),
-            key=event.partition_key(),
-            headers={**JSON_HEADERS, "s8-event-type": event.type},
-        )
+        """Publishes in the trace the envelope names, else in the active one (recorded
+        in the envelope too: the trace survives a re-publish or a copy of the payload
+        that loses the Kafka headers). The broker's telemetry middleware writes the
+        `traceparent` header of its publish span."""
+        parent = context_from_headers(event.trace)
+        if parent is None and (recorded := current_trace_headers()) != event.trace:
+            event = event.model_copy(update={"trace": recorded})
+        with continued(parent):
+            await self.broker.publish(
+                event.to_bytes(),
+                self.topic(spec),
+                key=event.partition_key(),
+                headers={**JSON_HEADERS, "s8-event-type": event.type},
+            )
 
     async def publish_deadletter(self, event: Event[Any], key: bytes | None) -> None:
         await self.broker.publish(
@@ -69,4 +78,14 @@ class EventPublisher:
         key: bytes | None,
         headers: dict[str, str] | None = None,
     ) -> None:
-        await self.broker.publish(value, self.topic(spec), key=key, headers=headers or {})
+        """Publishes bytes as they are, e.g. an event stored earlier in an outbox.
+
+        The publish continues the trace of the caller's `traceparent` header if it gave
+        one, else the trace recorded in the body's envelope (`trace`), else the active
+        one; the telemetry middleware then writes `traceparent`/`tracestate` headers
+        for the consumers.
+        """
+        headers = dict(headers or {})
+        parent = context_from_headers(headers) or context_from_headers(envelope_trace(value))
+        with continued(parent):
+            await self.broker.publish(value, self.topic(spec), key=key, headers=headers)
