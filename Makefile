@@ -8,10 +8,18 @@ UV         := $(TOOLS)/bin/uv
 PY         := .venv/bin/python
 INFRA      := S8_PYTHON=$(CURDIR)/$(PY) bash deploy/local/infra.sh
 export UV_PROJECT_ENVIRONMENT := .venv
+# Helm, built from the Go module proxy once (a few minutes); its built-in Kubernetes version is
+# old, so lint and template name one.
+HELM_VERSION := v3.21.4
+HELM         := $(TOOLS)/bin/helm
+KUBE_VERSION := 1.31.0
+IMAGE_REPO   ?= s8
+IMAGE_TAG    ?= $(shell sed -n 's/^appVersion: *"\{0,1\}\([^"]*\)"\{0,1\}$$/\1/p' deploy/k8s/s8/Chart.yaml)
+IMAGE_SERVICES := intake router sla-monitor survey analytics
 
 
 .PHONY: help bootstrap browser infra-up infra-down infra-status infra-reset topics run lint format \
-        test test-unit test-integration docs clean
+        test test-unit test-integration docs clean helm chart images
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -54,7 +62,7 @@ format: .venv/.synced ## Apply ruff fixes and formatting
 	@$(UV) run --frozen ruff check --fix .
 	@$(UV) run --frozen ruff format .
 
-test-unit: .venv/.synced ## Unit and component tests (no servers)
+test-unit: .venv/.synced helm ## Unit and component tests (no servers), the Helm chart's included
 	@$(PY) -m pytest -m "not integration and not e2e" -q
 
 browser: ## Debian's Chromium for the survey page test (installed once)
@@ -70,6 +78,31 @@ test: ## Everything: install, lint, types, unit, component, integration, e2e
 	@start=$$(date +%s); \
 	$(MAKE) --no-print-directory lint test-unit test-integration && \
 	echo "==> make test passed in $$(( $$(date +%s) - start ))s"
+
+$(HELM):
+	@command -v go >/dev/null || { echo "Go >= 1.26 is needed to build helm $(HELM_VERSION)"; exit 1; }
+	@echo "==> building helm $(HELM_VERSION) into $(TOOLS)/bin (go install, a few minutes, once)"
+	@mkdir -p $(TOOLS)/bin
+	@GOBIN=$(CURDIR)/$(TOOLS)/bin go install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
+
+helm: $(HELM) ## Install the pinned Helm into .local/tools/bin if missing (built with Go)
+
+chart: helm ## helm lint + helm template of deploy/k8s/s8 for the default, small and production values
+	@set -e; for values in "" deploy/k8s/values/small.yaml deploy/k8s/values/production.yaml; do \
+	  echo "==> chart with $${values:-default values}"; \
+	  $(HELM) lint deploy/k8s/s8 --strict --kube-version $(KUBE_VERSION) $${values:+-f $$values} >/dev/null; \
+	  $(HELM) template s8 deploy/k8s/s8 --kube-version $(KUBE_VERSION) $${values:+-f $$values} >/dev/null; \
+	done; echo "==> chart OK"
+
+images: ## Build one image per service with docker or podman: s8-<service>:<chart appVersion>
+	@engine=""; for e in docker podman; do \
+	  if command -v $$e >/dev/null && $$e info >/dev/null 2>&1; then engine=$$e; break; fi; done; \
+	if [ -z "$$engine" ]; then \
+	  echo "make images: no container engine answers (docker or podman); nothing built" >&2; exit 1; fi; \
+	for svc in $(IMAGE_SERVICES); do \
+	  echo "==> $$engine build --target $$svc -t $(IMAGE_REPO)-$$svc:$(IMAGE_TAG)"; \
+	  $$engine build --target $$svc -t $(IMAGE_REPO)-$$svc:$(IMAGE_TAG) . || exit 1; \
+	done
 
 docs: .venv/.synced ## Write the OpenAPI and AsyncAPI documents to docs/api/
 	@$(PY) deploy/local/export_specs.py docs/api
