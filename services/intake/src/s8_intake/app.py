@@ -6,13 +6,19 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 
+from s8_intake.adapters.agent_directory import AgentDirectory
+from s8_intake.adapters.compensation_handlers import register_compensation_handlers
+from s8_intake.adapters.compensation_store import CompensationStore
 from s8_intake.adapters.customer_store import CustomerStore
 from s8_intake.adapters.handlers import register_handlers
 from s8_intake.adapters.kb_store import KbStore
 from s8_intake.adapters.message_store import MessageStore
 from s8_intake.adapters.ticket_store import TicketStore
 from s8_intake.api import router
+from s8_intake.api_compensation import router as compensation_router
+from s8_intake.compensation import CompensationDesk, CompensationMetrics
 from s8_intake.domain import faq
+from s8_intake.domain.compensation import load_limits
 from s8_intake.domain.threading import ThreadingPolicy
 from s8_intake.intake_metrics import IntakeMetrics
 from s8_intake.selfservice import SelfService, SelfServiceConfig
@@ -20,6 +26,11 @@ from s8_intake.service import IntakeService
 from s8_intake.settings import IntakeSettings
 from s8_shared import topics
 from s8_shared.contracts import OutboundMessageRequested, TicketEvent, utcnow
+from s8_shared.contracts.compensation import (
+    CompensationApprovalRequested,
+    CompensationGranted,
+    CompensationRejected,
+)
 from s8_shared.runtime import ServiceRuntime
 
 TITLE = "s8 intake"
@@ -29,6 +40,7 @@ DESCRIPTION = (
     "(`support.inbound.v1` → `support.tickets.v1`, `support.outbound.v1`)."
 )
 OUTBOX_SWEEP_SECONDS = 15.0
+COMPENSATION_SWEEP_SECONDS = 15.0
 
 
 def build(settings: IntakeSettings | None = None) -> tuple[ServiceRuntime, FastAPI]:
@@ -64,9 +76,25 @@ def build(settings: IntakeSettings | None = None) -> tuple[ServiceRuntime, FastA
     runtime.on_start(load_knowledge_base)
     runtime.every(OUTBOX_SWEEP_SECONDS, service.sweep_outboxes, "outbox sweep")
     register_handlers(runtime, service)
-    runtime.publisher.document(topics.TICKETS, TicketEvent)
+    directory = AgentDirectory(runtime.store)
+    compensation = CompensationDesk(
+        limits=load_limits(settings.compensation_limits_path),
+        store=CompensationStore(runtime.store),
+        agents=directory,
+        publisher=runtime.publisher,
+        metrics=CompensationMetrics(runtime.registry),
+    )
+    service.compensation = compensation
+    runtime.add_indexes(*CompensationStore.INDEXES)
+    runtime.every(COMPENSATION_SWEEP_SECONDS, compensation.sweep, "compensation outbox sweep")
+    register_compensation_handlers(runtime, directory)
+    runtime.publisher.document(
+        topics.TICKETS,
+        TicketEvent | CompensationGranted | CompensationApprovalRequested | CompensationRejected,
+    )
     runtime.publisher.document(topics.OUTBOUND, OutboundMessageRequested)
-    app = runtime.http_app(router)
+    app = runtime.http_app(router, compensation_router)
+    app.state.compensation = compensation
     app.state.intake = service
     app.state.settings = settings
     app.state.kb = kb

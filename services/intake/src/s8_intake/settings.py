@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pydantic import Field, SecretStr, model_validator
 
-from s8_intake.domain import rules
+from s8_intake.domain import compensation, rules
 from s8_shared.settings import DEV_SECRET, ServiceSettings, require_real_secret
 
 
@@ -24,6 +24,10 @@ class IntakeSettings(ServiceSettings):
     rules_path: Path = Field(
         default=rules.DEFAULT_RULES_PATH,
         description="Classification rules (YAML), reloaded on change.",
+    )
+    compensation_limits_path: Path = Field(
+        default=compensation.DEFAULT_LIMITS_PATH,
+        description="Compensation limits per agent tier and the leads' approval limit (YAML).",
     )
     reopen_window_days: int = Field(default=7, ge=0, le=365)
     callback_window_minutes: int = Field(default=120, ge=0, le=7 * 24 * 60)
