@@ -19,7 +19,7 @@ IMAGE_SERVICES := intake router sla-monitor survey analytics
 
 
 .PHONY: help bootstrap browser infra-up infra-down infra-status infra-reset topics run lint format \
-        test test-unit test-integration docs clean helm chart images
+        test test-unit test-integration docs clean prometheus-tool helm chart images
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -50,8 +50,8 @@ infra-status: ## Show whether the local servers run
 infra-reset: ## Stop the servers and delete their data
 	@bash deploy/local/infra.sh reset
 
-run: bootstrap ## Run the five services with realistic traffic and a live view (Ctrl-C stops all)
-	@S8_TEST_INFRA=local bash deploy/local/with-infra.sh $(PY) deploy/local/stack.py $(RUN_ARGS)
+run: bootstrap $(if $(PROMETHEUS),prometheus-tool) ## The five services, traffic and a live view; PROMETHEUS=1 adds Prometheus (Ctrl-C stops all)
+	@S8_TEST_INFRA=local bash deploy/local/with-infra.sh $(PY) deploy/local/stack.py $(if $(PROMETHEUS),--prometheus) $(RUN_ARGS)
 
 lint: .venv/.synced ## ruff (lint + format check) and mypy (strict)
 	@$(UV) run --frozen ruff check .
@@ -62,8 +62,14 @@ format: .venv/.synced ## Apply ruff fixes and formatting
 	@$(UV) run --frozen ruff check --fix .
 	@$(UV) run --frozen ruff format .
 
-test-unit: .venv/.synced helm ## Unit and component tests (no servers), the Helm chart's included
+test-unit: .venv/.synced helm prometheus-tool ## Unit and component tests (no servers), the Helm chart's included
 	@$(PY) -m pytest -m "not integration and not e2e" -q
+
+prometheus-tool: ## Debian's Prometheus (prometheus, promtool) for the alert and dashboard tests (installed once)
+	@command -v promtool >/dev/null || { echo "==> installing Debian's prometheus"; \
+	  (apt-get install -y -q --no-install-recommends prometheus >/dev/null 2>&1 || \
+	   (apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends prometheus >/dev/null)) \
+	  || echo "could not install prometheus (not root?): the alert and dashboard tests will say so"; }
 
 browser: ## Debian's Chromium for the survey page test (installed once)
 	@command -v chromium >/dev/null || { echo "==> installing Debian's chromium"; \
@@ -71,7 +77,7 @@ browser: ## Debian's Chromium for the survey page test (installed once)
 	   (apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends chromium >/dev/null)) \
 	  || echo "could not install chromium (not root?): the browser test will say so"; }
 
-test-integration: bootstrap browser ## Integration and end-to-end tests on the real broker and store
+test-integration: bootstrap browser prometheus-tool ## Integration and end-to-end tests on the real broker and store
 	@bash deploy/local/with-infra.sh $(PY) -m pytest -m "integration or e2e" -q
 
 test: ## Everything: install, lint, types, unit, component, integration, e2e

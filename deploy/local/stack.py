@@ -28,6 +28,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 sys.path.insert(0, str(Path(__file__).parent))
 from agents import AgentStats, simulate_agents, simulate_customers
+from prometheus import LocalPrometheus
 from roster import ROSTER
 from traffic import TrafficGenerator
 
@@ -359,9 +360,17 @@ def main() -> None:
     parser.add_argument(
         "--bootstrap", default=os.environ.get("S8_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
     )
+    parser.add_argument(
+        "--prometheus",
+        action="store_true",
+        help="also run a Prometheus scraping the five services, with the chart's alert rules",
+    )
+    parser.add_argument("--prometheus-port", type=int, default=9090)
+    parser.add_argument("--scrape-interval", default="5s", help="Prometheus scrape interval")
     args = parser.parse_args()
 
     stack = Stack(args.namespace, args.bootstrap, args.port_base, fast_surveys=not args.real_sla)
+    prometheus: LocalPrometheus | None = None
     t0 = time.monotonic()
     print("==> starting the five s8 services (logs in .local/logs/)")
     stack.start()
@@ -369,6 +378,15 @@ def main() -> None:
         stack.wait_ready()
         print(f"==> all services ready in {time.monotonic() - t0:.1f}s")
         ports = {name: port for name, _, port in stack.services()}
+        if args.prometheus:
+            prometheus = LocalPrometheus(
+                ports,
+                port=args.prometheus_port,
+                scrape_interval=args.scrape_interval,
+            )
+            prometheus.start()
+            prometheus.wait_ready()
+            print(f"==> Prometheus on {prometheus.url} (alerts: {prometheus.url}/alerts)")
         for member in ROSTER:
             _put_json(
                 ports["router"],
@@ -394,6 +412,8 @@ def main() -> None:
         asyncio.run(main_async(args, stack))
     finally:
         print("==> stopping services")
+        if prometheus is not None:
+            prometheus.stop()
         stack.stop()
         print("==> stopped")
 

@@ -33,3 +33,12 @@ class SlaMetrics:
             buckets=LAG_BUCKETS,
             registry=registry,
         )
+        self.scheduler_last_run = Gauge(
+            "s8_sla_scheduler_last_run_timestamp_seconds",
+            "When the scheduler last looked for due clocks (Unix time): a stalled scheduler "
+            "fires nothing, so its lag histogram alone would stay quiet.",
+            registry=registry,
+        )
+
+    def scheduler_ran(self) -> None:
+        self.scheduler_last_run.set_to_current_time()

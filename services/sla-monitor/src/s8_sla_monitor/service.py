@@ -176,6 +176,7 @@ class SlaService:
         while True:
             now = self.now()
             claimed = await self.clocks.claim_due(now, self.owner, self.lease)
+            self.metrics.scheduler_ran()
             if claimed is None:
                 return fired
             clock, rev, due = claimed
