@@ -3,21 +3,15 @@ channels, dedup, self-service, agent actions and bad input."""
 
 import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import pytest
 
 from s8_analytics.adapters.handlers import TICKET_TOPIC_EVENTS
-from s8_intake.app import build
-from s8_intake.service import IntakeService
-from s8_intake.settings import IntakeSettings
+from s8_intake.testing_stack import Intake, running_intake
 from s8_shared import topics
-from s8_shared.contracts import DEADLETTER_EVENTS, OUTBOUND_EVENTS, TICKET_EVENTS
+from s8_shared.contracts import DEADLETTER_EVENTS
 from s8_shared.contracts.surveys import SurveyFollowupPayload, SurveyFollowupRequested
-from s8_shared.runtime import ServiceRuntime
-from s8_shared.settings import DEV_SECRET
 from s8_shared.testing.builders import make_inbound, make_sms
 from s8_shared.testing.harness import TestStack, eventually
 
@@ -90,48 +84,6 @@ EVERY_CHANNEL: dict[str, dict[str, Any]] = {
         "window_end": "2026-11-27T12:00:00+07:00",
     },
 }
-
-
-@dataclass
-class Intake:
-    runtime: ServiceRuntime
-    service: IntakeService
-    http: httpx.AsyncClient
-    stack: TestStack
-
-    async def post(self, message: dict[str, Any]) -> dict[str, Any]:
-        response = await self.http.post(f"/v1/inbound/{message['channel']}", json=message)
-        assert response.status_code == 202, response.text
-        result: dict[str, Any] = response.json()
-        return result
-
-    async def act(self, ticket_id: str, **action: Any) -> httpx.Response:
-        return await self.http.post(f"/v1/tickets/{ticket_id}/actions", json=action)
-
-    async def ticket(self, ticket_id: str) -> dict[str, Any]:
-        response = await self.http.get(f"/v1/tickets/{ticket_id}")
-        assert response.status_code == 200, response.text
-        body: dict[str, Any] = response.json()
-        return body
-
-    async def events(self) -> list[Any]:
-        return await self.stack.read_all(topics.TICKETS, TICKET_EVENTS)
-
-    async def outbound(self) -> list[Any]:
-        return await self.stack.read_all(topics.OUTBOUND, OUTBOUND_EVENTS)
-
-
-async def running_intake(stack: TestStack, **overrides: Any) -> AsyncIterator[Intake]:
-    runtime, app = build(stack.settings(IntakeSettings, **overrides))
-    await runtime.start()
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(
-        transport=transport, base_url="http://intake", headers={"X-API-Key": DEV_SECRET}
-    ) as http:
-        try:
-            yield Intake(runtime, app.state.intake, http, stack)
-        finally:
-            await runtime.stop()
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ domain errors to HTTP statuses.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Request
@@ -160,12 +161,29 @@ async def post_action(
         raise _error(exc) from exc
 
 
+class ProactiveContact(BaseModel):
+    """A notice s8 sent the customer about a known problem (before they asked, unless
+    `ticket_id` names their incident)."""
+
+    problem_id: str
+    update_seq: int
+    notice: str = Field(description="declared, update or resolved")
+    channel: Channel
+    to: str
+    language: Language
+    ticket_id: str | None = None
+    proactive: bool
+    at: datetime
+
+
 class CustomerView(BaseModel):
     customer_id: str
     name: str | None = None
     tier: str
     language: str | None = None
     region: str | None = None
+    preferred_channel: Channel | None = None
+    products: list[str] = Field(default_factory=list)
     identities: list[Identity]
     tickets: list[TicketSnapshot] = Field(description="Tickets across every channel, newest first.")
     merges: list[dict[str, Any]] = Field(
@@ -173,6 +191,9 @@ class CustomerView(BaseModel):
     )
     last_csat: int | None = Field(
         default=None, description="Latest CSAT score, once surveys report it."
+    )
+    proactive_contacts: list[ProactiveContact] = Field(
+        default_factory=list, description="Notices about known problems, newest first."
     )
 
 
@@ -193,6 +214,8 @@ async def get_customer(customer_id: str, service: ServiceDep) -> CustomerView:
         tier=doc.get("tier", "standard"),
         language=doc.get("language"),
         region=doc.get("region"),
+        preferred_channel=doc.get("preferred_channel"),
+        products=doc.get("products") or [],
         identities=found["identities"],
         tickets=found["tickets"],
         merges=[
@@ -205,6 +228,9 @@ async def get_customer(customer_id: str, service: ServiceDep) -> CustomerView:
             for m in found["merges"]
         ],
         last_csat=doc.get("last_csat"),
+        proactive_contacts=[
+            ProactiveContact.model_validate(c) for c in found["proactive_contacts"]
+        ],
     )
 
 

@@ -13,14 +13,17 @@ from s8_intake.adapters.customer_store import CustomerStore
 from s8_intake.adapters.handlers import register_handlers
 from s8_intake.adapters.kb_store import KbStore
 from s8_intake.adapters.message_store import MessageStore
+from s8_intake.adapters.problem_store import ProblemStore
 from s8_intake.adapters.ticket_store import TicketStore
 from s8_intake.api import router
 from s8_intake.api_compensation import router as compensation_router
+from s8_intake.api_problems import router as problems_router
 from s8_intake.compensation import CompensationDesk, CompensationMetrics
 from s8_intake.domain import faq
 from s8_intake.domain.compensation import load_limits
 from s8_intake.domain.threading import ThreadingPolicy
 from s8_intake.intake_metrics import IntakeMetrics
+from s8_intake.problems import ProblemDesk
 from s8_intake.selfservice import SelfService, SelfServiceConfig
 from s8_intake.service import IntakeService
 from s8_intake.settings import IntakeSettings
@@ -31,6 +34,7 @@ from s8_shared.contracts.compensation import (
     CompensationGranted,
     CompensationRejected,
 )
+from s8_shared.contracts.problems import ProblemEvent
 from s8_shared.runtime import ServiceRuntime
 
 TITLE = "s8 intake"
@@ -41,6 +45,7 @@ DESCRIPTION = (
 )
 OUTBOX_SWEEP_SECONDS = 15.0
 COMPENSATION_SWEEP_SECONDS = 15.0
+OUTREACH_TICK_SECONDS = 1.0
 
 
 def build(settings: IntakeSettings | None = None) -> tuple[ServiceRuntime, FastAPI]:
@@ -75,6 +80,15 @@ def build(settings: IntakeSettings | None = None) -> tuple[ServiceRuntime, FastA
 
     runtime.on_start(load_knowledge_base)
     runtime.every(OUTBOX_SWEEP_SECONDS, service.sweep_outboxes, "outbox sweep")
+    problems = ProblemDesk(
+        problems=ProblemStore(runtime.store),
+        intake=service,
+        notices_per_tick=max(1, round(settings.problem_notices_per_second * OUTREACH_TICK_SECONDS)),
+    )
+    service.problems = problems
+    runtime.add_indexes(*ProblemStore.INDEXES)
+    runtime.every(OUTREACH_TICK_SECONDS, problems.run_outreach, "problem outreach")
+    runtime.every(OUTBOX_SWEEP_SECONDS, problems.sweep, "problem outbox sweep")
     register_handlers(runtime, service)
     directory = AgentDirectory(runtime.store)
     compensation = CompensationDesk(
@@ -93,9 +107,11 @@ def build(settings: IntakeSettings | None = None) -> tuple[ServiceRuntime, FastA
         TicketEvent | CompensationGranted | CompensationApprovalRequested | CompensationRejected,
     )
     runtime.publisher.document(topics.OUTBOUND, OutboundMessageRequested)
-    app = runtime.http_app(router, compensation_router)
+    runtime.publisher.document(topics.PROBLEMS, ProblemEvent)
+    app = runtime.http_app(router, problems_router, compensation_router)
     app.state.compensation = compensation
     app.state.intake = service
+    app.state.problems = problems
     app.state.settings = settings
     app.state.kb = kb
     return runtime, app

@@ -49,6 +49,19 @@ class IntakeMetrics:
             ["topic"],
             registry=registry,
         )
+        self.problem_notices = Counter(
+            "s8_intake_problem_notices_total",
+            "Notices sent to customers about known problems, by notice (declared, update, "
+            "resolved).",
+            ["notice"],
+            registry=registry,
+        )
+        self.incidents_linked = Counter(
+            "s8_intake_incidents_linked_total",
+            "Tickets linked to a known problem, by who linked them (auto or agent).",
+            ["by"],
+            registry=registry,
+        )
         self.actions = Counter(
             "s8_intake_actions_total", "Agent actions applied.", ["kind"], registry=registry
         )

@@ -5,7 +5,7 @@ action has no second effect."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol
@@ -14,17 +14,26 @@ from pydantic import ValidationError
 
 from s8_intake.adapters.customer_store import CustomerStore
 from s8_intake.adapters.message_store import MessageStore
+from s8_intake.adapters.outbox import OutboxItem
 from s8_intake.adapters.ticket_store import TicketStore
 from s8_intake.domain.actions import apply_action
 from s8_intake.domain.identities import normalize_identity
-from s8_intake.domain.model import NormalizedMessage
+from s8_intake.domain.model import Classification, NormalizedMessage
 from s8_intake.domain.normalize import normalize
+from s8_intake.domain.outbound import to_customer
+from s8_intake.domain.problems import (
+    incident_reply,
+    link_incident,
+    routes_incident,
+    unlink_incident,
+)
 from s8_intake.domain.status import TransitionRefused
 from s8_intake.domain.threading import ThreadingKind, decide
 from s8_intake.domain.ticket import (
     PRIORITY_RANK,
     Change,
     CustomerView,
+    TicketState,
     add_customer_message,
     message_info,
     open_ticket,
@@ -49,8 +58,9 @@ from s8_shared.contracts import (
     parse_inbound,
     utcnow,
 )
-from s8_shared.contracts.actions import Merge, OfferCompensation
+from s8_shared.contracts.actions import LinkProblem, Merge, OfferCompensation, UnlinkProblem
 from s8_shared.contracts.envelope import load_json_object, validation_reason
+from s8_shared.contracts.problems import ProblemSnapshot
 from s8_shared.contracts.surveys import SurveyFollowupPayload
 from s8_shared.contracts.tickets import BotConversationHandled, BotConversationPayload
 from s8_shared.kafka.publisher import EventPublisher
@@ -70,6 +80,19 @@ class CompensationDesk(Protocol):
     """Decides agents' compensation offers (see `s8_intake.compensation`)."""
 
     async def offer(self, action: OfferCompensation, ticket: TicketSnapshot) -> None: ...
+
+
+class IncidentDesk(Protocol):
+    """Known problems, as intake's message and action handling needs them (see
+    `s8_intake.problems`)."""
+
+    async def match(
+        self, customer_id: str, msg: NormalizedMessage, classification: Classification
+    ) -> tuple[ProblemSnapshot, str] | None: ...
+
+    async def problem(self, problem_id: str) -> ProblemSnapshot | None: ...
+
+    async def contacts_of(self, customer_ids: Sequence[str]) -> list[dict[str, Any]]: ...
 
 
 @dataclass(frozen=True)
@@ -113,6 +136,7 @@ class IntakeService:
         self.own_addresses = own_addresses
         self.clock = clock
         self.compensation: CompensationDesk | None = None
+        self.problems: IncidentDesk | None = None
 
     # --- customer messages ------------------------------------------------------------
     async def accept(self, inbound: InboundMessage) -> Accepted:
@@ -192,8 +216,8 @@ class IntakeService:
                     claimed.get("linked_ticket_id"),
                 )
                 events = list(change.events)
-                change, extra = self.selfservice.first_response(change, msg, now)
-                if change.state.snapshot.deflected:
+                change, extra = await self._first_answer(change, msg, customer, classification, now)
+                if change.state.snapshot.version > 1:
                     # Downstream must know from `ticket.created` alone that a FAQ answer is
                     # handling it: no routing, no first-response clock until the customer
                     # needs a human.
@@ -221,6 +245,46 @@ class IntakeService:
                 reopened = claimed.get("threading") == ThreadingKind.REOPEN.value
                 return "reopened" if reopened else "joined"
         raise RuntimeError(f"ticket {ticket_id} kept changing; the message will be redelivered")
+
+    async def _first_answer(
+        self,
+        change: Change,
+        msg: NormalizedMessage,
+        customer: CustomerView,
+        classification: Classification,
+        now: datetime,
+    ) -> tuple[Change, list[Event[Any]]]:
+        """A message about a known problem is linked to it and told the problem's status;
+        any other new ticket gets a FAQ answer or an acknowledgement."""
+        found = (
+            await self.problems.match(customer.customer_id, msg, classification)
+            if self.problems
+            else None
+        )
+        if found is None:
+            return self.selfservice.first_response(change, msg, now)
+        problem, why = found
+        routed = routes_incident(problem, customer.tier)
+        linked = link_incident(change.state, problem, now, by="auto", hold=not routed)
+        self.metrics.incidents_linked.labels("auto").inc()
+        log.info(
+            "ticket linked to a known problem",
+            extra={
+                "ticket_id": change.state.snapshot.ticket_id,
+                "problem_id": problem.problem_id,
+                "why": why,
+            },
+        )
+        reply = to_customer(
+            linked.state,
+            "incident_status",
+            incident_reply(problem, linked.state.snapshot.language, routed),
+            now,
+            subject=problem.title.for_language(linked.state.snapshot.language),
+            reply_to_message_id=msg.dedup_key.split(":", 1)[1],
+            problem_id=problem.problem_id,
+        )
+        return linked, [*linked.events, *([reply] if reply else [])]
 
     def _count_new(self, change: Change, msg: NormalizedMessage) -> None:
         snap = change.state.snapshot
@@ -329,7 +393,7 @@ class IntakeService:
                 return state.snapshot
             if isinstance(action, Merge):
                 await self._check_merge_target(action)
-            change = apply_action(state, action, now)
+            change = await self._change_for(state, action, now)
             if await self.tickets.update(
                 change.state, state.snapshot.version, key, self._traced(change.events)
             ):
@@ -341,6 +405,18 @@ class IntakeService:
                 await self.flush(action.ticket_id)
                 return change.state.snapshot
         raise RuntimeError(f"ticket {action.ticket_id} kept changing; retry the action")
+
+    async def _change_for(self, state: TicketState, action: TicketAction, now: datetime) -> Change:
+        when = action.at or now
+        if isinstance(action, LinkProblem):
+            problem = await self.problems.problem(action.problem_id) if self.problems else None
+            if problem is None:
+                raise TransitionRefused(f"no problem {action.problem_id}")
+            self.metrics.incidents_linked.labels("agent").inc()
+            return link_incident(state, problem, when, by="agent", actor_id=action.actor_id)
+        if isinstance(action, UnlinkProblem):
+            return unlink_incident(state, when, action.actor_id)
+        return apply_action(state, action, now)
 
     async def _check_merge_target(self, action: Merge) -> None:
         target = await self.tickets.load(action.into_ticket_id)
@@ -366,6 +442,8 @@ class IntakeService:
                 "language": upsert.language,
                 "region": upsert.region,
                 "external_id": upsert.external_id,
+                "preferred_channel": upsert.preferred_channel,
+                "products": upsert.products,
             }.items()
             if v is not None
         }
@@ -384,6 +462,7 @@ class IntakeService:
             "identities": await self.customers.identities_of(ids),
             "tickets": await self.tickets.for_customers(ids),
             "merges": await self.customers.merges_of(customer_id),
+            "proactive_contacts": await self.problems.contacts_of(ids) if self.problems else [],
         }
 
     # --- publishing -------------------------------------------------------------------
@@ -394,8 +473,14 @@ class IntakeService:
     async def flush(self, ticket_id: str) -> int:
         """Publishes what the ticket's outbox holds, in order, then forgets it."""
         items = await self.tickets.outbox(ticket_id)
+        await self.publish_items(items)
+        if items:
+            await self.tickets.remove_from_outbox(ticket_id, [i.event_id for i in items])
+        return len(items)
+
+    async def publish_items(self, items: Sequence[OutboxItem]) -> None:
         for item in items:
-            spec = topics.OUTBOUND if item.topic == topics.OUTBOUND.base_name else topics.TICKETS
+            spec = item.spec
             await self.publisher.publish_raw(
                 spec,
                 item.body.encode(),
@@ -403,9 +488,6 @@ class IntakeService:
                 headers={"content-type": "application/json"},
             )
             self.metrics.published.labels(spec.base_name).inc()
-        if items:
-            await self.tickets.remove_from_outbox(ticket_id, [i.event_id for i in items])
-        return len(items)
 
     async def sweep_outboxes(self) -> int:
         """Publishes outboxes left behind by a crash between store and publish."""

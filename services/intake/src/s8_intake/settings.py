@@ -33,6 +33,12 @@ class IntakeSettings(ServiceSettings):
     callback_window_minutes: int = Field(default=120, ge=0, le=7 * 24 * 60)
     faq_threshold: float = Field(default=0.72, ge=0.0, le=1.0)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    problem_notices_per_second: float = Field(
+        default=50.0,
+        gt=0,
+        le=10_000,
+        description="Throttle for proactive notices about a problem (per intake replica).",
+    )
 
     @model_validator(mode="after")
     def _no_dev_keys_in_production(self) -> IntakeSettings:

@@ -80,8 +80,10 @@ class RouterService:
         if status == "solved":
             await self.finish(snap.ticket_id, "solved")
             return
-        if status == "pending" and snap.deflected and snap.agent_replies == 0:
-            return  # a FAQ answer is handling it; route if the customer comes back
+        if status == "pending" and (snap.deflected or snap.problem_id) and snap.agent_replies == 0:
+            # A FAQ answer or a known problem's fix is handling it; route if the customer
+            # comes back.
+            return
         if event.type == "ticket.transferred":
             await self.transfer(snap, event)
             return

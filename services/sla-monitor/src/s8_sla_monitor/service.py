@@ -86,8 +86,11 @@ class SlaService:
         event_type = event.type
         for _ in range(MAX_CAS_ATTEMPTS):
             stored = await self.clocks.for_ticket(snap.ticket_id)
-            if event_type == "ticket.created" and snap.deflected:
-                return  # a FAQ answer went out; clocks start if the customer needs a human
+            parked = snap.deflected or (snap.problem_id and snap.status.value == "pending")
+            if event_type == "ticket.created" and parked:
+                # A FAQ answer or a known problem's status went out; clocks start if the
+                # customer needs a human.
+                return
             if not stored and event_type == "ticket.status_changed" and snap.status.value == "open":
                 event_type = "ticket.created"  # a deflected ticket comes to a human now
             revs = {c.clock_id: rev for c, rev in stored}

@@ -189,6 +189,7 @@ class CustomerNotified(Event[CustomerNotifiedPayload]):
     partition_key_field: ClassVar[str] = "problem_id"
 
 
+ProblemEvent = ProblemDeclared | ProblemUpdated | ProblemResolved | CustomerNotified
 PROBLEM_EVENTS = EventFamily(
     "problem events", (ProblemDeclared, ProblemUpdated, ProblemResolved, CustomerNotified)
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -10,7 +10,8 @@ from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError
 
 from s8_intake.domain.customers import KnownCustomer, Resolution, identity_key, resolve
-from s8_shared.contracts import CustomerTier, Identity, deterministic_id
+from s8_intake.domain.problems import CustomerFacts
+from s8_shared.contracts import CustomerTier, Identity, Language, deterministic_id
 from s8_shared.mongo import Document, IndexSpec, MongoStore
 
 CUSTOMERS = "customers"
@@ -151,6 +152,30 @@ class CustomerStore:
     async def merges_of(self, customer_id: str) -> list[Document]:
         return [d async for d in self.merges.find({"survivor": customer_id})]
 
+    async def facts(self, customer_id: str) -> CustomerFacts:
+        """What segment matching needs to know about a customer."""
+        doc = await self.customers.find_one({"_id": customer_id})
+        return customer_facts(doc or {"_id": customer_id})
+
+    async def live_customers(self) -> AsyncIterator[CustomerFacts]:
+        """Every customer not merged away, in id order."""
+        cursor = self.customers.find(
+            {"merged_into": None},
+            projection={"tier": 1, "region": 1, "products": 1, "language": 1},
+        ).sort("_id", ASCENDING)
+        async for doc in cursor:
+            yield customer_facts(doc)
+
     async def update_profile(self, customer_id: str, fields: dict[str, Any]) -> None:
         if fields:
             await self.customers.update_one({"_id": customer_id}, {"$set": fields})
+
+
+def customer_facts(doc: Document) -> CustomerFacts:
+    return CustomerFacts(
+        customer_id=doc["_id"],
+        tier=CustomerTier(doc.get("tier") or "standard"),
+        region=doc.get("region"),
+        products=tuple(doc.get("products") or ()),
+        language=Language(doc["language"]) if doc.get("language") else None,
+    )

@@ -6,21 +6,18 @@ sweeper publishes them (same event ids, so consumers apply them once)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import DuplicateKeyError
 
+from s8_intake.adapters.outbox import Outbox, OutboxItem, outbox_item
 from s8_intake.domain.threading import TicketRef
 from s8_intake.domain.ticket import TicketState
-from s8_shared import topics
 from s8_shared.contracts import Channel, Event, TicketSnapshot
 from s8_shared.mongo import Document, IndexSpec, MongoStore
-from s8_shared.topics import TopicSpec
 
 COLLECTION = "tickets"
-TOPIC_OF_TYPE_PREFIX: dict[str, TopicSpec] = {"outbound.": topics.OUTBOUND}
 INTERNAL = (
     "conversation_keys",
     "email_message_ids",
@@ -28,23 +25,6 @@ INTERNAL = (
     "reply_address",
     "priority_locked",
 )
-
-
-@dataclass(frozen=True)
-class OutboxItem:
-    event_id: str
-    topic: str
-    key: str
-    body: str
-
-
-def outbox_item(event: Event[Any]) -> OutboxItem:
-    spec = next(
-        (t for p, t in TOPIC_OF_TYPE_PREFIX.items() if event.type.startswith(p)), topics.TICKETS
-    )
-    return OutboxItem(
-        str(event.event_id), spec.base_name, event.partition_key().decode(), event.model_dump_json()
-    )
 
 
 def to_document(state: TicketState) -> Document:
@@ -78,10 +58,12 @@ class TicketStore:
         IndexSpec(COLLECTION, [("email_message_ids", ASCENDING)]),
         IndexSpec(COLLECTION, [("customer_id", ASCENDING), ("created_at", DESCENDING)]),
         IndexSpec(COLLECTION, [("has_outbox", ASCENDING)]),
+        IndexSpec(COLLECTION, [("problem_id", ASCENDING)]),
     )
 
     def __init__(self, store: MongoStore) -> None:
         self.col = store.collection(COLLECTION)
+        self._outbox = Outbox(self.col)
 
     async def load(self, ticket_id: str) -> tuple[TicketState, frozenset[str]] | None:
         doc = await self.col.find_one({"_id": ticket_id})
@@ -128,20 +110,33 @@ class TicketStore:
         return result.modified_count == 1
 
     async def outbox(self, ticket_id: str) -> list[OutboxItem]:
-        doc = await self.col.find_one({"_id": ticket_id}, projection={"outbox": 1})
-        return [OutboxItem(**item) for item in (doc or {}).get("outbox", [])]
+        return await self._outbox.items(ticket_id)
 
     async def remove_from_outbox(self, ticket_id: str, event_ids: Sequence[str]) -> None:
-        await self.col.update_one(
-            {"_id": ticket_id}, {"$pull": {"outbox": {"event_id": {"$in": list(event_ids)}}}}
-        )
-        await self.col.update_one(
-            {"_id": ticket_id, "outbox": {"$size": 0}}, {"$set": {"has_outbox": False}}
-        )
+        await self._outbox.remove(ticket_id, event_ids)
 
     async def with_outbox(self, limit: int = 100) -> list[str]:
-        cursor = self.col.find({"has_outbox": True}, projection={"_id": 1}).limit(limit)
-        return [doc["_id"] async for doc in cursor]
+        return await self._outbox.pending(limit)
+
+    async def incidents_of(self, problem_id: str) -> list[TicketState]:
+        """Tickets linked to a problem, oldest first."""
+        cursor = self.col.find({"problem_id": problem_id}).sort("created_at", ASCENDING)
+        return [from_document(d) async for d in cursor]
+
+    async def last_contact(self, customer_ids: Sequence[str]) -> tuple[Channel, str] | None:
+        """Where the customer last wrote from (their latest ticket's reply address)."""
+        cursor = (
+            self.col.find(
+                {"customer_id": {"$in": list(customer_ids)}, "reply_address": {"$ne": None}},
+                projection={"reply_channel": 1, "reply_address": 1},
+            )
+            .sort("updated_at", DESCENDING)
+            .limit(1)
+        )
+        async for doc in cursor:
+            if doc.get("reply_channel") and doc.get("reply_address"):
+                return Channel(doc["reply_channel"]), str(doc["reply_address"])
+        return None
 
     async def candidates(
         self,

@@ -18,6 +18,7 @@ def to_customer(
     subject: str | None = None,
     article_id: str | None = None,
     reply_to_message_id: str | None = None,
+    problem_id: str | None = None,
 ) -> OutboundMessageRequested | None:
     """None when the ticket has no address to answer on."""
     snap = state.snapshot
@@ -40,5 +41,6 @@ def to_customer(
             text=text,
             article_id=article_id,
             reply_to_message_id=reply_to_message_id,
+            problem_id=problem_id,
         ),
     )

@@ -48,15 +48,17 @@ def plan_csat(
     policy: SurveyPolicy,
 ) -> Plan:
     """CSAT once per solved ticket, after a delay; none for merged tickets, deflected
-    tickets nobody answered, or a customer surveyed within the throttle window."""
+    tickets nobody answered, or a customer surveyed within the throttle window. Incidents
+    solved by their problem's fix are surveyed like any other solved ticket."""
     if snapshot.status.value != "solved":
         return Plan(False, "not_solved")
     if already_surveyed:
         return Plan(False, "already_surveyed")
     if snapshot.merged_into:
         return Plan(False, "merged")
-    if snapshot.agent_replies == 0:
-        return Plan(False, "no_human_answer")  # auto-closed or self-served
+    if snapshot.agent_replies == 0 and not snapshot.problem_id:
+        # Auto-closed or self-served; an incident solved by a problem's fix is asked.
+        return Plan(False, "no_human_answer")
     if last_csat_sent_at is not None and now - last_csat_sent_at < policy.csat_throttle:
         return Plan(False, "throttled")
     if not sampled(snapshot.ticket_id, policy.csat_sampling):

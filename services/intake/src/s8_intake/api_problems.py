@@ -1,0 +1,152 @@
+"""Intake's HTTP API for known problems: declare, update, resolve, list, and link or
+unlink incidents by hand (the same as the `link_problem` / `unlink_problem` actions)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from pydantic import BaseModel, Field
+
+from s8_intake.domain.problems import ProblemRefused
+from s8_intake.domain.status import TransitionRefused
+from s8_intake.problems import ProblemDesk, ProblemNotFound
+from s8_intake.service import TicketNotFound
+from s8_shared.contracts import TicketSnapshot, deterministic_id
+from s8_shared.contracts.actions import LinkProblem, UnlinkProblem
+from s8_shared.contracts.problems import (
+    ProblemDeclaration,
+    ProblemSnapshot,
+    ProblemStatus,
+    ProblemUpdate,
+)
+from s8_shared.http_auth import require_api_key
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"description": "no such problem or ticket"},
+    409: {"description": "refused, with the reason (e.g. the problem is resolved)"},
+    422: {"description": "invalid body, with reasons"},
+}
+
+
+def get_desk(request: Request) -> ProblemDesk:
+    desk: ProblemDesk = request.app.state.problems
+    return desk
+
+
+DeskDep = Annotated[ProblemDesk, Depends(get_desk)]
+router = APIRouter(prefix="/v1", tags=["problems"], dependencies=[Depends(require_api_key)])
+
+
+def _error(exc: Exception) -> HTTPException:
+    if isinstance(exc, ProblemNotFound | TicketNotFound):
+        return HTTPException(status_code=404, detail=f"not found: {exc}")
+    reason = getattr(exc, "reason", None) or str(exc)
+    return HTTPException(status_code=409, detail=reason)
+
+
+@router.post(
+    "/problems",
+    response_model=ProblemSnapshot,
+    status_code=201,
+    responses={200: {"description": "the same declaration again (applied once)"}, **ERRORS},
+    summary="Declare a problem; affected customers are told in the background (throttled)",
+)
+async def declare_problem(
+    body: ProblemDeclaration, desk: DeskDep, response: Response
+) -> ProblemSnapshot:
+    try:
+        problem, created = await desk.declare(body)
+    except ProblemRefused as exc:
+        raise _error(exc) from exc
+    if not created:
+        response.status_code = 200
+    return problem
+
+
+@router.get("/problems", response_model=list[ProblemSnapshot], summary="Problems, newest first")
+async def list_problems(
+    desk: DeskDep, status: Annotated[ProblemStatus | None, Query()] = None
+) -> list[ProblemSnapshot]:
+    return await desk.problems.all(status)
+
+
+@router.get(
+    "/problems/{problem_id}",
+    responses=ERRORS,
+    summary="A problem with its incidents, notices sent and outreach progress",
+)
+async def get_problem(problem_id: str, desk: DeskDep) -> dict[str, Any]:
+    try:
+        return await desk.details(problem_id)
+    except ProblemNotFound as exc:
+        raise _error(exc) from exc
+
+
+@router.patch(
+    "/problems/{problem_id}",
+    response_model=ProblemSnapshot,
+    responses=ERRORS,
+    summary="Update a problem (status, message, segment); `resolved` tells every linked "
+    "customer and solves their incidents",
+)
+async def update_problem(problem_id: str, body: ProblemUpdate, desk: DeskDep) -> ProblemSnapshot:
+    try:
+        return await desk.update(problem_id, body)
+    except (ProblemNotFound, ProblemRefused) as exc:
+        raise _error(exc) from exc
+
+
+class IncidentLink(BaseModel):
+    ticket_id: str = Field(min_length=1, max_length=64)
+    actor_id: str = Field(min_length=1, max_length=128)
+
+
+@router.post(
+    "/problems/{problem_id}/incidents",
+    response_model=TicketSnapshot,
+    responses=ERRORS,
+    summary="Link a ticket to the problem by hand",
+)
+async def link_incident(problem_id: str, body: IncidentLink, desk: DeskDep) -> TicketSnapshot:
+    action = LinkProblem(
+        action_id=deterministic_id("link", problem_id, body.ticket_id, body.actor_id).hex,
+        ticket_id=body.ticket_id,
+        actor_id=body.actor_id,
+        problem_id=problem_id,
+    )
+    try:
+        await desk.get(problem_id)
+        return await desk.intake.act(action)
+    except (ProblemNotFound, TicketNotFound, TransitionRefused) as exc:
+        raise _error(exc) from exc
+
+
+@router.delete(
+    "/problems/{problem_id}/incidents/{ticket_id}",
+    response_model=TicketSnapshot,
+    responses=ERRORS,
+    summary="Unlink a ticket; one parked for the fix goes to the agents' queue",
+)
+async def unlink_incident(
+    problem_id: str,
+    ticket_id: str,
+    desk: DeskDep,
+    actor_id: Annotated[str, Query(min_length=1, max_length=128)],
+) -> TicketSnapshot:
+    loaded = await desk.tickets.load(ticket_id)
+    if loaded is None:
+        raise _error(TicketNotFound(ticket_id))
+    if loaded[0].snapshot.problem_id != problem_id:
+        raise HTTPException(
+            status_code=409, detail=f"ticket {ticket_id} is not linked to {problem_id}"
+        )
+    action = UnlinkProblem(
+        action_id=deterministic_id("unlink", problem_id, ticket_id, loaded[0].snapshot.version).hex,
+        ticket_id=ticket_id,
+        actor_id=actor_id,
+    )
+    try:
+        return await desk.intake.act(action)
+    except (TicketNotFound, TransitionRefused) as exc:
+        raise _error(exc) from exc
