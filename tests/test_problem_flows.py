@@ -6,8 +6,11 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from typing import Any
 
+import httpx
 import pytest
 
+from s8_analytics.app import build as build_analytics
+from s8_analytics.settings import AnalyticsSettings
 from s8_intake.problems import ProblemDesk
 from s8_intake.testing_stack import Intake, running_intake
 from s8_shared import topics
@@ -291,3 +294,55 @@ async def test_bad_problem_requests_get_clear_errors(intake: Intake) -> None:
         "T-nope", kind="link_problem", action_id="x", actor_id="a", problem_id="P-hn-payments"
     )
     assert bad_action.status_code == 404
+
+
+async def test_analytics_counts_proactive_contacts_avoided_tickets_and_incidents(
+    intake: Intake, stack: TestStack
+) -> None:
+    runtime, app = build_analytics(stack.settings(AnalyticsSettings))
+    await runtime.start()
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://analytics"
+        ) as analytics:
+            await three_customers(intake)
+            assert (await intake.http.post("/v1/problems", json=OUTAGE)).status_code == 201
+
+            async def told() -> bool:
+                details = (await intake.http.get("/v1/problems/P-hn-payments")).json()
+                return bool(details["notices"].get("declared") == 2)
+
+            await eventually(told, within=15, what="Lan and Minh told")
+            # Lan writes in anyway (an incident); Hoa writes about something else.
+            await intake.post(make_sms(text="Vẫn không thanh toán được"))
+            await intake.post(
+                make_inbound(
+                    channel_message_id="<hoa-2@example.vn>",
+                    **{"from": {"address": "hoa@example.vn"}},
+                    subject="Đổi địa chỉ",
+                    text="Tôi muốn đổi địa chỉ giao hàng",
+                )
+            )
+
+            async def report() -> dict[str, Any]:
+                body: dict[str, Any] = (await analytics.get("/v1/kpis/proactive")).json()
+                done = body["proactive_contacts"] == 2 and body["problems"]
+                both_tickets = body["proactive_contact_rate"]["denominator"] == 4
+                return body if done and both_tickets and body["problems"][0]["incidents"] else {}
+
+            body = await eventually(report, within=20, what="proactive KPIs")
+            assert body["problems"][0]["incidents"] == 1  # Lan's ticket
+            assert body["tickets_avoided"] == 1  # Minh never wrote in
+            assert body["problems"][0]["customers_told"] == 2
+            assert body["problems"][0]["title"] == "Payment outage in Hà Nội"
+            # 2 proactive contacts ÷ (2 + 2 inbound tickets)
+            assert body["proactive_contact_rate"] == {
+                "numerator": 2,
+                "denominator": 4,
+                "percent": 50.0,
+            }
+            kpis = (await analytics.get("/v1/kpis")).json()
+            assert kpis["proactive_contact_rate"]["percent"] == 50.0
+            assert "proactive_contact_rate" in kpis["definitions"]
+    finally:
+        await runtime.stop()

@@ -12,6 +12,8 @@ from pydantic import BaseModel, Field
 
 from s8_analytics.adapters.facts import FactStore
 from s8_analytics.domain.kpis import RATE_DEFINITIONS, rate
+from s8_analytics.domain.proactive import DEFINITIONS as PROACTIVE_DEFINITIONS
+from s8_analytics.domain.proactive import Incident, Notice, proactive_report
 from s8_analytics.domain.report import DIMENSIONS, build_report
 from s8_analytics.domain.stats import OpenTicket, backlog, day_buckets
 from s8_analytics.domain.volume import volume_by_channel
@@ -33,6 +35,7 @@ DEFINITIONS = {
     "queue_seconds": "From the first time a ticket was queued to its first assignment, for tickets created in the window that had to wait.",
     "sla_compliance": "Per target: clocks that finished in the window without a breach ÷ finished clocks (cancelled clocks excluded).",
     **RATE_DEFINITIONS,
+    **PROACTIVE_DEFINITIONS,
 }
 
 
@@ -130,16 +133,52 @@ async def get_kpis(
         1 for t in await facts.tickets_between("created_at", start, end) if t.get("bot_handoff")
     )
     handled = await facts.bots_handled_between(start, end)
+    proactive = await _proactive(facts, start, end)
     return {
         "from": start,
         "to": end,
         "tz": tz,
         "calendar": calendar,
         "handoff_rate": asdict(rate(handoffs, handoffs + handled)),
+        "proactive_contact_rate": proactive["proactive_contact_rate"],
         "group_by": group_by,
         "groups": groups,
         "definitions": DEFINITIONS,
     }
+
+
+async def _proactive(facts: FactStore, start: datetime, end: datetime) -> dict[str, Any]:
+    contacts = await facts.contacts_between(start, end)
+    problem_ids = sorted({str(c["problem_id"]) for c in contacts})
+    incidents = await facts.incidents_of(problem_ids)
+    inbound = len(await facts.tickets_between("created_at", start, end))
+    return proactive_report(
+        [Notice(c["problem_id"], c["customer_id"], bool(c.get("proactive"))) for c in contacts],
+        [Incident(t["problem_id"], t["customer_id"], t["_id"]) for t in incidents],
+        inbound,
+        await facts.problems_by_id(problem_ids),
+    )
+
+
+@router.get(
+    "/kpis/proactive",
+    summary="Proactive support: contacts started about known problems, tickets avoided, "
+    "incidents per problem and the proactive contact rate",
+    description="Definitions:\n\n"
+    + "\n".join(
+        f"- **{name}**: {DEFINITIONS[name]}"
+        for name in ("proactive_contacts", "tickets_avoided", "incidents", "proactive_contact_rate")
+    ),
+)
+async def get_proactive(
+    request: Request,
+    start: Annotated[datetime | None, Query(alias="from")] = None,
+    end: Annotated[datetime | None, Query(alias="to")] = None,
+    tz: str = "Asia/Ho_Chi_Minh",
+) -> dict[str, Any]:
+    start, end, _ = _period(start, end, tz)
+    report = await _proactive(request.app.state.facts, start, end)
+    return {"from": start, "to": end, "tz": tz, **report}
 
 
 def _calendar(request: Request, calendar_id: str) -> BusinessCalendar:

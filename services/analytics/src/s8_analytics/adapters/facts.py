@@ -14,6 +14,8 @@ AGENTS = "ticket_agents"
 SLA = "sla_facts"
 SURVEYS = "survey_facts"
 PAUSED = ("pending", "on_hold")
+CONTACTS = "proactive_contacts"
+PROBLEMS = "problems"
 
 
 class FactStore:
@@ -22,6 +24,8 @@ class FactStore:
         IndexSpec(SURVEYS, [("answered_at", ASCENDING)]),
         IndexSpec(SURVEYS, [("sent_at", ASCENDING)]),
         IndexSpec("tickets", [("solved_at", ASCENDING)]),
+        IndexSpec("tickets", [("problem_id", ASCENDING)]),
+        IndexSpec(CONTACTS, [("at", ASCENDING)]),
     )
 
     def __init__(self, store: MongoStore) -> None:
@@ -30,6 +34,8 @@ class FactStore:
         self.surveys = store.collection(SURVEYS)
         self.tickets = store.collection("tickets")
         self.bots = store.collection("bot_conversations")
+        self.contacts = store.collection(CONTACTS)
+        self.problems = store.collection(PROBLEMS)
 
     async def assignment(
         self, ticket_id: str, agent_id: str | None, at: datetime, kind: str
@@ -114,6 +120,31 @@ class FactStore:
             },
             {"$set": {**fields, "revision": revision}},
         )
+
+    async def problem(self, problem_id: str, update_seq: int, fields: dict[str, Any]) -> None:
+        """The latest update of a problem wins, whatever order updates arrive in."""
+        await self.problems.update_one(
+            {"_id": problem_id}, {"$setOnInsert": {"update_seq": 0}}, upsert=True
+        )
+        await self.problems.update_one(
+            {"_id": problem_id, "update_seq": {"$lt": update_seq}},
+            {"$set": {**fields, "update_seq": update_seq}},
+        )
+
+    async def proactive_contact(self, outbound_id: str, fields: dict[str, Any]) -> None:
+        await self.contacts.update_one({"_id": outbound_id}, {"$set": fields}, upsert=True)
+
+    async def contacts_between(self, start: datetime, end: datetime) -> list[Document]:
+        return [d async for d in self.contacts.find({"at": {"$gte": start, "$lt": end}})]
+
+    async def incidents_of(self, problem_ids: list[str]) -> list[Document]:
+        cursor = self.tickets.find(
+            {"problem_id": {"$in": problem_ids}}, projection={"customer_id": 1, "problem_id": 1}
+        )
+        return [d async for d in cursor]
+
+    async def problems_by_id(self, problem_ids: list[str]) -> dict[str, Document]:
+        return {d["_id"]: d async for d in self.problems.find({"_id": {"$in": problem_ids}})}
 
     async def tickets_between(self, field: str, start: datetime, end: datetime) -> list[Document]:
         return [d async for d in self.tickets.find({field: {"$gte": start, "$lt": end}})]

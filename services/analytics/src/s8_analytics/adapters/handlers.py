@@ -16,6 +16,7 @@ from s8_shared.contracts import (
     TICKET_EVENTS,
     EventFamily,
 )
+from s8_shared.contracts.problems import PROBLEM_EVENTS
 from s8_shared.contracts.tickets import BotConversationHandled
 from s8_shared.handling import EventApplier
 from s8_shared.projections import TicketProjection, snapshot_of
@@ -84,6 +85,34 @@ def register_handlers(
                 "answered_at": p.answered_at,
             }
             await facts.survey_answer(p.survey_id, fields, p.revision)
+
+    problems = applier(PROBLEM_EVENTS, topics.PROBLEMS)
+
+    async def on_problem(event: Any) -> None:
+        p = event.payload
+        if event.type == "problem.customer_notified":
+            fields = {
+                "problem_id": p.problem_id,
+                "customer_id": p.customer_id,
+                "notice": p.notice,
+                "proactive": p.proactive,
+                "ticket_id": p.ticket_id,
+                "channel": p.channel.value,
+                "at": event.occurred_at,
+            }
+            await facts.proactive_contact(p.outbound_id, fields)
+            return
+        fields = {
+            "title": p.problem.title.en or p.problem.title.vi,
+            "status": p.problem.status.value,
+            "declared_at": p.problem.declared_at,
+        }
+        await facts.problem(p.problem_id, p.problem.update_seq, fields)
+
+    @runtime.subscriber(topics.PROBLEMS)
+    async def on_problem_event(msg: KafkaMessage) -> None:
+        """Known problems and the proactive notices sent about them."""
+        await problems(msg.body, on_problem)
 
     @runtime.subscriber(topics.TICKETS)
     async def on_ticket_event(msg: KafkaMessage) -> None:
