@@ -8,16 +8,40 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import ssl
 import sys
+from typing import TYPE_CHECKING, Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
 from s8_shared.topics import ALL_TOPICS, TopicSpec
 
+if TYPE_CHECKING:
+    from s8_shared.settings import ServiceSettings
+
 log = logging.getLogger("s8.provision")
 
 TOPIC_ALREADY_EXISTS = 36  # Kafka protocol error code
+
+
+def client_security(settings: ServiceSettings) -> dict[str, Any]:
+    """The aiokafka client options for the cluster's security settings (the same settings
+    the services' brokers use), so provisioning works against SASL/TLS clusters too."""
+    protocol = settings.kafka_security_protocol
+    options: dict[str, Any] = {"security_protocol": protocol}
+    if protocol.endswith("SSL"):
+        # The default context honours SSL_CERT_FILE, which the Helm chart points at the CA.
+        options["ssl_context"] = ssl.create_default_context()
+    if protocol.startswith("SASL"):
+        options["sasl_mechanism"] = settings.kafka_sasl_mechanism or "PLAIN"
+        options["sasl_plain_username"] = settings.kafka_sasl_username
+        options["sasl_plain_password"] = (
+            settings.kafka_sasl_password.get_secret_value()
+            if settings.kafka_sasl_password
+            else None
+        )
+    return options
 
 
 async def provision_topics(
@@ -28,9 +52,12 @@ async def provision_topics(
     topics: tuple[TopicSpec, ...] = ALL_TOPICS,
     timeout_s: float = 60.0,
     max_partitions: int | None = None,
+    client_options: dict[str, Any] | None = None,
 ) -> list[str]:
     """Creates missing topics; returns the names it created. Existing topics are kept."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="s8-provision")
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=bootstrap_servers, client_id="s8-provision", **(client_options or {})
+    )
     async for attempt in AsyncRetrying(
         stop=stop_after_delay(timeout_s),
         wait=wait_exponential(multiplier=0.2, max=3),
@@ -73,7 +100,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--bootstrap-servers", default=None)
     parser.add_argument("--namespace", default=None)
-    parser.add_argument("--replication-factor", type=int, default=1)
+    parser.add_argument(
+        "--replication-factor", type=int, default=None, help="default: S8_KAFKA_REPLICATION_FACTOR"
+    )
     args = parser.parse_args()
 
     from s8_shared.settings import ServiceSettings
@@ -84,7 +113,8 @@ def main() -> None:
         provision_topics(
             args.bootstrap_servers or settings.kafka_bootstrap_servers,
             namespace=settings.topic_namespace if args.namespace is None else args.namespace,
-            replication_factor=args.replication_factor,
+            replication_factor=args.replication_factor or settings.kafka_replication_factor,
+            client_options=client_security(settings),
         )
     )
     for name in created:
