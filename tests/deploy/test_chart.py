@@ -439,6 +439,7 @@ def test_service_monitor_scrapes_metrics_on_every_service(case: str) -> None:
     assert monitor["apiVersion"] == "monitoring.coreos.com/v1"
     (endpoint,) = monitor["spec"]["endpoints"]
     assert endpoint["path"] == "/metrics"
+    assert endpoint["honorLabels"] is True  # keeps the services' own `service` label
     scraped = [
         s
         for s in out.of_kind("Service")
