@@ -1,5 +1,5 @@
 """`make run`'s stack (deploy/local/stack.py) end to end: five service processes,
-generated traffic, a live view, and a clean stop."""
+generated traffic, the problem and compensation demo, a live view, and a clean stop."""
 
 import asyncio
 import re
@@ -65,6 +65,13 @@ def test_make_run_stack_moves_traffic_through_all_five_services_and_stops_cleanl
         applied = count(rf"{service}\s+ticket events applied\s+(\d+)", last_view)
         assert applied == published, f"{service} applied {applied} of {published}"
     assert f"analytics   {created} tickets by channel" in last_view
+    # The proactive-support demo runs on a timeline compressed to the duration: the Hà Nội
+    # customers are told of the problem, which is resolved before the stack stops.
+    assert re.search(r"lead ha declared problem P-\w+", out), out
+    assert re.search(r"lead ha resolved problem P-\w+", out), out
+    assert count(r"problem notices sent\s+(\d+)", last_view) >= 4
+    count(r"incidents linked\s+(\d+)", last_view)
+    count(r"compensation granted\s+(\d+)\s+approved\s+\d+\s+pending\s+\d+\s+rejected", last_view)
     assert "==> stopped" in out
     leftovers = subprocess.run(
         ["pgrep", "-f", f"S8_TOPIC_NAMESPACE={namespace}"], capture_output=True, check=False

@@ -1,6 +1,8 @@
 """Simulated agents for `make run`: each ticket the router gives an agent is answered and
 usually solved by that agent through `support.actions.v1`, as an agent desktop would;
-now and then an agent steps away, so re-routing shows too."""
+now and then an agent steps away, so re-routing shows too. Some solved tickets come with
+a voucher or refund (within the agent's limits, or sent to a lead), and a simulated lead
+approves or rejects what waits for approval."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import random
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
@@ -20,7 +23,19 @@ REPLIES = [
     "Em xin lỗi vì sự bất tiện, đơn hàng của mình đã được ưu tiên xử lý ạ.",
     "Hi, thanks for reaching out, I'm looking into this now.",
 ]
+# What agents offer now and then before solving (VND): the small ones are within an L1
+# agent's limits, the bigger ones need a lead.
+OFFERS = [
+    ("voucher", 100_000, "Xin lỗi vì giao hàng chậm."),
+    ("voucher", 200_000, "Voucher xin lỗi vì sự bất tiện."),
+    ("refund", 300_000, "Hoàn phí vận chuyển."),
+    ("voucher", 500_000, "Bù cho đơn hàng giao thiếu."),
+    ("refund", 800_000, "Hoàn tiền bị trừ hai lần."),
+    ("refund", 1_200_000, "Hoàn tiền sản phẩm lỗi."),
+    ("refund", 1_500_000, "Hoàn tiền đơn hàng bị hủy."),
+]
 PresenceSetter = Callable[[str, str], Awaitable[None]]
+Call = Callable[[str, str, Any], Awaitable[Any]]  # (method, path, JSON body) -> JSON answer
 
 
 @dataclass
@@ -28,6 +43,9 @@ class AgentStats:
     replies: int = 0
     solved: int = 0
     notes: int = 0
+    offers: int = 0
+    approved: int = 0
+    rejected: int = 0
     handled: set[tuple[str, str]] = field(default_factory=set)
 
 
@@ -78,6 +96,19 @@ async def simulate_agents(
         stats.replies += 1
         await asyncio.sleep(rng.uniform(3, 12))
         if rng.random() < 0.8:
+            if rng.random() < 0.1:
+                kind, amount, reason = rng.choice(OFFERS)
+                await send(
+                    ticket_id,
+                    agent_id,
+                    {
+                        "kind": "offer_compensation",
+                        "compensation": kind,
+                        "amount": amount,
+                        "reason": reason,
+                    },
+                )
+                stats.offers += 1
             await send(ticket_id, agent_id, {"kind": "set_status", "status": "solved"})
             stats.solved += 1
 
@@ -122,6 +153,48 @@ async def simulate_agents(
         await asyncio.gather(away, *tasks, return_exceptions=True)
         await consumer.stop()
         await producer.stop()
+
+
+async def simulate_lead(
+    lead_id: str,
+    stop: asyncio.Event,
+    intake: Call,
+    stats: AgentStats,
+    *,
+    every: float = 10.0,
+    seed: int | None = None,
+) -> None:
+    """A lead who looks at the offers waiting for approval every `every` seconds and
+    approves most of them, rejecting a few (big refunds more often)."""
+    rng = random.Random(seed)
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=every)
+        if stop.is_set():
+            return
+        try:
+            pending = await intake("GET", "/v1/approvals?status=pending_approval", None)
+        except OSError:  # intake busy or stopping: look again next round
+            continue
+        for offer in pending:
+            if offer["agent_id"] == lead_id:
+                continue  # a lead may not approve their own offer
+            reject = rng.random() < (0.3 if offer["amount"] >= 1_000_000 else 0.1)
+            decision = {
+                "approver_id": lead_id,
+                "decision": "reject" if reject else "approve",
+                "reason": "Đề nghị voucher nhỏ hơn."
+                if reject
+                else "Đồng ý, khách hàng thân thiết.",
+            }
+            try:
+                await intake("POST", f"/v1/approvals/{offer['offer_id']}", decision)
+            except OSError:  # refused (decided meanwhile, above the limit) or intake stopping
+                continue
+            if reject:
+                stats.rejected += 1
+            else:
+                stats.approved += 1
 
 
 Answer = Callable[[str, int, str | None], Awaitable[None]]

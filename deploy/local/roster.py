@@ -1,4 +1,5 @@
-"""The demo support team for `make run`: tiers, skills, languages and capacities."""
+"""The demo support team for `make run`: tiers, skills, languages and capacities; Hà (L3)
+leads the team and approves compensation above the agents' limits."""
 
 from __future__ import annotations
 
@@ -48,6 +49,7 @@ ROSTER: list[dict[str, Any]] = [
         "name": "Phạm Thu Hà",
         "team": "billing",
         "tier": "L3",
+        "lead": True,
         "skills": dict.fromkeys(ALL_SKILLS, 5),
         "languages": ["vi", "en"],
         "capacity": {"chat": 2, "email": 4, "phone": 1, "on_site": 0},

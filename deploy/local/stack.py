@@ -2,8 +2,10 @@
 
 Starts each service (`python -m s8_<name>`), waits until each answers /readyz, sends
 customer messages to `support.inbound.v1`, and every few seconds prints what every
-service has done, read from the services' own /metrics endpoints. Ctrl-C (or
---duration) stops the traffic and every service; no process is left behind.
+service has done, read from the services' own /metrics endpoints. A support lead declares
+a known problem (a payment outage in Hà Nội), updates and resolves it, and approves the
+compensation agents offer above their limits. Ctrl-C (or --duration) stops the traffic and
+every service; no process is left behind.
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ from aiokafka import AIOKafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
 
 sys.path.insert(0, str(Path(__file__).parent))
-from agents import AgentStats, simulate_agents, simulate_customers
+from agents import AgentStats, simulate_agents, simulate_customers, simulate_lead
+from proactive_demo import LEAD, load_crm, run_problem
 from prometheus import LocalPrometheus
 from roster import ROSTER
 from traffic import TrafficGenerator
@@ -161,6 +164,8 @@ def live_view(stack: Stack, sent: Sent, started: float, agents: AgentStats | Non
     if agents is not None:
         lines.append(
             f"  agents     replies {agents.replies:>4}   notes {agents.notes:>3}   solved {agents.solved:>4}"
+            f"   compensation offered {agents.offers:>3}   lead approved {agents.approved:>3}"
+            f" rejected {agents.rejected:>3}"
         )
     ports = {name: port for name, _, port in stack.services()}
     for name, port in ports.items():
@@ -194,6 +199,18 @@ def live_view(stack: Stack, sent: Sent, started: float, agents: AgentStats | Non
                 f"   bot handoffs {metric_sum(m, 's8_intake_bot_conversations_total', handoff='yes'):>3}"
                 f"/{metric_sum(m, 's8_intake_bot_conversations_total'):<3}"
                 f"   negative messages {metric_sum(m, 's8_intake_negative_messages_total'):>3}"
+            )
+            offers = {
+                s: metric_sum(m, "s8_intake_compensation_offers_total", status=s)
+                for s in ("granted", "pending_approval", "approved", "rejected")
+            }
+            # An offer sent for approval counts again when decided.
+            pending = offers["pending_approval"] - offers["approved"] - offers["rejected"]
+            lines.append(
+                f"  {'':<11} problem notices sent {metric_sum(m, 's8_intake_problem_notices_total'):>3}"
+                f"   incidents linked {metric_sum(m, 's8_intake_incidents_linked_total'):>3}"
+                f"   compensation granted {offers['granted']:>3}   approved {offers['approved']:>3}"
+                f"   pending {max(0, pending):>3}   rejected {offers['rejected']:>3}"
             )
             continue
         lines.append(
@@ -235,22 +252,13 @@ def live_view(stack: Stack, sent: Sent, started: float, agents: AgentStats | Non
     return "\n".join(lines)
 
 
-def _put_json(port: int, path: str, body: Any) -> Any:
+def _send_json(port: int, method: str, path: str, body: Any = None) -> Any:
+    """One JSON request with the demo API key (intake and survey require it, the router
+    and SLA monitor ignore it); an error status raises `urllib.error.HTTPError`."""
     request = urllib.request.Request(
         f"http://127.0.0.1:{port}{path}",
-        data=json.dumps(body).encode(),
-        method="PUT",
-        headers={"content-type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=5) as resp:
-        return json.loads(resp.read())
-
-
-def _post_json(port: int, path: str, body: Any) -> Any:
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}{path}",
-        data=json.dumps(body).encode(),
-        method="POST",
+        data=None if body is None else json.dumps(body).encode(),
+        method=method,
         headers={
             "content-type": "application/json",
             "x-api-key": os.environ.get("S8_DEMO_API_KEY", "s8-dev-only-secret"),
@@ -262,10 +270,13 @@ def _post_json(port: int, path: str, body: Any) -> Any:
 
 def _get_json(port: int, path: str) -> Any:
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=2) as resp:
-            return json.loads(resp.read())
+        return _send_json(port, "GET", path)
     except Exception:
         return None
+
+
+def print_now(line: str) -> None:
+    print(line, flush=True)
 
 
 async def wait_or_timeout(event: asyncio.Event, seconds: float) -> None:
@@ -297,26 +308,41 @@ async def main_async(args: argparse.Namespace, stack: Stack) -> None:
     sent = Sent()
     started = time.monotonic()
     agents = AgentStats()
-    router_port = dict((n, p) for n, _, p in stack.services())["router"]
+    ports = {name: port for name, _, port in stack.services()}
 
     async def set_presence(agent_id: str, presence: str) -> None:
         await asyncio.to_thread(
-            _put_json, router_port, f"/v1/agents/{agent_id}/presence", {"presence": presence}
+            _send_json,
+            ports["router"],
+            "PUT",
+            f"/v1/agents/{agent_id}/presence",
+            {"presence": presence},
         )
 
+    async def intake(method: str, path: str, body: Any) -> Any:
+        return await asyncio.to_thread(_send_json, ports["intake"], method, path, body)
+
+    in_ha_noi = await load_crm(intake)
+    print(f"==> CRM attributes for the demo customers ({in_ha_noi} in Hà Nội, the rest in HCMC)")
     traffic = asyncio.create_task(
         send_traffic(args.bootstrap, args.namespace, args.rate, sent, stop)
     )
-    survey_port = dict((n, p) for n, _, p in stack.services())["survey"]
 
     async def answer(survey_id: str, score: int, comment: str | None) -> None:
         with contextlib.suppress(Exception):  # a refused answer is part of the demo, not a failure
             await asyncio.to_thread(
-                _post_json,
-                survey_port,
+                _send_json,
+                ports["survey"],
+                "POST",
                 f"/v1/surveys/{survey_id}/answers",
                 {"score": score, "comment": comment},
             )
+
+    async def problem_demo() -> None:
+        try:
+            await run_problem(intake, stop, started, args.duration, say=print_now)
+        except OSError as exc:  # intake refused or is gone: the rest of the demo goes on
+            print(f"==> problem demo stopped: {exc}", flush=True)
 
     customers = asyncio.create_task(
         simulate_customers(args.bootstrap, args.namespace, stop, answer)
@@ -324,6 +350,8 @@ async def main_async(args: argparse.Namespace, stack: Stack) -> None:
     desk = asyncio.create_task(
         simulate_agents(args.bootstrap, args.namespace, stop, agents, set_presence)
     )
+    lead = asyncio.create_task(simulate_lead(LEAD, stop, intake, agents))
+    problem = asyncio.create_task(problem_demo())
     try:
         while not stop.is_set():
             await wait_or_timeout(stop, args.every)
@@ -335,6 +363,8 @@ async def main_async(args: argparse.Namespace, stack: Stack) -> None:
         await traffic
         await desk
         await customers
+        await lead
+        await problem
     await asyncio.sleep(args.every)  # let the last messages flow through
     print(await asyncio.to_thread(live_view, stack, sent, started, agents), flush=True)
 
@@ -388,19 +418,20 @@ def main() -> None:
             prometheus.wait_ready()
             print(f"==> Prometheus on {prometheus.url} (alerts: {prometheus.url}/alerts)")
         for member in ROSTER:
-            _put_json(
+            _send_json(
                 ports["router"],
+                "PUT",
                 f"/v1/agents/{member['agent_id']}",
                 {**member, "presence": "online"},
             )
         print(
-            f"==> {len(ROSTER)} agents online (L1, L2, L3, field technicians in Hà Nội and TP. Hồ Chí Minh)"
+            f"==> {len(ROSTER)} agents online (L1, L2, L3 lead, field technicians in Hà Nội and TP. Hồ Chí Minh)"
         )
         if not args.real_sla:
             policies = yaml.safe_load(
                 (Path(__file__).parent / "demo_sla_policies.yaml").read_text(encoding="utf-8")
             )
-            _put_json(ports["sla-monitor"], "/v1/policies", policies)
+            _send_json(ports["sla-monitor"], "PUT", "/v1/policies", policies)
             print(
                 "==> demo SLA policy: targets in seconds so warnings and breaches show (--real-sla keeps the shipped ones)"
             )
