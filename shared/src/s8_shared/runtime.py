@@ -24,9 +24,10 @@ from s8_shared.contracts.deadletter import DeadLetterRecorded
 from s8_shared.handling import EventStats
 from s8_shared.kafka.broker import Handler, make_broker, subscribe
 from s8_shared.kafka.deadletter import DeadLetterPolicy
-from s8_shared.kafka.provision import provision_topics
+from s8_shared.kafka.provision import client_security, provision_topics
 from s8_shared.kafka.publisher import EventPublisher
 from s8_shared.mongo import IndexSpec, MongoStore, ProcessedEvents
+from s8_shared.observability.http_metrics import HttpMetrics, HttpMetricsMiddleware
 from s8_shared.observability.kafka_lag import ConsumerLag
 from s8_shared.observability.mongo import MongoCommandMonitor
 from s8_shared.observability.tracing import instrument_http, make_tracer_provider
@@ -116,6 +117,7 @@ class ServiceRuntime:
                 self.settings.kafka_bootstrap_servers,
                 namespace=self.settings.topic_namespace,
                 replication_factor=self.settings.kafka_replication_factor,
+                client_options=client_security(self.settings),
             )
         for hook in self._on_start:
             await hook()
@@ -182,6 +184,9 @@ class ServiceRuntime:
             app.include_router(router)
         app.state.runtime = self
         instrument_http(app, self.tracer_provider)
+        app.add_middleware(
+            HttpMetricsMiddleware, metrics=HttpMetrics(self.settings.service_name, self.registry)
+        )
         return app
 
     def ops_router(self) -> APIRouter:
