@@ -95,7 +95,7 @@ def build(settings: IntakeSettings | None = None) -> tuple[ServiceRuntime, FastA
         limits=load_limits(settings.compensation_limits_path),
         store=CompensationStore(runtime.store),
         agents=directory,
-        publisher=runtime.publisher,
+        publisher=service,  # counts what it publishes, like the ticket outboxes
         metrics=CompensationMetrics(runtime.registry),
     )
     service.compensation = compensation

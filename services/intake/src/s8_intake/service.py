@@ -66,6 +66,7 @@ from s8_shared.contracts.tickets import BotConversationHandled, BotConversationP
 from s8_shared.kafka.publisher import EventPublisher
 from s8_shared.nlp.sentiment import Sentiment
 from s8_shared.observability.tracing import current_trace_headers
+from s8_shared.topics import TopicSpec
 
 log = logging.getLogger("s8.intake")
 NEUTRAL = Sentiment(score=0.0, negative=False)
@@ -478,16 +479,27 @@ class IntakeService:
             await self.tickets.remove_from_outbox(ticket_id, [i.event_id for i in items])
         return len(items)
 
+    async def publish_raw(
+        self,
+        spec: TopicSpec,
+        value: bytes,
+        *,
+        key: bytes | None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        """Publishes and counts, so the live view and dashboards see every event intake
+        writes (ticket outboxes, problems, compensation)."""
+        await self.publisher.publish_raw(spec, value, key=key, headers=headers)
+        self.metrics.published.labels(spec.base_name).inc()
+
     async def publish_items(self, items: Sequence[OutboxItem]) -> None:
         for item in items:
-            spec = item.spec
-            await self.publisher.publish_raw(
-                spec,
+            await self.publish_raw(
+                item.spec,
                 item.body.encode(),
                 key=item.key.encode(),
                 headers={"content-type": "application/json"},
             )
-            self.metrics.published.labels(spec.base_name).inc()
 
     async def sweep_outboxes(self) -> int:
         """Publishes outboxes left behind by a crash between store and publish."""
