@@ -25,6 +25,14 @@ SOLVED = {"status": "solved", "agent_replies": 1}
         (SOLVED, True, None, False, "already_surveyed"),
         ({**SOLVED, "merged_into": "T-2"}, False, None, False, "merged"),
         ({"status": "solved", "agent_replies": 0}, False, None, False, "no_human_answer"),
+        # An incident solved by its problem's fix is asked how it went, like any ticket.
+        (
+            {"status": "solved", "agent_replies": 0, "problem_id": "P-1"},
+            False,
+            None,
+            True,
+            "eligible",
+        ),
         (SOLVED, False, T0 - timedelta(days=6), False, "throttled"),
         (SOLVED, False, T0 - timedelta(days=8), True, "eligible"),
     ],
