@@ -277,7 +277,7 @@ def test_production_reads_mongo_kafka_credentials_and_api_keys_from_existing_sec
         assert (
             env["S8_OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://otel-collector.observability.svc:4318"
         )
-        # The CA bundle is mounted from its Secret where SSL_CERT_FILE points.
+        # The CA bundle is mounted from its Secret where S8_KAFKA_SSL_CAFILE points.
         pod = deployment["spec"]["template"]["spec"]
         ca_volume = next(
             v for v in pod["volumes"] if v.get("secret", {}).get("secretName") == "s8-kafka-ca"
@@ -285,7 +285,7 @@ def test_production_reads_mongo_kafka_credentials_and_api_keys_from_existing_sec
         mount = next(
             m for m in container(deployment)["volumeMounts"] if m["name"] == ca_volume["name"]
         )
-        assert env["SSL_CERT_FILE"] == f"{mount['mountPath']}/ca.crt"
+        assert env["S8_KAFKA_SSL_CAFILE"] == f"{mount['mountPath']}/ca.crt"
         if service == "intake":
             assert secret_ref(env, "S8_API_KEYS") == ("s8-app", "intake-api-keys")
         elif service == "survey":
@@ -303,7 +303,7 @@ def test_plaintext_kafka_has_no_sasl_settings_and_no_ca(case: str) -> None:
         env = env_of(out, deployment)
         assert env["S8_KAFKA_SECURITY_PROTOCOL"] == "PLAINTEXT"
         assert not {n for n in env if "SASL" in n}
-        assert "SSL_CERT_FILE" not in env
+        assert "S8_KAFKA_SSL_CAFILE" not in env
 
 
 def test_small_install_uses_the_dev_secret_and_refuses_it_nowhere(
@@ -475,7 +475,7 @@ def test_topic_job_runs_the_provision_module_with_the_services_kafka_settings(ca
     intake_env = env_of(out, out.deployment("intake"))
     assert replication == intake_env["S8_KAFKA_REPLICATION_FACTOR"]
     for name, value in intake_env.items():
-        if name.startswith("S8_KAFKA") or name in {"S8_TOPIC_NAMESPACE", "SSL_CERT_FILE"}:
+        if name.startswith("S8_KAFKA") or name in {"S8_TOPIC_NAMESPACE"}:
             assert job_env[name] == value, name
     # The image carries the topic list: the Job uses one of the service images.
     assert spec["image"] == container(out.deployment("intake"))["image"]

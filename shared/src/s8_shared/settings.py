@@ -6,6 +6,8 @@ first message.
 
 from __future__ import annotations
 
+import ssl
+from pathlib import Path
 from typing import Literal
 from urllib.parse import urlparse
 
@@ -28,6 +30,11 @@ class ServiceSettings(BaseSettings):
     kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
     kafka_sasl_username: str | None = None
     kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_cafile: Path | None = Field(
+        default=None,
+        description="CA bundle that signed the brokers' certificates (TLS); the system CAs "
+        "when unset.",
+    )
     topic_namespace: str = Field(
         default="",
         description="Prefix for every topic name (isolates test runs or tenants on one cluster).",
@@ -76,6 +83,13 @@ class ServiceSettings(BaseSettings):
             raise ValueError("S8_MONGO_URI must start with mongodb:// or mongodb+srv://")
         return value
 
+    @field_validator("kafka_ssl_cafile")
+    @classmethod
+    def _check_cafile(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"no CA bundle at {value}")
+        return value
+
     @model_validator(mode="after")
     def _check_sasl(self) -> ServiceSettings:
         if self.kafka_security_protocol.startswith("SASL") and not (
@@ -93,6 +107,12 @@ class ServiceSettings(BaseSettings):
 
     def consumer_group(self, purpose: str = "") -> str:
         return f"{self.consumer_group_prefix}{self.service_name.removeprefix('s8-')}{purpose}"
+
+    def kafka_ssl_context(self) -> ssl.SSLContext:
+        """TLS for the brokers: verified against `kafka_ssl_cafile` or the system CAs."""
+        return ssl.create_default_context(
+            cafile=str(self.kafka_ssl_cafile) if self.kafka_ssl_cafile else None
+        )
 
 
 def require_real_secret(settings: ServiceSettings, name: str, value: SecretStr) -> None:

@@ -122,7 +122,7 @@ S8_KAFKA_SECURITY_PROTOCOL: {{ .Values.kafka.securityProtocol | quote }}
 S8_KAFKA_SASL_MECHANISM: {{ required "kafka.saslMechanism is required with a SASL_* securityProtocol" .Values.kafka.saslMechanism | quote }}
 {{- end }}
 {{- if .Values.kafka.tls.caSecret }}
-SSL_CERT_FILE: {{ printf "%s/%s" (include "s8.kafkaCaDir" .) .Values.kafka.tls.caKey | quote }}
+S8_KAFKA_SSL_CAFILE: {{ printf "%s/%s" (include "s8.kafkaCaDir" .) .Values.kafka.tls.caKey | quote }}
 {{- end }}
 S8_KAFKA_REPLICATION_FACTOR: {{ .Values.kafka.replicationFactor | int | quote }}
 S8_TOPIC_NAMESPACE: {{ .Values.kafka.topicNamespace | quote }}

@@ -24,9 +24,7 @@ def kafka_security(settings: ServiceSettings) -> BaseSecurity | None:
         return None
     use_ssl = protocol.endswith("SSL")
     if protocol == "SSL":
-        import ssl
-
-        return BaseSecurity(ssl_context=ssl.create_default_context(), use_ssl=True)
+        return BaseSecurity(ssl_context=settings.kafka_ssl_context(), use_ssl=True)
     user = settings.kafka_sasl_username or ""  # presence checked by the settings
     password = (
         settings.kafka_sasl_password.get_secret_value() if settings.kafka_sasl_password else ""
@@ -36,7 +34,12 @@ def kafka_security(settings: ServiceSettings) -> BaseSecurity | None:
         "SCRAM-SHA-256": SASLScram256,
         "SCRAM-SHA-512": SASLScram512,
     }[settings.kafka_sasl_mechanism or "PLAIN"]
-    return sasl_cls(username=user, password=password, use_ssl=use_ssl)
+    return sasl_cls(
+        username=user,
+        password=password,
+        use_ssl=use_ssl,
+        ssl_context=settings.kafka_ssl_context() if use_ssl else None,
+    )
 
 
 def make_broker(

@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import ssl
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -31,8 +30,7 @@ def client_security(settings: ServiceSettings) -> dict[str, Any]:
     protocol = settings.kafka_security_protocol
     options: dict[str, Any] = {"security_protocol": protocol}
     if protocol.endswith("SSL"):
-        # The default context honours SSL_CERT_FILE, which the Helm chart points at the CA.
-        options["ssl_context"] = ssl.create_default_context()
+        options["ssl_context"] = settings.kafka_ssl_context()
     if protocol.startswith("SASL"):
         options["sasl_mechanism"] = settings.kafka_sasl_mechanism or "PLAIN"
         options["sasl_plain_username"] = settings.kafka_sasl_username
