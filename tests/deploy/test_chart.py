@@ -11,6 +11,7 @@ import importlib.util
 import json
 import os
 import shutil
+import ssl
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -247,12 +248,17 @@ def test_probes_hit_healthz_and_readyz_on_the_port_the_service_listens_on(case: 
 
 @pytest.mark.parametrize("case", CASES)
 def test_rendered_env_names_are_real_settings_and_the_services_accept_them(
-    case: str, monkeypatch: pytest.MonkeyPatch
+    case: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     out = rendered(case)
+    # Stands in for the CA Secret the pod mounts (the settings check the file exists).
+    mounted_ca = tmp_path / "ca.crt"
+    mounted_ca.write_text(Path(ssl.get_default_verify_paths().cafile or "").read_text())
     for service, deployment in out.deployments():
         cls = SERVICES[service][2]
         env = resolve_env(out, env_of(out, deployment))
+        if "S8_KAFKA_SSL_CAFILE" in env:
+            env = {**env, "S8_KAFKA_SSL_CAFILE": str(mounted_ca)}
         unknown = {n for n in env if n.startswith("S8_")} - field_env_names(cls)
         assert not unknown, f"{service}: env the service would silently ignore: {unknown}"
         settings = load_settings(monkeypatch, cls, env)
