@@ -111,7 +111,84 @@ def dashboard_queries() -> list[tuple[str, str]]:
     return queries
 
 
+# PromQL words that are not metric names.
+PROMQL_WORDS = frozenset(
+    [
+        "sum",
+        "avg",
+        "max",
+        "min",
+        "count",
+        "rate",
+        "increase",
+        "irate",
+        "histogram_quantile",
+        "by",
+        "without",
+        "on",
+        "ignoring",
+        "and",
+        "or",
+        "unless",
+        "vector",
+        "time",
+        "abs",
+        "clamp_min",
+        "clamp_max",
+        "topk",
+        "bottomk",
+        "group_left",
+        "group_right",
+        "le",
+        "bool",
+        "offset",
+        "delta",
+        "deriv",
+        "changes",
+        "resets",
+        "timestamp",
+        "absent",
+        "scalar",
+        "label_replace",
+    ]
+)
+SUFFIXES = ("_bucket", "_count", "_sum", "_total", "_created")
+
+
+def metric_names(expr: str) -> set[str]:
+    """Names an expression reads: identifiers not inside quotes, braces, `by (...)` or
+    ranges, and not PromQL keywords or functions."""
+    without_strings = re.sub(r'"[^"]*"', "", expr)
+    without_matchers = re.sub(r"\{[^}]*\}|\[[^\]]*\]", "", without_strings)
+    without_groupings = re.sub(
+        r"\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)", "", without_matchers
+    )
+    words = set(re.findall(r"\b[a-zA-Z_:][a-zA-Z0-9_:]*\b", without_groupings))
+    return {w for w in words if w not in PROMQL_WORDS}
+
+
+def exported_families() -> set[str]:
+    """Every metric family the scraped services declare (`# TYPE` lines), with or without
+    samples yet: a labelled counter nobody incremented is still exported."""
+    targets = json.loads(urllib.request.urlopen(f"{PROMETHEUS}/api/v1/targets").read())
+    names = {"up"}
+    for target in targets["data"]["activeTargets"]:
+        text = urllib.request.urlopen(target["scrapeUrl"], timeout=5).read().decode()
+        names |= set(re.findall(r"^# TYPE (\S+) ", text, re.MULTILINE))
+    return names
+
+
+def family_of(name: str, families: set[str]) -> bool:
+    return name in families or any(
+        name.endswith(sfx) and name[: -len(sfx)] in families for sfx in SUFFIXES
+    )
+
+
 def test_expression_helpers() -> None:
+    assert metric_names(
+        'sum by (service, route) (rate(s8_http_requests_total{status=~"5.."}[2m])) or '
+        "histogram_quantile(0.95, sum by (le) (rate(x_bucket[5m]))) * 0"
+    ) == {"s8_http_requests_total", "x_bucket"}
     assert top_level_split('a{x="and"} > 0\nunless on (ns)\nb > 0') == ['a{x="and"} > 0', "b > 0"]
     assert top_level_split("sum by (x) (rate(m[5m])) or sum(m) * 0") == [
         "sum by (x) (rate(m[5m]))",
@@ -185,6 +262,7 @@ def test_every_dashboard_panel_and_alert_expression_returns_data_from_the_live_s
         cwd=REPO,
     )
     missing: list[str] = []
+    unexported: list[str] = []
     try:
         wait_for(
             lambda: len(query('up{job=~"s8-.+"} == 1')) == 5,
@@ -198,6 +276,13 @@ def test_every_dashboard_panel_and_alert_expression_returns_data_from_the_live_s
         assert all(r["health"] in ("ok", "unknown") for r in loaded), loaded
         # Let traffic flow, then re-check until every query has data or time is up.
         time.sleep(30)
+        families = exported_families()
+        unexported = sorted(
+            f"{where}: {name}"
+            for where, expr in queries
+            for name in metric_names(expr)
+            if not family_of(name, families)
+        )
         deadline = time.monotonic() + 45
         while True:
             missing = [f"{where}: {expr}" for where, expr in queries if not has_data(expr)]
@@ -221,6 +306,7 @@ def test_every_dashboard_panel_and_alert_expression_returns_data_from_the_live_s
         log = out.read()
         print(f"live dashboard check took {time.monotonic() - started:.0f}s")
     assert "Prometheus on http://127.0.0.1:" in log, log
+    assert not unexported, "metrics no service exports:\n" + "\n".join(unexported)
     assert not missing, f"{len(missing)} of {len(queries)} queries return no data:\n" + "\n".join(
         missing
     )
