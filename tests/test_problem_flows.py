@@ -346,3 +346,67 @@ async def test_analytics_counts_proactive_contacts_avoided_tickets_and_incidents
             assert "proactive_contact_rate" in kpis["definitions"]
     finally:
         await runtime.stop()
+
+
+@pytest.fixture
+async def slow_intake(stack: TestStack) -> AsyncIterator[Intake]:
+    async for running in running_intake(stack, problem_notices_per_second=1):
+        yield running
+
+
+async def test_outreach_is_throttled_and_reaches_the_segment_and_linked_customers_once(
+    slow_intake: Intake,
+) -> None:
+    intake = slow_intake
+    people = await three_customers(intake)
+    for n in range(3):
+        await customer(
+            intake,
+            f"u-hn-{n}",
+            identities=[{"kind": "email", "value": f"hn{n}@example.vn"}],
+            region="Hà Nội",
+        )
+    quiet = {**OUTAGE, "notify": False}
+    assert (await intake.http.post("/v1/problems", json=quiet)).status_code == 201
+    # Hoa (Hồ Chí Minh, outside the segment) has a ticket an agent links by hand.
+    hoa = await intake.post(
+        make_inbound(
+            channel_message_id="<hoa-9@example.vn>",
+            **{"from": {"address": "hoa@example.vn"}},
+            subject="Thẻ bị từ chối",
+            text="Thẻ của tôi bị từ chối khi mua hàng",
+        )
+    )
+    linked = await intake.http.post(
+        "/v1/problems/P-hn-payments/incidents",
+        json={"ticket_id": hoa["ticket_id"], "actor_id": "agent-7"},
+    )
+    assert linked.status_code == 200
+    update = {"status": "identified", "updated_by": "lead-1", "update_id": "u1"}
+    assert (await intake.http.patch("/v1/problems/P-hn-payments", json=update)).is_success
+
+    async def everyone_told() -> list[Any]:
+        events = [
+            e
+            for e in await problem_events(intake)
+            if e.type == "problem.customer_notified" and e.payload.notice == "update"
+        ]
+        return events if len(events) >= 6 else []
+
+    told = await eventually(everyone_told, within=30, what="six update notices")
+    # Five in Hà Nội (Lan, Minh and three more) plus Hoa through her incident, once each.
+    assert len(told) == 6
+    assert len({e.payload.customer_id for e in told}) == 6
+    assert people["hoa"] in {e.payload.customer_id for e in told}
+    notices = [e for e in await problem_events(intake) if e.type == "problem.customer_notified"]
+    assert {e.payload.notice for e in notices} == {"update"}  # declared quietly
+    # One notice per second: six notices take at least four seconds.
+    times = sorted(e.occurred_at for e in told)
+    assert (times[-1] - times[0]).total_seconds() >= 4
+
+    async def job_done() -> dict[str, Any]:
+        details = (await intake.http.get("/v1/problems/P-hn-payments")).json()
+        (job,) = details["outreach"]
+        return job if job["state"] == "done" else {}
+
+    assert (await eventually(job_done, within=5, what="the outreach job done"))["sent"] == 6

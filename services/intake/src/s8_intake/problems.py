@@ -216,36 +216,50 @@ class ProblemDesk:
             # the resolution notice tells them everything.
             await self.problems.advance_job(job["_id"], self.owner, job["cursor"], 0, 0, True)
             return 0
-        recipients = await self._recipients(problem, job["notice"])
-        todo = [r for r in recipients if r.customer_id > job["cursor"]]
-        batch = todo[: self.notices_per_tick]
+        batch, last = await self._next_batch(problem, job["notice"], job["cursor"])
         sent = unreachable = 0
         for recipient in batch:
             outcome = await self._notify(problem, job, recipient, now)
             sent += outcome == "sent"
             unreachable += outcome == "unreachable"
         cursor = batch[-1].customer_id if batch else job["cursor"]
-        done = len(todo) <= len(batch)
+        done = last
         await self.problems.advance_job(job["_id"], self.owner, cursor, sent, unreachable, done)
         self.intake.metrics.problem_notices.labels(job["notice"]).inc(sent)
         return sent
 
-    async def _recipients(self, problem: ProblemSnapshot, notice: NoticeKind) -> list[Recipient]:
-        """Declared/updated: the affected segment plus anyone with a linked incident.
-        Resolved: everyone told about it before plus anyone with a linked incident."""
+    async def _next_batch(
+        self, problem: ProblemSnapshot, notice: NoticeKind, cursor: str
+    ) -> tuple[list[Recipient], bool]:
+        """The next customers to tell, in id order after `cursor`, and whether they are the
+        last. Declared/updated: the affected segment plus anyone with a linked incident.
+        Resolved: everyone told about it before plus anyone with a linked incident.
+
+        The segment is read in id order from `cursor` and only as far as one batch needs,
+        so a job over many customers reads each of them about once."""
+        size = self.notices_per_tick
         incidents: dict[str, TicketState] = {}
         for state in await self.tickets.incidents_of(problem.problem_id):
             incidents[state.snapshot.customer_id] = state  # the latest incident wins
         if notice == "resolved":
-            ids = await self.problems.notified_customers(problem.problem_id)
-        else:
-            ids = {
-                facts.customer_id
-                async for facts in self.customers.live_customers()
-                if domain.affects(problem.segment, facts)
-            }
-        ids |= incidents.keys()
-        return [Recipient(cid, incidents.get(cid)) for cid in sorted(ids)]
+            told = await self.problems.notified_customers(problem.problem_id)
+            pending = sorted(c for c in told | incidents.keys() if c > cursor)
+            return [Recipient(c, incidents.get(c)) for c in pending[:size]], len(pending) <= size
+        found: list[str] = []
+        scanned_to: str | None = None
+        exhausted = True
+        async for facts in self.customers.live_customers(after=cursor):
+            scanned_to = facts.customer_id
+            if domain.affects(problem.segment, facts):
+                found.append(facts.customer_id)
+                if len(found) >= size:
+                    exhausted = False
+                    break
+        # Incident customers outside the segment join in id order, up to where the scan got.
+        extra = {c for c in incidents if c > cursor and (exhausted or c <= (scanned_to or cursor))}
+        pending = sorted(set(found) | extra)
+        batch = [Recipient(c, incidents.get(c)) for c in pending[:size]]
+        return batch, exhausted and len(pending) <= size
 
     async def _notify(
         self, problem: ProblemSnapshot, job: Document, recipient: Recipient, now: datetime

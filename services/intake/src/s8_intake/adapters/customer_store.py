@@ -157,10 +157,10 @@ class CustomerStore:
         doc = await self.customers.find_one({"_id": customer_id})
         return customer_facts(doc or {"_id": customer_id})
 
-    async def live_customers(self) -> AsyncIterator[CustomerFacts]:
-        """Every customer not merged away, in id order."""
+    async def live_customers(self, after: str = "") -> AsyncIterator[CustomerFacts]:
+        """Customers not merged away, in id order, after the id `after`."""
         cursor = self.customers.find(
-            {"merged_into": None},
+            {"merged_into": None, "_id": {"$gt": after}},
             projection={"tier": 1, "region": 1, "products": 1, "language": 1},
         ).sort("_id", ASCENDING)
         async for doc in cursor:
