@@ -13,6 +13,7 @@ export UV_PROJECT_ENVIRONMENT := .venv
 HELM_VERSION := v3.21.4
 HELM         := $(TOOLS)/bin/helm
 KUBE_VERSION := 1.31.0
+MANIFEST_CHECK := $(TOOLS)/bin/s8-manifest-check
 IMAGE_REPO   ?= s8
 IMAGE_TAG    ?= $(shell sed -n 's/^appVersion: *"\{0,1\}\([^"]*\)"\{0,1\}$$/\1/p' deploy/k8s/s8/Chart.yaml)
 IMAGE_SERVICES := intake router sla-monitor survey analytics
@@ -91,13 +92,20 @@ $(HELM):
 	@mkdir -p $(TOOLS)/bin
 	@GOBIN=$(CURDIR)/$(TOOLS)/bin go install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
 
-helm: $(HELM) ## Install the pinned Helm into .local/tools/bin if missing (built with Go)
+helm: $(HELM) $(MANIFEST_CHECK) ## Install the pinned Helm (and the manifest checker) into .local/tools/bin (built with Go)
+
+$(MANIFEST_CHECK): deploy/k8s/validate/main.go deploy/k8s/validate/go.mod deploy/k8s/validate/go.sum
+	@command -v go >/dev/null || { echo "Go >= 1.26 is needed to build the manifest checker"; exit 1; }
+	@echo "==> building the manifest checker (strict decoding into k8s.io/api types)"
+	@mkdir -p $(TOOLS)/bin
+	@cd deploy/k8s/validate && go build -o $(CURDIR)/$(MANIFEST_CHECK) .
 
 chart: helm ## helm lint + helm template of deploy/k8s/s8 for the default, small and production values
 	@set -e; for values in "" deploy/k8s/values/small.yaml deploy/k8s/values/production.yaml; do \
 	  echo "==> chart with $${values:-default values}"; \
 	  $(HELM) lint deploy/k8s/s8 --strict --kube-version $(KUBE_VERSION) $${values:+-f $$values} >/dev/null; \
-	  $(HELM) template s8 deploy/k8s/s8 --kube-version $(KUBE_VERSION) $${values:+-f $$values} >/dev/null; \
+	  $(HELM) template s8 deploy/k8s/s8 --kube-version $(KUBE_VERSION) $${values:+-f $$values} \
+	    | $(MANIFEST_CHECK) >/dev/null; \
 	done; echo "==> chart OK"
 
 images: ## Build one image per service with docker or podman: s8-<service>:<chart appVersion>

@@ -1,0 +1,73 @@
+"""Rendered manifests decode strictly into the Kubernetes API types (k8s.io/api, via the
+Go checker in deploy/k8s/validate): no misspelt or misplaced field, no wrong type."""
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+CHECKER = REPO / ".local/tools/bin/s8-manifest-check"
+HELM = REPO / ".local/tools/bin/helm"
+CHART = REPO / "deploy/k8s/s8"
+KUBE_VERSION = "1.31.0"
+
+
+def check(manifests: str) -> subprocess.CompletedProcess[str]:
+    if not CHECKER.exists():
+        raise AssertionError("the manifest checker is needed: `make helm` builds it")
+    return subprocess.run(
+        [str(CHECKER)], input=manifests, capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+@pytest.mark.parametrize("values", ["", "small.yaml", "production.yaml"])
+def test_every_rendered_object_decodes_strictly_into_its_api_type(values: str) -> None:
+    args = ["-f", str(REPO / "deploy/k8s/values" / values)] if values else []
+    rendered = subprocess.run(
+        [str(HELM), "template", "s8", str(CHART), "--kube-version", KUBE_VERSION, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
+    result = check(rendered)
+    assert result.returncode == 0, result.stderr
+    checked = [line for line in result.stdout.splitlines() if line.startswith("ok ")]
+    assert sum("apps/v1/Deployment" in line for line in checked) == 5
+
+
+DEPLOYMENT = """
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: bad}
+spec:
+  selector: {matchLabels: {app: bad}}
+  template:
+    metadata: {labels: {app: bad}}
+    spec:
+      containers:
+        - name: app
+          image: s8-intake:0.1.0
+          %s
+"""
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ("readinesProbe: {httpGet: {path: /readyz, port: 8080}}", "readinesProbe"),
+        ("resources: {limits: {memory: 512 MiB}}", "quantities must match"),
+        ("securityContext: {runAsNonRoot: 'yes'}", "runAsNonRoot"),
+    ],
+)
+def test_a_misspelt_field_or_a_wrong_type_is_refused_with_its_name(line: str, reason: str) -> None:
+    result = check(DEPLOYMENT % line)
+    assert result.returncode == 1
+    assert reason in result.stderr
+
+
+def test_a_kind_the_checker_does_not_know_is_refused() -> None:
+    result = check("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n")
+    assert result.returncode == 1
+    assert "kind not known" in result.stderr
