@@ -76,7 +76,7 @@ func check(in io.Reader, out io.Writer) error {
 		}
 		var meta struct {
 			metav1.TypeMeta `json:",inline"`
-			Metadata         struct {
+			Metadata        struct {
 				Name string `json:"name"`
 			} `json:"metadata"`
 		}
