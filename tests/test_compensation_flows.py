@@ -122,6 +122,10 @@ async def test_an_offer_within_the_limit_is_granted_at_once_and_recorded_on_the_
 
     listed = await intake.http.get(f"/v1/tickets/{ticket_id}/compensations")
     assert [(o["offer_id"], o["status"]) for o in listed.json()] == [("o-1", "granted")]
+    on_ticket = (await intake.http.get(f"/v1/tickets/{ticket_id}")).json()["compensations"]
+    assert [(o["offer_id"], o["amount"], o["status"]) for o in on_ticket] == [
+        ("o-1", 200_000, "granted")
+    ]
     [event] = await intake.events()
     assert (event.type, event.payload.offer.offer_id, event.partition_key()) == (
         "compensation.granted",

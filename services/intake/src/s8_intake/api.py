@@ -30,6 +30,7 @@ from s8_shared.contracts import (
     parse_inbound,
     utcnow,
 )
+from s8_shared.contracts.compensation import CompensationOffer
 from s8_shared.contracts.envelope import validation_reason
 from s8_shared.contracts.inbound import INBOUND_ADAPTER
 from s8_shared.http_auth import require_api_key
@@ -117,6 +118,9 @@ async def post_inbound(channel: Channel, request: Request, service: ServiceDep) 
 class TicketView(BaseModel):
     ticket: TicketSnapshot
     messages: list[MessageInfo]
+    compensations: list[CompensationOffer] = Field(
+        default_factory=list, description="Refunds and vouchers offered on this ticket."
+    )
 
 
 @router.get(
@@ -130,7 +134,11 @@ async def get_ticket(ticket_id: str, service: ServiceDep) -> TicketView:
     if loaded is None:
         raise HTTPException(status_code=404, detail=f"no ticket {ticket_id}")
     return TicketView(
-        ticket=loaded[0].snapshot, messages=await service.messages.for_ticket(ticket_id)
+        ticket=loaded[0].snapshot,
+        messages=await service.messages.for_ticket(ticket_id),
+        compensations=(
+            await service.compensation.for_ticket(ticket_id) if service.compensation else []
+        ),
     )
 
 

@@ -59,6 +59,7 @@ from s8_shared.contracts import (
     utcnow,
 )
 from s8_shared.contracts.actions import LinkProblem, Merge, OfferCompensation, UnlinkProblem
+from s8_shared.contracts.compensation import CompensationOffer
 from s8_shared.contracts.envelope import load_json_object, validation_reason
 from s8_shared.contracts.problems import ProblemSnapshot
 from s8_shared.contracts.surveys import SurveyFollowupPayload
@@ -81,6 +82,8 @@ class CompensationDesk(Protocol):
     """Decides agents' compensation offers (see `s8_intake.compensation`)."""
 
     async def offer(self, action: OfferCompensation, ticket: TicketSnapshot) -> None: ...
+
+    async def for_ticket(self, ticket_id: str) -> list[CompensationOffer]: ...
 
 
 class IncidentDesk(Protocol):
