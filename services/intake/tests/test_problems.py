@@ -255,3 +255,31 @@ def test_unlinking_a_parked_ticket_sends_it_to_the_agents() -> None:
 def test_unlinking_a_ticket_that_is_not_linked_is_refused() -> None:
     with pytest.raises(TransitionRefused, match="not linked"):
         p.unlink_incident(new_ticket(), T0, "agent-7")
+
+
+# --- outreach order ----------------------------------------------------------------------
+def test_recipients_merge_in_id_order_without_repeats() -> None:
+    pages = [p.IdPage(["C-1", "C-3"], complete=True), p.IdPage(["C-2", "C-3"], complete=True)]
+    assert p.next_recipients(pages, 10) == (["C-1", "C-2", "C-3"], True)
+
+
+def test_a_batch_stops_at_the_size_and_says_more_follow() -> None:
+    pages = [p.IdPage(["C-1", "C-2", "C-3"], complete=True)]
+    assert p.next_recipients(pages, 2) == (["C-1", "C-2"], False)
+
+
+def test_nothing_is_taken_beyond_where_a_source_cut_short_was_read() -> None:
+    # The segment was read up to C-4 only; C-7 (an incident) waits for a later batch so that
+    # segment customers between C-4 and C-7 keep their order and none is skipped.
+    segment = p.IdPage(["C-2", "C-4"], complete=False)
+    incidents = p.IdPage(["C-3", "C-7"], complete=True)
+    assert p.next_recipients([segment, incidents], 10) == (["C-2", "C-3", "C-4"], False)
+
+
+def test_no_sources_left_means_the_last_batch() -> None:
+    assert p.next_recipients([p.IdPage([], True), p.IdPage([], True)], 5) == ([], True)
+
+
+def test_a_page_cut_short_with_no_ids_is_a_programming_error() -> None:
+    with pytest.raises(ValueError, match="at least one id"):
+        p.next_recipients([p.IdPage([], complete=False)], 5)

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from s8_intake.adapters.customer_store import CustomerStore
-from s8_intake.adapters.outbox import outbox_item
+from s8_intake.adapters.outbox import OutboxItem, outbox_item
 from s8_intake.adapters.problem_store import ProblemStore
 from s8_intake.adapters.ticket_store import TicketStore
 from s8_intake.domain import problems as domain
@@ -28,6 +28,7 @@ from s8_intake.service import IntakeService
 from s8_shared.contracts import (
     Channel,
     Event,
+    Identity,
     Language,
     OutboundMessagePayload,
     OutboundMessageRequested,
@@ -217,9 +218,17 @@ class ProblemDesk:
             await self.problems.advance_job(job["_id"], self.owner, job["cursor"], 0, 0, True)
             return 0
         batch, last = await self._next_batch(problem, job["notice"], job["cursor"])
+        without_incident = [r.customer_id for r in batch if r.incident is None]
+        profiles = await self.customers.profiles(without_incident)
+        identities = await self.customers.identities_by_customer(without_incident)
         sent = unreachable = 0
         for recipient in batch:
-            outcome = await self._notify(problem, job, recipient, now)
+            address, language = await self._address(
+                recipient,
+                profiles.get(recipient.customer_id, {}),
+                identities.get(recipient.customer_id, []),
+            )
+            outcome = await self._notify(problem, job, recipient, address, language, now)
             sent += outcome == "sent"
             unreachable += outcome == "unreachable"
         cursor = batch[-1].customer_id if batch else job["cursor"]
@@ -235,50 +244,50 @@ class ProblemDesk:
         last. Declared/updated: the affected segment plus anyone with a linked incident.
         Resolved: everyone told about it before plus anyone with a linked incident.
 
-        The segment is read in id order from `cursor` and only as far as one batch needs,
-        so a job over many customers reads each of them about once."""
+        Each source is read in id order from `cursor` and only as far as one batch needs,
+        so a job reads each customer about once however many it reaches."""
         size = self.notices_per_tick
-        incidents: dict[str, TicketState] = {}
-        for state in await self.tickets.incidents_of(problem.problem_id):
-            incidents[state.snapshot.customer_id] = state  # the latest incident wins
-        if notice == "resolved":
-            told = await self.problems.notified_customers(problem.problem_id)
-            pending = sorted(c for c in told | incidents.keys() if c > cursor)
-            return [Recipient(c, incidents.get(c)) for c in pending[:size]], len(pending) <= size
-        found: list[str] = []
-        scanned_to: str | None = None
-        exhausted = True
-        async for facts in self.customers.live_customers(after=cursor):
-            scanned_to = facts.customer_id
-            if domain.affects(problem.segment, facts):
-                found.append(facts.customer_id)
-                if len(found) >= size:
-                    exhausted = False
-                    break
-        # Incident customers outside the segment join in id order, up to where the scan got.
-        extra = {c for c in incidents if c > cursor and (exhausted or c <= (scanned_to or cursor))}
-        pending = sorted(set(found) | extra)
-        batch = [Recipient(c, incidents.get(c)) for c in pending[:size]]
-        return batch, exhausted and len(pending) <= size
+        pid = problem.problem_id
+        first = (
+            await self.problems.notified_customers(pid, cursor, size)
+            if notice == "resolved"
+            else await self.customers.segment_page(problem.segment, cursor, size)
+        )
+        linked = await self.tickets.incident_customers(pid, cursor, size)
+        ids, last = domain.next_recipients([first, linked], size)
+        incidents = await self.tickets.latest_incidents(pid, ids) if ids else {}
+        return [Recipient(c, incidents.get(c)) for c in ids], last
+
+    async def _address(
+        self, recipient: Recipient, profile: Document, identities: list[Identity]
+    ) -> tuple[tuple[Channel, str] | None, Language]:
+        """Where and in which language: a linked customer on their incident's channel,
+        anyone else on their preferred, last-used or best-known channel."""
+        incident = recipient.incident
+        if incident is not None and incident.reply_channel and incident.reply_address:
+            return (incident.reply_channel, incident.reply_address), incident.snapshot.language
+        if incident is not None:
+            # An incident with no address to answer on: reach them like anyone else.
+            profile = await self.customers.get(recipient.customer_id) or {}
+            identities = await self.customers.identities_of([recipient.customer_id])
+        last = await self.tickets.last_contact([recipient.customer_id])
+        preferred = profile.get("preferred_channel")
+        address = domain.contact_for(Channel(preferred) if preferred else None, identities, last)
+        language = Language(profile["language"]) if profile.get("language") else Language.VI
+        return address, language
 
     async def _notify(
-        self, problem: ProblemSnapshot, job: Document, recipient: Recipient, now: datetime
+        self,
+        problem: ProblemSnapshot,
+        job: Document,
+        recipient: Recipient,
+        address: tuple[Channel, str] | None,
+        language: Language,
+        now: datetime,
     ) -> str:
         notice_kind: NoticeKind = job["notice"]
         contact_id = f"{problem.problem_id}:{job['update_seq']}:{recipient.customer_id}"
         incident = recipient.incident
-        if incident is not None and incident.reply_channel and incident.reply_address:
-            address: tuple[Channel, str] | None = (incident.reply_channel, incident.reply_address)
-            language = incident.snapshot.language
-        else:
-            doc = await self.customers.get(recipient.customer_id) or {}
-            identities = await self.customers.identities_of([recipient.customer_id])
-            last = await self.tickets.last_contact([recipient.customer_id])
-            preferred = doc.get("preferred_channel")
-            address = domain.contact_for(
-                Channel(preferred) if preferred else None, identities, last
-            )
-            language = Language(doc["language"]) if doc.get("language") else Language.VI
         if address is None:
             return "unreachable"
         channel, to = address
@@ -331,7 +340,7 @@ class ProblemDesk:
             "proactive": incident is None,
             "outbound_id": outbound_id,
             "at": now,
-            "events": [outbound.model_dump_json(), notified.model_dump_json()],
+            "outbox": [outbox_item(outbound).__dict__, outbox_item(notified).__dict__],
         }
         if not await self.problems.claim_contact(contact):
             return "already_sent"
@@ -339,12 +348,7 @@ class ProblemDesk:
         return "sent"
 
     async def _publish_contact(self, contact: Document) -> None:
-        items = []
-        for body in contact["events"]:
-            cls = CustomerNotified if '"problem.customer_notified"' in body else None
-            event = (cls or OutboundMessageRequested).model_validate_json(body)
-            items.append(outbox_item(event))
-        await self.intake.publish_items(items)
+        await self.intake.publish_items([OutboxItem(**item) for item in contact["outbox"]])
         await self.problems.mark_published(contact["_id"])
 
     async def _solve_incidents(self, problem: ProblemSnapshot) -> int:

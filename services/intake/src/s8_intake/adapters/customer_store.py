@@ -10,8 +10,9 @@ from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError
 
 from s8_intake.domain.customers import KnownCustomer, Resolution, identity_key, resolve
-from s8_intake.domain.problems import CustomerFacts
+from s8_intake.domain.problems import CustomerFacts, IdPage, affects
 from s8_shared.contracts import CustomerTier, Identity, Language, deterministic_id
+from s8_shared.contracts.problems import ProblemSegment
 from s8_shared.mongo import Document, IndexSpec, MongoStore
 
 CUSTOMERS = "customers"
@@ -156,6 +157,32 @@ class CustomerStore:
         """What segment matching needs to know about a customer."""
         doc = await self.customers.find_one({"_id": customer_id})
         return customer_facts(doc or {"_id": customer_id})
+
+    async def profiles(self, customer_ids: Sequence[str]) -> dict[str, Document]:
+        return {
+            d["_id"]: d async for d in self.customers.find({"_id": {"$in": list(customer_ids)}})
+        }
+
+    async def identities_by_customer(
+        self, customer_ids: Sequence[str]
+    ) -> dict[str, list[Identity]]:
+        found: dict[str, list[Identity]] = {}
+        async for d in self.identities.find({"customer_id": {"$in": list(customer_ids)}}):
+            found.setdefault(d["customer_id"], []).append(
+                Identity(kind=d["kind"], value=d["value"])
+            )
+        return found
+
+    async def segment_page(self, segment: ProblemSegment, after: str, size: int) -> IdPage:
+        """The next `size` customers of a problem's segment in id order after `after`; the
+        customers are read only as far as that needs."""
+        found: list[str] = []
+        async for facts in self.live_customers(after=after):
+            if affects(segment, facts):
+                found.append(facts.customer_id)
+                if len(found) >= size:
+                    return IdPage(found, complete=False)
+        return IdPage(found, complete=True)
 
     async def live_customers(self, after: str = "") -> AsyncIterator[CustomerFacts]:
         """Customers not merged away, in id order, after the id `after`."""

@@ -15,6 +15,7 @@ from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from s8_intake.adapters.outbox import Outbox, OutboxItem, outbox_item
+from s8_intake.domain.problems import IdPage
 from s8_shared.contracts import Event
 from s8_shared.contracts.problems import NoticeKind, ProblemSnapshot, ProblemStatus
 from s8_shared.mongo import Document, IndexSpec, MongoStore
@@ -38,7 +39,7 @@ class ProblemStore:
         IndexSpec(PROBLEMS, [("has_outbox", ASCENDING)]),
         IndexSpec(OUTREACH, [("state", ASCENDING), ("lease_until", ASCENDING)]),
         IndexSpec(CONTACTS, [("customer_id", ASCENDING), ("at", DESCENDING)]),
-        IndexSpec(CONTACTS, [("problem_id", ASCENDING)]),
+        IndexSpec(CONTACTS, [("problem_id", ASCENDING), ("customer_id", ASCENDING)]),
         IndexSpec(CONTACTS, [("published", ASCENDING)]),
     )
 
@@ -177,9 +178,18 @@ class ProblemStore:
     async def mark_published(self, contact_id: str) -> None:
         await self.contacts.update_one({"_id": contact_id}, {"$set": {"published": True}})
 
-    async def notified_customers(self, problem_id: str) -> set[str]:
-        cursor = self.contacts.find({"problem_id": problem_id}, projection={"customer_id": 1})
-        return {d["customer_id"] async for d in cursor}
+    async def notified_customers(self, problem_id: str, after: str, limit: int) -> IdPage:
+        """Customers told about the problem before, in id order after `after`."""
+        cursor = (
+            self.contacts.find(
+                {"problem_id": problem_id, "customer_id": {"$gt": after}},
+                projection={"customer_id": 1},
+            )
+            .sort("customer_id", ASCENDING)
+            .limit(limit)
+        )
+        docs = [d async for d in cursor]
+        return IdPage(list(dict.fromkeys(d["customer_id"] for d in docs)), len(docs) < limit)
 
     async def contacts_of_customers(
         self, customer_ids: Sequence[str], limit: int = 50

@@ -12,6 +12,7 @@ from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import DuplicateKeyError
 
 from s8_intake.adapters.outbox import Outbox, OutboxItem, outbox_item
+from s8_intake.domain.problems import IdPage
 from s8_intake.domain.threading import TicketRef
 from s8_intake.domain.ticket import TicketState
 from s8_shared.contracts import Channel, Event, TicketSnapshot
@@ -58,7 +59,7 @@ class TicketStore:
         IndexSpec(COLLECTION, [("email_message_ids", ASCENDING)]),
         IndexSpec(COLLECTION, [("customer_id", ASCENDING), ("created_at", DESCENDING)]),
         IndexSpec(COLLECTION, [("has_outbox", ASCENDING)]),
-        IndexSpec(COLLECTION, [("problem_id", ASCENDING)]),
+        IndexSpec(COLLECTION, [("problem_id", ASCENDING), ("customer_id", ASCENDING)]),
     )
 
     def __init__(self, store: MongoStore) -> None:
@@ -122,6 +123,28 @@ class TicketStore:
         """Tickets linked to a problem, oldest first."""
         cursor = self.col.find({"problem_id": problem_id}).sort("created_at", ASCENDING)
         return [from_document(d) async for d in cursor]
+
+    async def incident_customers(self, problem_id: str, after: str, limit: int) -> IdPage:
+        """Customers with an incident of the problem, in id order after `after`."""
+        cursor = (
+            self.col.find(
+                {"problem_id": problem_id, "customer_id": {"$gt": after}},
+                projection={"customer_id": 1},
+            )
+            .sort("customer_id", ASCENDING)
+            .limit(limit)
+        )
+        docs = [d async for d in cursor]
+        return IdPage(list(dict.fromkeys(d["customer_id"] for d in docs)), len(docs) < limit)
+
+    async def latest_incidents(
+        self, problem_id: str, customer_ids: Sequence[str]
+    ) -> dict[str, TicketState]:
+        """Each customer's latest incident of the problem."""
+        cursor = self.col.find(
+            {"problem_id": problem_id, "customer_id": {"$in": list(customer_ids)}}
+        ).sort("created_at", ASCENDING)
+        return {d["customer_id"]: from_document(d) async for d in cursor}
 
     async def last_contact(self, customer_ids: Sequence[str]) -> tuple[Channel, str] | None:
         """Where the customer last wrote from (their latest ticket's reply address)."""

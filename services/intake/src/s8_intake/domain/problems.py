@@ -140,6 +140,27 @@ def routes_incident(problem: ProblemSnapshot, tier: CustomerTier) -> bool:
     return problem.incident_routing == "vip" and tier == CustomerTier.VIP
 
 
+@dataclass(frozen=True)
+class IdPage:
+    """Customer ids after a cursor, in order, read from one source (a page of it);
+    `complete` when nothing follows them in that source."""
+
+    ids: list[str]
+    complete: bool
+
+
+def next_recipients(pages: Sequence[IdPage], size: int) -> tuple[list[str], bool]:
+    """The next `size` customer ids in order across several sources, and whether they are
+    the last. A source cut short is only known up to its last id, so nothing beyond that id
+    is taken yet (it comes in a later batch, once that source has been read further)."""
+    if any(not page.complete and not page.ids for page in pages):
+        raise ValueError("a page cut short must hold at least one id")
+    bound = min((page.ids[-1] for page in pages if not page.complete), default=None)
+    merged = sorted({i for page in pages for i in page.ids if bound is None or i <= bound})
+    last = all(page.complete for page in pages) and len(merged) <= size
+    return merged[:size], last
+
+
 # --- what customers are told -----------------------------------------------------------
 _STATUS_TEXT = {
     Language.VI: {
