@@ -151,7 +151,7 @@ async def _proactive(facts: FactStore, start: datetime, end: datetime) -> dict[s
     contacts = await facts.contacts_between(start, end)
     problem_ids = sorted({str(c["problem_id"]) for c in contacts})
     incidents = await facts.incidents_of(problem_ids)
-    inbound = len(await facts.tickets_between("created_at", start, end))
+    inbound = await facts.tickets_created_between(start, end)
     return proactive_report(
         [Notice(c["problem_id"], c["customer_id"], bool(c.get("proactive"))) for c in contacts],
         [Incident(t["problem_id"], t["customer_id"], t["_id"]) for t in incidents],

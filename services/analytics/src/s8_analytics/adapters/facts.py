@@ -146,6 +146,9 @@ class FactStore:
     async def problems_by_id(self, problem_ids: list[str]) -> dict[str, Document]:
         return {d["_id"]: d async for d in self.problems.find({"_id": {"$in": problem_ids}})}
 
+    async def tickets_created_between(self, start: datetime, end: datetime) -> int:
+        return await self.tickets.count_documents({"created_at": {"$gte": start, "$lt": end}})
+
     async def tickets_between(self, field: str, start: datetime, end: datetime) -> list[Document]:
         return [d async for d in self.tickets.find({field: {"$gte": start, "$lt": end}})]
 
