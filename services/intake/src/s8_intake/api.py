@@ -1,7 +1,7 @@
 """Intake's HTTP API: channel webhooks, tickets, actions, customers (360), knowledge base.
 
-Routes only translate HTTP into service calls; `ERROR_STATUS` is the one table from
-domain errors to HTTP statuses.
+Routes only translate HTTP into service calls; `http_errors` maps domain errors to HTTP
+statuses.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field, ValidationError
 from s8_intake.adapters.customer_store import MergeNotFound
 from s8_intake.domain.model import KbArticle
 from s8_intake.domain.status import TransitionRefused
+from s8_intake.http_errors import http_error
 from s8_intake.service import IntakeService, TicketNotFound
 from s8_intake.settings import IntakeSettings
 from s8_shared.contracts import (
@@ -35,13 +36,6 @@ from s8_shared.contracts.envelope import validation_reason
 from s8_shared.contracts.inbound import INBOUND_ADAPTER
 from s8_shared.http_auth import require_api_key
 
-ERROR_STATUS: dict[type[Exception], int] = {
-    TicketNotFound: 404,
-    MergeNotFound: 404,
-    TransitionRefused: 409,
-    InvalidMessage: 422,
-}
-
 
 def get_service(request: Request) -> IntakeService:
     service: IntakeService = request.app.state.intake
@@ -51,12 +45,6 @@ def get_service(request: Request) -> IntakeService:
 INBOUND_SCHEMA = INBOUND_ADAPTER.json_schema(ref_template="#/components/schemas/{model}")
 ServiceDep = Annotated[IntakeService, Depends(get_service)]
 router = APIRouter(prefix="/v1", dependencies=[Depends(require_api_key)])
-
-
-def _error(exc: Exception) -> HTTPException:
-    status = next((code for cls, code in ERROR_STATUS.items() if isinstance(exc, cls)), 500)
-    reason = getattr(exc, "reason", None) or str(exc)
-    return HTTPException(status_code=status, detail=reason)
 
 
 async def _json_body(request: Request) -> dict[str, Any]:
@@ -166,7 +154,7 @@ async def post_action(
     except (TicketNotFound, TransitionRefused) as exc:
         if isinstance(exc, TransitionRefused):
             service.metrics.refused.labels(action.kind).inc()
-        raise _error(exc) from exc
+        raise http_error(exc) from exc
 
 
 class ProactiveContact(BaseModel):
@@ -251,7 +239,7 @@ async def put_customer(upsert: CustomerProfileUpsert, service: ServiceDep) -> di
     try:
         doc = await service.upsert_customer(upsert)
     except InvalidMessage as exc:
-        raise _error(exc) from exc
+        raise http_error(exc) from exc
     return {"customer_id": doc["_id"]}
 
 

@@ -1,6 +1,6 @@
 """Intake's compensation API: agents' offers on a ticket, leads' approvals, agents' totals.
 
-Routes only translate HTTP into calls on the compensation desk; `ERROR_STATUS` maps its
+Routes only translate HTTP into calls on the compensation desk; `http_errors` maps its
 refusals to statuses, with the reason in `detail`.
 """
 
@@ -16,6 +16,7 @@ from s8_intake.compensation import CompensationDesk, OfferNotFound
 from s8_intake.domain.compensation import ApprovalRefused
 from s8_intake.domain.status import TransitionRefused
 from s8_intake.domain.ticket import TicketState
+from s8_intake.http_errors import http_error
 from s8_shared.contracts.actions import OfferCompensation
 from s8_shared.contracts.compensation import ApprovalDecision, CompensationOffer, OfferStatus
 from s8_shared.http_auth import require_api_key
@@ -41,16 +42,6 @@ DeskDep = Annotated[CompensationDesk, Depends(get_desk)]
 TicketsDep = Annotated[Tickets, Depends(get_tickets)]
 TicketId = Annotated[str, Path(min_length=1, max_length=64)]
 router = APIRouter(prefix="/v1", dependencies=[Depends(require_api_key)])
-
-
-def _refused(exc: Exception) -> HTTPException:
-    if isinstance(exc, ApprovalRefused):
-        return HTTPException(403 if exc.kind == "forbidden" else 409, detail=exc.reason)
-    if isinstance(exc, OfferNotFound):
-        return HTTPException(404, detail=f"no compensation offer {exc}")
-    if isinstance(exc, TransitionRefused):
-        return HTTPException(409, detail=exc.reason)
-    raise exc
 
 
 class OfferBody(BaseModel):
@@ -92,7 +83,7 @@ async def post_compensation(
     try:
         offer, created = await desk.submit(action, loaded[0].snapshot)
     except TransitionRefused as exc:
-        raise _refused(exc) from exc
+        raise http_error(exc) from exc
     if not created:
         response.status_code = 200
     return offer
@@ -131,7 +122,7 @@ async def get_approval(offer_id: str, desk: DeskDep) -> CompensationOffer:
     try:
         return await desk.get(offer_id)
     except OfferNotFound as exc:
-        raise _refused(exc) from exc
+        raise http_error(exc) from exc
 
 
 @router.post(
@@ -151,7 +142,7 @@ async def post_approval(
     try:
         return await desk.decide(offer_id, decision)
     except (ApprovalRefused, OfferNotFound) as exc:
-        raise _refused(exc) from exc
+        raise http_error(exc) from exc
 
 
 class TotalsView(BaseModel):

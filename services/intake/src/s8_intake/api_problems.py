@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from s8_intake.domain.problems import ProblemRefused
 from s8_intake.domain.status import TransitionRefused
+from s8_intake.http_errors import http_error
 from s8_intake.problems import ProblemDesk, ProblemNotFound
 from s8_intake.service import TicketNotFound
 from s8_shared.contracts import TicketSnapshot, deterministic_id
@@ -38,13 +39,6 @@ DeskDep = Annotated[ProblemDesk, Depends(get_desk)]
 router = APIRouter(prefix="/v1", tags=["problems"], dependencies=[Depends(require_api_key)])
 
 
-def _error(exc: Exception) -> HTTPException:
-    if isinstance(exc, ProblemNotFound | TicketNotFound):
-        return HTTPException(status_code=404, detail=f"not found: {exc}")
-    reason = getattr(exc, "reason", None) or str(exc)
-    return HTTPException(status_code=409, detail=reason)
-
-
 @router.post(
     "/problems",
     response_model=ProblemSnapshot,
@@ -58,7 +52,7 @@ async def declare_problem(
     try:
         problem, created = await desk.declare(body)
     except ProblemRefused as exc:
-        raise _error(exc) from exc
+        raise http_error(exc) from exc
     if not created:
         response.status_code = 200
     return problem
@@ -80,7 +74,7 @@ async def get_problem(problem_id: str, desk: DeskDep) -> dict[str, Any]:
     try:
         return await desk.details(problem_id)
     except ProblemNotFound as exc:
-        raise _error(exc) from exc
+        raise http_error(exc) from exc
 
 
 @router.patch(
@@ -94,7 +88,7 @@ async def update_problem(problem_id: str, body: ProblemUpdate, desk: DeskDep) ->
     try:
         return await desk.update(problem_id, body)
     except (ProblemNotFound, ProblemRefused) as exc:
-        raise _error(exc) from exc
+        raise http_error(exc) from exc
 
 
 class IncidentLink(BaseModel):
@@ -119,7 +113,7 @@ async def link_incident(problem_id: str, body: IncidentLink, desk: DeskDep) -> T
         await desk.get(problem_id)
         return await desk.intake.act(action)
     except (ProblemNotFound, TicketNotFound, TransitionRefused) as exc:
-        raise _error(exc) from exc
+        raise http_error(exc) from exc
 
 
 @router.delete(
@@ -136,7 +130,7 @@ async def unlink_incident(
 ) -> TicketSnapshot:
     loaded = await desk.tickets.load(ticket_id)
     if loaded is None:
-        raise _error(TicketNotFound(ticket_id))
+        raise http_error(TicketNotFound(ticket_id))
     if loaded[0].snapshot.problem_id != problem_id:
         raise HTTPException(
             status_code=409, detail=f"ticket {ticket_id} is not linked to {problem_id}"
@@ -149,4 +143,4 @@ async def unlink_incident(
     try:
         return await desk.intake.act(action)
     except (TicketNotFound, TransitionRefused) as exc:
-        raise _error(exc) from exc
+        raise http_error(exc) from exc
