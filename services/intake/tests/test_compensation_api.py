@@ -11,7 +11,8 @@ import pytest
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
-from s8_intake.adapters.compensation_store import Ledger, OutboxItem, outbox_item
+from s8_intake.adapters.compensation_store import Ledger
+from s8_intake.adapters.outbox import OutboxItem, outbox_item
 from s8_intake.api_compensation import router
 from s8_intake.compensation import CompensationDesk, CompensationMetrics
 from s8_intake.domain.compensation import Agent, load_limits

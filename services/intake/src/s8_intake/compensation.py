@@ -16,7 +16,8 @@ from typing import Any, Protocol
 
 from prometheus_client import CollectorRegistry, Counter
 
-from s8_intake.adapters.compensation_store import Ledger, OutboxItem
+from s8_intake.adapters.compensation_store import Ledger
+from s8_intake.adapters.outbox import OutboxItem
 from s8_intake.domain.compensation import (
     Agent,
     CompensationLimits,
@@ -252,7 +253,7 @@ class CompensationDesk:
         items = await self.store.outbox(offer_id)
         for item in items:
             await self.publisher.publish_raw(
-                topics.TICKETS,
+                item.spec,
                 item.body.encode(),
                 key=item.key.encode(),
                 headers={"content-type": "application/json"},

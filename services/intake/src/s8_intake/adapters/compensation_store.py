@@ -1,10 +1,9 @@
 """Compensation offers and per-agent period ledgers in Mongo.
 
 One document per offer (id = the action id; inserted only if absent, so a redelivered
-action is applied once), carrying its own outbox like tickets do: an offer and the event
-it must publish are written in one document write, published, then removed from the
-outbox (the same idea as the tickets' outbox); a crash in between leaves them for the
-sweeper.
+action is applied once), carrying an outbox (`adapters.outbox`, as tickets do): an offer and the event it must
+publish are written in one document write, published, then removed from the outbox; a
+crash in between leaves them for the sweeper.
 
 One ledger document per (agent, period). A grant reserves its amount with ONE conditional
 update (`total <= cap - amount` and the offer not yet in `offers`), so replicas racing
@@ -21,25 +20,13 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import DuplicateKeyError
 
+from s8_intake.adapters.outbox import Outbox, OutboxItem, outbox_item
 from s8_shared.contracts import Event
 from s8_shared.contracts.compensation import CompensationOffer, OfferStatus
 from s8_shared.mongo import Document, IndexSpec, MongoStore
 
 OFFERS = "compensation_offers"
 LEDGERS = "compensation_ledgers"
-
-
-@dataclass(frozen=True)
-class OutboxItem:
-    """An event to publish on `support.tickets.v1` (every compensation event goes there)."""
-
-    event_id: str
-    key: str
-    body: str
-
-
-def outbox_item(event: Event[Any]) -> OutboxItem:
-    return OutboxItem(str(event.event_id), event.partition_key().decode(), event.model_dump_json())
 
 
 @dataclass(frozen=True)
@@ -69,6 +56,7 @@ class CompensationStore:
     def __init__(self, store: MongoStore) -> None:
         self.offers = store.collection(OFFERS)
         self.ledgers = store.collection(LEDGERS)
+        self._outbox = Outbox(self.offers)
 
     # --- offers -----------------------------------------------------------------------
     async def get(self, offer_id: str) -> CompensationOffer | None:
@@ -115,22 +103,14 @@ class CompensationStore:
         return [_offer(d) async for d in cursor]
 
     async def outbox(self, offer_id: str) -> list[OutboxItem]:
-        doc = await self.offers.find_one({"_id": offer_id}, projection={"outbox": 1})
-        return [OutboxItem(**item) for item in (doc or {}).get("outbox", [])]
+        return await self._outbox.items(offer_id)
 
     async def remove_from_outbox(self, offer_id: str, event_ids: Sequence[str]) -> None:
-        await self.offers.update_one(
-            {"_id": offer_id}, {"$pull": {"outbox": {"event_id": {"$in": list(event_ids)}}}}
-        )
-        await self.offers.update_one(
-            {"_id": offer_id, "outbox": {"$size": 0}}, {"$set": {"has_outbox": False}}
-        )
+        await self._outbox.remove(offer_id, event_ids)
 
     async def with_outbox(self, limit: int = 100) -> list[str]:
-        cursor = self.offers.find({"has_outbox": True}, projection={"_id": 1}).limit(limit)
-        return [doc["_id"] async for doc in cursor]
+        return await self._outbox.pending(limit)
 
-    # --- ledgers ----------------------------------------------------------------------
     async def ledger(self, agent_id: str, period: str) -> Ledger:
         doc = await self.ledgers.find_one({"_id": _ledger_id(agent_id, period)}) or {}
         return Ledger(agent_id, period, int(doc.get("total", 0)), tuple(doc.get("offers", ())))
