@@ -22,6 +22,9 @@ from s8_shared.contracts import utcnow
 from s8_shared.projections import TicketProjection
 
 router = APIRouter(prefix="/v1", tags=["kpis"])
+# The reporting period every KPI endpoint takes (read in `tz` when without an offset).
+From = Annotated[datetime | None, Query(alias="from")]
+To = Annotated[datetime | None, Query(alias="to")]
 
 DEFINITIONS = {
     "csat": "CSAT % = ratings of 4–5 ÷ all ratings on the 5-point scale × 100; response rate = answers ÷ surveys sent × 100.",
@@ -114,8 +117,8 @@ async def _report(
 )
 async def get_kpis(
     request: Request,
-    start: Annotated[datetime | None, Query(alias="from")] = None,
-    end: Annotated[datetime | None, Query(alias="to")] = None,
+    start: From = None,
+    end: To = None,
     group_by: Annotated[str | None, Query(description=f"one of {', '.join(DIMENSIONS)}")] = None,
     tz: str = "Asia/Ho_Chi_Minh",
     calendar: Annotated[
@@ -172,8 +175,8 @@ async def _proactive(facts: FactStore, start: datetime, end: datetime) -> dict[s
 )
 async def get_proactive(
     request: Request,
-    start: Annotated[datetime | None, Query(alias="from")] = None,
-    end: Annotated[datetime | None, Query(alias="to")] = None,
+    start: From = None,
+    end: To = None,
     tz: str = "Asia/Ho_Chi_Minh",
 ) -> dict[str, Any]:
     start, end, _ = _period(start, end, tz)
@@ -194,8 +197,8 @@ def _calendar(request: Request, calendar_id: str) -> BusinessCalendar:
 @router.get("/kpis/daily", summary="The KPIs day by day in the requested time zone")
 async def get_daily(
     request: Request,
-    start: Annotated[datetime | None, Query(alias="from")] = None,
-    end: Annotated[datetime | None, Query(alias="to")] = None,
+    start: From = None,
+    end: To = None,
     tz: str = "Asia/Ho_Chi_Minh",
 ) -> dict[str, Any]:
     start, end, _ = _period(start, end, tz)
