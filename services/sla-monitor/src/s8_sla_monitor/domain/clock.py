@@ -139,6 +139,19 @@ def _spec(policy: SlaPolicy, target: str) -> TargetSpec | None:
     return next((spec for name, spec in policy.targets.items() if name == target), None)
 
 
+def _promise(policy: SlaPolicy, spec: TargetSpec, snapshot: TicketSnapshot) -> dict[str, Any]:
+    """What a clock takes from its policy and ticket: on start, and again on recompute."""
+    return {
+        "policy_id": policy.policy_id,
+        "calendar_id": spec.calendar,
+        "target_seconds": spec.seconds,
+        "warn_at": spec.warn_at,
+        "pause_on": frozenset(s.value for s in spec.pause_on),
+        "priority": snapshot.priority.value,
+        "channel": snapshot.channel.value,
+    }
+
+
 class _Batch:
     """The ticket's clocks while one event is applied, with what changed and what to emit."""
 
@@ -172,13 +185,7 @@ class _Batch:
             ticket_id=snapshot.ticket_id,
             target=target,
             cycle=cycle,
-            policy_id=policy.policy_id,
-            calendar_id=spec.calendar,
-            target_seconds=spec.seconds,
-            warn_at=spec.warn_at,
-            pause_on=frozenset(s.value for s in spec.pause_on),
-            priority=snapshot.priority.value,
-            channel=snapshot.channel.value,
+            **_promise(policy, spec, snapshot),
             started_at=self.now,
             state=RUNNING,
             elapsed_before=0.0,
@@ -204,16 +211,7 @@ class _Batch:
             if spec is None:
                 self.stop(clock, CANCELLED)
                 continue
-            new = replace(
-                clock,
-                policy_id=policy.policy_id,
-                calendar_id=spec.calendar,
-                target_seconds=spec.seconds,
-                warn_at=spec.warn_at,
-                pause_on=frozenset(s.value for s in spec.pause_on),
-                priority=snapshot.priority.value,
-                channel=snapshot.channel.value,
-            )
+            new = replace(clock, **_promise(policy, spec, snapshot))
             if new == clock:
                 continue
             # Bank the segment on the old calendar before switching calendars.
