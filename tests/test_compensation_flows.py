@@ -274,13 +274,14 @@ async def test_an_offer_stored_before_a_crash_is_published_by_the_sweeper(intake
         amount=1,
     )
     agent = await intake.desk.agents.get("agent-2")
+    now = utcnow()
     offer = new_offer(
         action,
         customer_id="C-1",
         agent=agent,
         decision=decide(intake.desk.limits, agent, 1, 0),
-        period="2026-11-25",
-        now=utcnow(),
+        period=intake.desk.limits.period_of(now),
+        now=now,
     )
     # Stored with its event, then "crashed" before publishing.
     assert await intake.desk.store.insert(offer, [offer_event(offer)])
@@ -309,7 +310,7 @@ async def test_the_latest_agent_profile_wins_and_a_lead_can_be_promoted(intake: 
         return agent is not None and agent.lead and agent.tier == "L3"
 
     await eventually(promoted, what="agent-2 promoted to an L3 lead")
-    await asyncio.sleep(1.0)  # let the stale profile arrive too
+    await intake.stack.caught_up(intake.runtime.settings, topics.AGENTS)  # the stale one too
     assert await promoted()
     ticket_id = await intake.ticket()
     await intake.offer(ticket_id, "o-p", 900_000)

@@ -89,7 +89,7 @@ async def test_two_router_replicas_never_over_assign_and_place_queued_tickets_wh
         for name in ("an", "binh", "chi"):
             await send_agent(stack, agent(name))
         await send_agent(stack, agent("dung", presence="offline", email=4))
-        await asyncio.sleep(1.0)
+        await stack.caught_up(settings, topics.AGENTS)
         n = 24
         await asyncio.gather(*(send_ticket(stack, f"T-burst-{i:02d}") for i in range(n)))
 
@@ -138,9 +138,10 @@ async def test_two_router_replicas_never_over_assign_and_place_queued_tickets_wh
 async def test_solving_releases_capacity_and_the_next_ticket_in_line_is_placed(
     stack: TestStack,
 ) -> None:
-    async with stack.running(build, stack.settings(RouterSettings)):
+    settings = stack.settings(RouterSettings)
+    async with stack.running(build, settings):
         await send_agent(stack, agent("an", email=1, tier="L2"))  # urgent tickets need L2
-        await asyncio.sleep(0.5)
+        await stack.caught_up(settings, topics.AGENTS)
         await send_ticket(stack, "T-a", priority="low")
 
         async def a_assigned() -> bool:
@@ -176,10 +177,11 @@ async def test_solving_releases_capacity_and_the_next_ticket_in_line_is_placed(
 
 
 async def test_an_sla_warning_moves_the_ticket_up_a_tier(stack: TestStack) -> None:
-    async with stack.running(build, stack.settings(RouterSettings)):
+    settings = stack.settings(RouterSettings)
+    async with stack.running(build, settings):
         await send_agent(stack, agent("l1-an", tier="L1"))
         await send_agent(stack, agent("l2-binh", tier="L2"))
-        await asyncio.sleep(0.5)
+        await stack.caught_up(settings, topics.AGENTS)
         await send_ticket(stack, "T-esc")
 
         async def assigned_to_l1() -> bool:
@@ -221,9 +223,10 @@ async def test_an_sla_warning_moves_the_ticket_up_a_tier(stack: TestStack) -> No
 
 
 async def test_an_agent_going_offline_hands_back_unanswered_tickets(stack: TestStack) -> None:
-    async with stack.running(build, stack.settings(RouterSettings)):
+    settings = stack.settings(RouterSettings)
+    async with stack.running(build, settings):
         await send_agent(stack, agent("an"))
-        await asyncio.sleep(0.5)
+        await stack.caught_up(settings, topics.AGENTS)
         await send_ticket(stack, "T-off")
 
         async def assigned() -> bool:
@@ -259,12 +262,13 @@ async def test_an_offer_not_accepted_in_time_moves_to_the_next_agent(
 ) -> None:
     policy = tmp_path / "routing.yaml"
     policy.write_text("version: 1\nacceptance_timeout_seconds: 3\n", encoding="utf-8")
-    runtime, app = build(stack.settings(RouterSettings, policy_path=policy))
+    settings = stack.settings(RouterSettings, policy_path=policy)
+    runtime, app = build(settings)
     service: RouterService = app.state.router
     await runtime.start()
     try:
         await send_agent(stack, agent("an"))
-        await asyncio.sleep(0.5)
+        await stack.caught_up(settings, topics.AGENTS)
         await send_ticket(stack, "T-offer")
 
         async def offered_to_an() -> bool:
@@ -299,9 +303,10 @@ async def test_an_offer_not_accepted_in_time_moves_to_the_next_agent(
 
 
 async def test_a_transfer_to_a_tier_re_routes_to_an_agent_of_that_tier(stack: TestStack) -> None:
-    async with stack.running(build, stack.settings(RouterSettings)):
+    settings = stack.settings(RouterSettings)
+    async with stack.running(build, settings):
         await send_agent(stack, agent("l1-an", tier="L1"))
-        await asyncio.sleep(0.5)
+        await stack.caught_up(settings, topics.AGENTS)
         await send_ticket(stack, "T-tr")
 
         async def assigned() -> bool:

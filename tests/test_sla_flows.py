@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from s8_shared import topics
 from s8_shared.contracts import ASSIGNMENT_EVENTS, SLA_EVENTS, AgentProfile, Event, utcnow
 from s8_shared.settings import DEV_SECRET
 from s8_shared.testing.builders import make_inbound, make_ticket_created
-from s8_shared.testing.harness import TestStack, eventually
+from s8_shared.testing.harness import TestStack, eventually, holds
 from s8_sla_monitor.app import build as build_sla
 from s8_sla_monitor.settings import SlaMonitorSettings
 
@@ -53,6 +54,15 @@ async def send_created(stack: TestStack, ticket_id: str) -> None:
         update={"occurred_at": utcnow()}
     )
     await stack.send(topics.TICKETS, event.to_bytes(), key=ticket_id.encode())
+
+
+def seconds_until(when: datetime) -> float:
+    return max(0.0, (when - utcnow()).total_seconds())
+
+
+async def until(when: datetime) -> None:
+    """Waits until the wall clock has passed `when` (the services run on the real clock)."""
+    await asyncio.sleep(seconds_until(when) + 0.1)
 
 
 def of_type(events: list[Event[Any]], type_name: str) -> list[Event[Any]]:
@@ -102,23 +112,32 @@ async def test_a_clock_that_fell_due_while_the_service_was_down_fires_once_after
     try:
         await send_created(stack, "T-down")
 
-        async def started() -> bool:
-            return bool(of_type(await sla_events(stack), "sla.clock_started"))
+        async def started() -> list[Event[Any]]:
+            return [
+                e
+                for e in of_type(await sla_events(stack), "sla.clock_started")
+                if e.payload.target == "first_response"
+            ]
 
-        await eventually(started, within=30, what="the clock to start")
+        [clock] = await eventually(started, within=30, what="the clock to start")
     finally:
         process.send_signal(signal.SIGKILL)
         process.wait()
     assert not of_type(await sla_events(stack), "sla.breached")
-    await asyncio.sleep(4)  # the deadline passes while nothing runs
+    assert clock.payload.due_at is not None
+    await until(clock.payload.due_at)  # the deadline passes while nothing runs
     process = start_sla(env)
     try:
 
-        async def breached() -> bool:
-            return bool(of_type(await sla_events(stack), "sla.breached"))
+        async def fired_late() -> bool:
+            events = await sla_events(stack)
+            return (len(of_type(events, "sla.warning")), len(of_type(events, "sla.breached"))) == (
+                1,
+                1,
+            )
 
-        await eventually(breached, within=30, what="the late breach")
-        await asyncio.sleep(2)
+        await eventually(fired_late, within=30, what="the late warning and breach")
+        await holds(fired_late, during=2, what="one warning and one breach, never repeated")
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)
@@ -135,11 +154,20 @@ async def test_two_replicas_fire_each_breach_exactly_once(stack: TestStack, tmp_
         for i in range(10):
             await send_created(stack, f"T-rep-{i}")
 
-        async def all_breached() -> bool:
-            return len(of_type(await sla_events(stack), "sla.breached")) >= 10
+        async def all_fired() -> bool:
+            events = await sla_events(stack)
+            return len(of_type(events, "sla.breached")) >= 10 and (
+                len(of_type(events, "sla.warning")) >= 10
+            )
 
-        await eventually(all_breached, within=30, what="ten breaches")
-        await asyncio.sleep(1.5)
+        async def at_most_once() -> bool:
+            events = await sla_events(stack)
+            return len(of_type(events, "sla.breached")) <= 10 and (
+                len(of_type(events, "sla.warning")) <= 10
+            )
+
+        await eventually(all_fired, within=30, what="ten warnings and ten breaches")
+        await holds(at_most_once, during=1.5, what="each clock fired at most once")
     events = await sla_events(stack)
     breaches = of_type(events, "sla.breached")
     assert len(breaches) == 10
@@ -182,8 +210,18 @@ async def test_an_agent_reply_meets_the_first_response_and_no_breach_follows(
             )
 
         await eventually(met, within=20, what="first response met")
-        await asyncio.sleep(3.5)
-    assert not of_type(await sla_events(stack), "sla.breached")
+        [clock] = [
+            e
+            for e in of_type(await sla_events(stack), "sla.clock_started")
+            if e.payload.target == "first_response"
+        ]
+        assert clock.payload.due_at is not None
+
+        async def no_breach() -> bool:
+            return not of_type(await sla_events(stack), "sla.breached")
+
+        # Past the deadline the met clock was due at, and a scheduler pass later: no breach.
+        await holds(no_breach, during=seconds_until(clock.payload.due_at) + 1.5, what="no breach")
 
 
 async def test_an_sla_warning_escalates_the_ticket_end_to_end(
@@ -191,8 +229,9 @@ async def test_an_sla_warning_escalates_the_ticket_end_to_end(
 ) -> None:
     """intake → router assigns an L1 agent → the SLA monitor warns → the router moves it to L2."""
     async with contextlib.AsyncExitStack() as ctx:
+        router_settings = stack.settings(RouterSettings)
         for build, settings in (
-            (build_router, stack.settings(RouterSettings)),
+            (build_router, router_settings),
             (
                 build_sla,
                 stack.settings(SlaMonitorSettings, policies_path=short_policy(tmp_path, 4)),
@@ -216,7 +255,7 @@ async def test_an_sla_warning_escalates_the_ticket_end_to_end(
             await stack.send(
                 topics.AGENTS, profile.model_dump_json().encode(), key=agent_id.encode()
             )
-        await asyncio.sleep(1)
+        await stack.caught_up(router_settings, topics.AGENTS)
         http = await ctx.enter_async_context(
             httpx.AsyncClient(
                 transport=httpx.ASGITransport(app=app),
@@ -320,9 +359,10 @@ async def test_a_policy_change_recomputes_open_clocks_keeping_elapsed_time(
             await send_created(stack, "T-pol")
 
             async def started() -> bool:
-                return (await http.get("/v1/clocks/T-pol")).status_code == 200
+                response = await http.get("/v1/clocks/T-pol")
+                return response.status_code == 200 and len(response.json()) == 2
 
-            await eventually(started, what="the clocks")
+            await eventually(started, what="both clocks (first response, resolution)")
             tighter = {
                 "version": 1,
                 "policies": [

@@ -18,7 +18,6 @@ from s8_analytics.domain.report import DIMENSIONS, build_report
 from s8_analytics.domain.stats import OpenTicket, backlog, day_buckets
 from s8_analytics.domain.volume import volume_by_channel
 from s8_shared.business_time.calendar import BusinessCalendar
-from s8_shared.contracts import utcnow
 from s8_shared.projections import TicketProjection
 
 router = APIRouter(prefix="/v1", tags=["kpis"])
@@ -60,13 +59,13 @@ async def get_volume(request: Request) -> VolumeView:
 
 
 def _period(
-    start: datetime | None, end: datetime | None, tz: str
+    request: Request, start: datetime | None, end: datetime | None, tz: str
 ) -> tuple[datetime, datetime, ZoneInfo]:
     try:
         zone = ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise HTTPException(status_code=422, detail=f"unknown time zone {tz!r}") from exc
-    end = end or utcnow()
+    end = end or request.app.state.clock()
     start = start or end - timedelta(days=7)
     if start.tzinfo is None or end.tzinfo is None:
         # Dates without an offset are read in the requested time zone.
@@ -129,7 +128,7 @@ async def get_kpis(
         raise HTTPException(
             status_code=422, detail=f"group_by must be one of {', '.join(DIMENSIONS)}"
         )
-    start, end, _ = _period(start, end, tz)
+    start, end, _ = _period(request, start, end, tz)
     facts: FactStore = request.app.state.facts
     groups = await _report(facts, start, end, group_by, _calendar(request, calendar))
     handoffs = sum(
@@ -179,7 +178,7 @@ async def get_proactive(
     end: To = None,
     tz: str = "Asia/Ho_Chi_Minh",
 ) -> dict[str, Any]:
-    start, end, _ = _period(start, end, tz)
+    start, end, _ = _period(request, start, end, tz)
     report = await _proactive(request.app.state.facts, start, end)
     return {"from": start, "to": end, "tz": tz, **report}
 
@@ -201,7 +200,7 @@ async def get_daily(
     end: To = None,
     tz: str = "Asia/Ho_Chi_Minh",
 ) -> dict[str, Any]:
-    start, end, _ = _period(start, end, tz)
+    start, end, _ = _period(request, start, end, tz)
     days = []
     for day, day_start, day_end in day_buckets(start, end, tz):
         report = await _report(request.app.state.facts, day_start, day_end, None)
@@ -214,4 +213,4 @@ async def get_backlog(request: Request) -> dict[str, Any]:
     facts: FactStore = request.app.state.facts
     cursor = facts.tickets.find({"status": {"$in": ["new", "open", "pending", "on_hold"]}})
     open_tickets = [OpenTicket(d["status"], d["priority"], d["created_at"]) async for d in cursor]
-    return asdict(backlog(open_tickets, utcnow()))
+    return asdict(backlog(open_tickets, request.app.state.clock()))

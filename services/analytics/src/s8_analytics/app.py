@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
 from fastapi import FastAPI
 
 from s8_analytics.adapters.facts import FactStore
@@ -10,6 +13,7 @@ from s8_analytics.api import router
 from s8_analytics.metrics import KpiGauges, TicketMetrics
 from s8_analytics.settings import AnalyticsSettings
 from s8_shared.business_time.calendar import DEFAULT_CALENDARS_PATH, load_calendars
+from s8_shared.contracts import utcnow
 from s8_shared.projections import TicketProjection
 from s8_shared.runtime import ServiceRuntime
 
@@ -19,18 +23,22 @@ DESCRIPTION = (
 )
 
 
-def build(settings: AnalyticsSettings | None = None) -> tuple[ServiceRuntime, FastAPI]:
+def build(
+    settings: AnalyticsSettings | None = None, clock: Callable[[], datetime] = utcnow
+) -> tuple[ServiceRuntime, FastAPI]:
+    """`clock` is what "now" means for rolling windows and backlog ages."""
     settings = settings or AnalyticsSettings()
     runtime = ServiceRuntime(settings, title=TITLE, description=DESCRIPTION)
     projection = TicketProjection(runtime.store)
     facts = FactStore(runtime.store)
     runtime.add_indexes(*TicketProjection.INDEXES, *FactStore.INDEXES)
     register_handlers(runtime, projection, facts, TicketMetrics(runtime.registry))
-    gauges = KpiGauges(runtime.registry, facts)
+    gauges = KpiGauges(runtime.registry, facts, clock)
     runtime.every(30.0, gauges.refresh, "KPI gauges")
     app = runtime.http_app(router)
     app.state.projection = projection
     app.state.facts = facts
     app.state.gauges = gauges
+    app.state.clock = clock
     app.state.calendars = load_calendars(DEFAULT_CALENDARS_PATH)
     return runtime, app

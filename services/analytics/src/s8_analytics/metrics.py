@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
@@ -10,7 +11,6 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from s8_analytics.adapters.facts import FactStore
 from s8_analytics.domain.kpis import csat, nps
 from s8_analytics.domain.stats import OpenTicket, backlog
-from s8_shared.contracts import utcnow
 
 OPEN_STATUSES = ["new", "open", "pending", "on_hold"]
 FRT_BUCKETS = (60, 300, 900, 1800, 3600, 4 * 3600, 8 * 3600, 24 * 3600, 72 * 3600)
@@ -36,8 +36,11 @@ class TicketMetrics:
 
 
 class KpiGauges:
-    def __init__(self, registry: CollectorRegistry, facts: FactStore) -> None:
+    def __init__(
+        self, registry: CollectorRegistry, facts: FactStore, clock: Callable[[], datetime]
+    ) -> None:
         self.facts = facts
+        self.clock = clock
         self.csat = Gauge(
             "s8_kpi_csat_percent", "CSAT % over a rolling window.", ["window"], registry=registry
         )
@@ -50,7 +53,7 @@ class KpiGauges:
         )
 
     async def refresh(self) -> None:
-        now = utcnow()
+        now = self.clock()
         for label, days in (("1d", 1), ("7d", 7), ("30d", 30)):
             answered = await self.facts.surveys_between(
                 "answered_at", now - timedelta(days=days), now

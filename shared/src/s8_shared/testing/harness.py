@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from fastapi import FastAPI
 from pydantic import SecretStr
 from pymongo import AsyncMongoClient
@@ -116,6 +117,43 @@ class TestStack:
         finally:
             await runtime.stop()
 
+    async def handled_everything(
+        self, settings: ServiceSettings, spec: TopicSpec, purpose: str = ""
+    ) -> bool:
+        """The service's consumer group for `spec` has committed every record sent to it so far.
+
+        Subscribers commit only after the handler succeeded, so this means every record on the
+        topic was handled: the condition to wait for before asserting that something did *not*
+        change, instead of sleeping."""
+        topic = self.topic(spec)
+        group = settings.consumer_group(f".{spec.short_name}{purpose}")
+        partitions = [TopicPartition(topic, p) for p in range(min(spec.partitions, PARTITIONS))]
+        consumer = AIOKafkaConsumer(bootstrap_servers=self.infra.kafka_bootstrap_servers)
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.infra.kafka_bootstrap_servers)
+        await consumer.start()
+        await admin.start()
+        try:
+            end = await consumer.end_offsets(partitions)
+            committed = await admin.list_consumer_group_offsets(group, partitions=partitions)
+        finally:
+            await admin.close()
+            await consumer.stop()
+        return all(
+            end[tp] == 0 or (tp in committed and committed[tp].offset >= end[tp])
+            for tp in partitions
+        )
+
+    async def caught_up(
+        self, settings: ServiceSettings, *specs: TopicSpec, within: float = 30.0
+    ) -> None:
+        """Waits until the service has handled every record sent so far to each of `specs`."""
+
+        async def handled() -> bool:
+            return all([await self.handled_everything(settings, spec) for spec in specs])
+
+        names = ", ".join(spec.short_name for spec in specs)
+        await eventually(handled, within=within, what=f"{settings.service_name} to handle {names}")
+
     async def read_all(self, spec: TopicSpec, family: EventFamily) -> list[Event[Any]]:
         """Every event on the topic so far, read by a fresh consumer from the beginning."""
         topic = self.topic(spec)
@@ -158,3 +196,21 @@ async def eventually(
             return last
         await asyncio.sleep(interval)
     raise AssertionError(f"timed out after {within}s waiting for {what}; last value: {last!r}")
+
+
+async def holds(
+    check: Callable[[], Awaitable[object]],
+    *,
+    during: float,
+    interval: float = 0.2,
+    what: str = "condition",
+) -> None:
+    """Asserts that `check` stays truthy for `during` seconds (a duplicate or a late event
+    that must never come): fails at the first falsy value instead of after a sleep."""
+    deadline = time.monotonic() + during
+    while True:
+        value = await check()
+        assert value, f"{what} stopped holding: {value!r}"
+        if time.monotonic() >= deadline:
+            return
+        await asyncio.sleep(interval)
