@@ -154,6 +154,34 @@ def metric_sum(
     return int(total)
 
 
+DRAIN_SECONDS = 60.0
+
+
+def drained(stack: Stack, sent: Sent) -> bool:
+    """Intake has handled every message sent and every service every ticket event published."""
+    ports = {name: port for name, _, port in stack.services()}
+    tickets_topic = f"{stack.namespace}support.tickets.v1"
+    intake = scrape(ports["intake"])
+    handled = metric_sum(intake, "s8_events_processed_total", type="inbound") + metric_sum(
+        intake, "s8_dead_letters_total"
+    )
+    if not intake or handled < sent.total():
+        return False
+    published = metric_sum(intake, "s8_intake_events_published_total", topic="support.tickets.v1")
+    for name, port in ports.items():
+        if name == "intake":
+            continue
+        m = scrape(port)
+        applied = metric_sum(
+            m, "s8_events_processed_total", outcome="applied", topic=tickets_topic
+        ) + metric_sum(m, "s8_events_processed_total", outcome="skipped", topic=tickets_topic)
+        if applied < published:
+            return False
+    return published == metric_sum(
+        scrape(ports["intake"]), "s8_intake_events_published_total", topic="support.tickets.v1"
+    )
+
+
 def live_view(stack: Stack, sent: Sent, started: float, agents: AgentStats | None = None) -> str:
     lines = [
         f"\n── s8 live · {time.monotonic() - started:5.0f}s ─────────────────────────────────────────"
@@ -365,7 +393,12 @@ async def main_async(args: argparse.Namespace, stack: Stack) -> None:
         await customers
         await lead
         await problem
-    await asyncio.sleep(args.every)  # let the last messages flow through
+    # The last view counts everything sent: wait until it has flowed through (bounded).
+    deadline = time.monotonic() + DRAIN_SECONDS
+    while time.monotonic() < deadline:
+        if await asyncio.to_thread(drained, stack, sent):
+            break
+        await asyncio.sleep(0.5)
     print(await asyncio.to_thread(live_view, stack, sent, started, agents), flush=True)
 
 
