@@ -240,7 +240,7 @@ mongo_start() {
   {
     printf '\n===== %s infra.sh up: starting mongo-java-server on %s:%s =====\n' "$(date -Is)" "$HOST" "$MONGO_PORT"
   } >>"$MONGO_LOG"
-  setsid nohup java -Xmx256m -Xms64m -XX:+UseSerialGC -Djava.awt.headless=true \
+  setsid nohup java -Xmx1g -Xms64m -XX:+UseSerialGC -Djava.awt.headless=true \
     -cp "$LIB_DIR/mongo/*" "$HERE/MongoLauncher.java" "$MONGO_H2" "$HOST" "$MONGO_PORT" \
     >>"$MONGO_LOG" 2>&1 </dev/null 9>&- &
   echo $! >"$MONGO_PID"

@@ -55,6 +55,9 @@ class MongoStore:
             connectTimeoutMS=5000,
             appname=app_name,
             event_listeners=list(listeners),
+            # Every write is acknowledged only once journaled: s8's outbox, idempotency keys
+            # and clocks are promises that a crash of the store must not undo.
+            journal=True,
         )
         self.db: AsyncDatabase[Document] = self.client[database]
 

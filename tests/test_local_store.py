@@ -1,0 +1,234 @@
+"""The local MongoDB-wire store (deploy/local/MongoLauncher.java) keeps what it acknowledges
+and uses every index s8 declares. Each test starts its own store on a free port."""
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pymongo import AsyncMongoClient
+from pymongo.errors import PyMongoError
+
+from s8_analytics.app import build as build_analytics
+from s8_analytics.settings import AnalyticsSettings
+from s8_intake.app import build as build_intake
+from s8_intake.settings import IntakeSettings
+from s8_router.app import build as build_router
+from s8_router.settings import RouterSettings
+from s8_shared.mongo import IndexSpec, MongoStore
+from s8_shared.runtime import ServiceRuntime
+from s8_shared.settings import ServiceSettings
+from s8_sla_monitor.app import build as build_sla
+from s8_sla_monitor.settings import SlaMonitorSettings
+from s8_survey.app import build as build_survey
+from s8_survey.settings import SurveySettings
+
+pytestmark = pytest.mark.integration
+
+REPO = Path(__file__).resolve().parents[1]
+LIB = REPO / ".local/lib/mongo"
+SERVICES: list[tuple[Callable[[Any], tuple[ServiceRuntime, Any]], type[ServiceSettings]]] = [
+    (build_intake, IntakeSettings),
+    (build_router, RouterSettings),
+    (build_sla, SlaMonitorSettings),
+    (build_survey, SurveySettings),
+    (build_analytics, AnalyticsSettings),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Store:
+    """One launcher process on a file of its own."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def uri(self) -> str:
+        return f"mongodb://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        assert LIB.is_dir(), "the store's jars are fetched by `make bootstrap`"
+        self.process = subprocess.Popen(
+            [
+                "java",
+                "-Xmx512m",
+                *os.environ.get("S8_TEST_STORE_JAVA_OPTIONS", "").split(),
+                "-cp",
+                f"{LIB}/*",
+                str(REPO / "deploy/local/MongoLauncher.java"),
+                str(self.path),
+                "127.0.0.1",
+                str(self.port),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, "the store exited at start"
+            with (
+                contextlib.suppress(OSError),
+                socket.create_connection(("127.0.0.1", self.port), timeout=1),
+            ):
+                return
+            time.sleep(0.2)
+        raise AssertionError("the store did not listen within 60 s")
+
+    def kill(self) -> None:
+        assert self.process is not None
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    running = Store(tmp_path / "store" / "s8.mv")
+    running.start()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@contextlib.asynccontextmanager
+async def client(uri: str) -> AsyncIterator[AsyncMongoClient[dict[str, Any]]]:
+    mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+        uri, journal=True, serverSelectionTimeoutMS=2000, connectTimeoutMS=2000
+    )
+    try:
+        yield mongo
+    finally:
+        await mongo.close()
+
+
+async def insert_until_stopped(
+    collection: Any, prefix: str, acknowledged: list[str], enough: asyncio.Event, target: int
+) -> None:
+    """Inserts one document at a time, noting each acknowledged id, until the store is gone."""
+    i = 0
+    while True:
+        doc_id = f"{prefix}-{i}"
+        try:
+            await collection.insert_one({"_id": doc_id, "payload": "x" * 512})
+        except PyMongoError:
+            return  # the store is gone: this write was not acknowledged
+        acknowledged.append(doc_id)
+        if len(acknowledged) >= target:
+            enough.set()
+        i += 1
+
+
+async def test_a_killed_store_keeps_every_write_it_acknowledged(store: Store) -> None:
+    acknowledged: list[str] = []
+    for round_ in range(3):
+        async with client(store.uri) as mongo:
+            enough = asyncio.Event()
+            target = len(acknowledged) + 200
+            writers = [
+                asyncio.create_task(
+                    insert_until_stopped(
+                        mongo.s8_durability.writes, f"r{round_}-w{n}", acknowledged, enough, target
+                    )
+                )
+                for n in range(4)
+            ]
+            await asyncio.wait_for(enough.wait(), timeout=60)
+            store.kill()  # while the writers are still inserting
+            await asyncio.gather(*writers)
+        store.start()
+        async with client(store.uri) as mongo:
+            stored = {
+                d["_id"] async for d in mongo.s8_durability.writes.find({}, projection={"_id": 1})
+            }
+        missing = [doc_id for doc_id in acknowledged if doc_id not in stored]
+        assert not missing, f"round {round_}: {len(missing)} acknowledged writes lost"
+    assert len(acknowledged) >= 600
+
+
+def declared_indexes() -> list[IndexSpec]:
+    specs: list[IndexSpec] = []
+    for build, settings_cls in SERVICES:
+        runtime, _ = build(settings_cls(mongo_uri="mongodb://127.0.0.1:1"))
+        specs.extend(runtime.indexes)
+    return specs
+
+
+def filter_on(spec: IndexSpec) -> dict[str, Any]:
+    return {field: f"v-{field}" for field, _ in spec.keys}
+
+
+async def test_every_index_s8_declares_is_used_for_a_query_on_its_keys(store: Store) -> None:
+    specs = declared_indexes()
+    assert len(specs) >= 20
+    async with client(store.uri) as mongo:
+        by_collection: dict[str, list[IndexSpec]] = {}
+        for spec in specs:
+            by_collection.setdefault(spec.collection, []).append(spec)
+        for collection, declared in by_collection.items():
+            db_store = MongoStore(store.uri, f"s8_indexes_{collection}", app_name="test")
+            try:
+                await db_store.ensure_indexes(declared)
+                await db_store.collection(collection).insert_one({"_id": "one", "n": 1})
+            finally:
+                await db_store.close()
+            db = mongo[f"s8_indexes_{collection}"]
+            for spec in declared:
+                explained = await db.command(
+                    {"explain": {"find": collection, "filter": filter_on(spec)}},
+                )
+                plan = explained["queryPlanner"]["winningPlan"]
+                stage = plan.get("inputStage", plan)
+                assert stage["stage"] == "IXSCAN", (spec, plan)
+                chosen = stage["indexName"]
+                # Another declared index on the same leading keys may serve the query as well.
+                same_keys = {
+                    s.index_name()
+                    for s in declared
+                    if list(s.keys)[: len(spec.keys)] == list(spec.keys) or s == spec
+                }
+                assert chosen in same_keys, (spec, chosen)
+
+
+async def test_an_indexed_query_reads_only_the_matching_documents(store: Store) -> None:
+    """The plan is not just reported: updates and deletes move index entries, and a range on
+    the second key of a compound index finds exactly the documents a full scan finds."""
+    async with client(store.uri) as mongo:
+        col = mongo.s8_plan.clocks
+        await col.create_index([("state", 1), ("next_fire_at", 1)])
+        await col.create_index([("ticket_id", 1)])
+        await col.insert_many(
+            [
+                {"_id": f"c{i}", "ticket_id": f"T{i % 50}", "state": "running", "next_fire_at": i}
+                for i in range(1000)
+            ]
+        )
+        await col.update_many({"ticket_id": "T7"}, {"$set": {"state": "stopped"}})
+        await col.delete_many({"ticket_id": "T8"})
+        due = {"state": "running", "next_fire_at": {"$lte": 300}}
+        found = {d["_id"] async for d in col.find(due)}
+        expected = {f"c{i}" for i in range(301) if i % 50 not in (7, 8)}
+        assert found == expected
+        assert await col.count_documents({"ticket_id": "T7", "state": "stopped"}) == 20
+        assert await col.count_documents({"ticket_id": "T8"}) == 0
+        assert await col.count_documents({"ticket_id": {"$in": ["T1", "T2"]}}) == 40
