@@ -232,3 +232,11 @@ async def test_an_indexed_query_reads_only_the_matching_documents(store: Store) 
         assert await col.count_documents({"ticket_id": "T7", "state": "stopped"}) == 20
         assert await col.count_documents({"ticket_id": "T8"}) == 0
         assert await col.count_documents({"ticket_id": {"$in": ["T1", "T2"]}}) == 40
+        # An index on an array field holds each element (multikey), as MongoDB's does.
+        await col.create_index([("skills", 1)])
+        await col.update_many({"ticket_id": "T1"}, {"$set": {"skills": ["billing", "vip"]}})
+        await col.update_many({"ticket_id": "T2"}, {"$set": {"skills": ["billing"]}})
+        assert await col.count_documents({"skills": "billing"}) == 40
+        assert await col.count_documents({"skills": "vip", "state": "running"}) == 20
+        await col.update_many({"ticket_id": "T1"}, {"$pull": {"skills": "billing"}})
+        assert await col.count_documents({"skills": "billing"}) == 20

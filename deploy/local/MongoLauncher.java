@@ -53,7 +53,6 @@ import java.lang.reflect.Method;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -485,8 +484,14 @@ final class SecondaryIndex extends Index<Object> {
         return Integer.compare(a.size(), b.size());
     };
 
-    private final NavigableMap<List<Object>, Set<Object>> entries = new TreeMap<>(ORDER);
-    private final Map<Object, List<List<Object>>> keysByPosition = new HashMap<>();
+    // Key → the position of its one document, or Positions when several share the key (most keys are
+    // unique per document: no set for them). No reverse map: removal recomputes the keys from the
+    // stored document it is given.
+    private final NavigableMap<List<Object>, Object> entries = new TreeMap<>(ORDER);
+    private long documents;
+
+    private static final class Positions extends HashSet<Object> {
+    }
 
     SecondaryIndex(String name, List<IndexKey> keys, boolean sparse) {
         super(name, keys, sparse);
@@ -499,9 +504,9 @@ final class SecondaryIndex extends Index<Object> {
     private List<List<Object>> keysOf(Document document) {
         List<List<Object>> out = new ArrayList<>();
         for (KeyValue keyValue : getKeyValues(document)) {
-            List<Object> key = new ArrayList<>();
+            List<Object> key = new ArrayList<>(keyValue.size());
             keyValue.forEach(key::add);
-            out.add(key);
+            out.add(key.size() == 1 ? java.util.Collections.singletonList(key.get(0)) : key);
         }
         return out;
     }
@@ -521,28 +526,43 @@ final class SecondaryIndex extends Index<Object> {
         if (skipped(document)) {
             return;
         }
-        List<List<Object>> keys = keysOf(document);
-        for (List<Object> key : keys) {
-            entries.computeIfAbsent(key, k -> new HashSet<>()).add(position);
+        for (List<Object> key : keysOf(document)) {
+            Object held = entries.get(key);
+            if (held == null) {
+                entries.put(key, position);
+            } else if (held instanceof Positions positions) {
+                positions.add(position);
+            } else if (!held.equals(position)) {
+                Positions positions = new Positions();
+                positions.add(held);
+                positions.add(position);
+                entries.put(key, positions);
+            }
         }
-        keysByPosition.put(position, keys);
+        documents++;
     }
 
     @Override
     public synchronized Object remove(Document document) {
-        Object position = document.get("_id");
-        List<List<Object>> keys = keysByPosition.remove(position);
-        if (keys == null) {
-            return isSparse() ? null : position;
+        Object position = document.get("_id"); // H2's position of a document is its _id
+        if (skipped(document)) {
+            return null;
         }
-        for (List<Object> key : keys) {
-            Set<Object> positions = entries.get(key);
-            if (positions != null) {
-                positions.remove(position);
-                if (positions.isEmpty()) {
-                    entries.remove(key);
+        boolean found = false;
+        for (List<Object> key : keysOf(document)) {
+            Object held = entries.get(key);
+            if (held instanceof Positions positions) {
+                found |= positions.remove(position);
+                if (positions.size() == 1) {
+                    entries.put(key, positions.iterator().next());
                 }
+            } else if (held != null && held.equals(position)) {
+                entries.remove(key);
+                found = true;
             }
+        }
+        if (found) {
+            documents--;
         }
         return position;
     }
@@ -609,7 +629,7 @@ final class SecondaryIndex extends Index<Object> {
                 start.add(range != null && range[0] != null ? range[0] : MinKey.getInstance());
             }
             Object high = range != null ? range[1] : null;
-            for (Map.Entry<List<Object>, Set<Object>> entry : entries.tailMap(start, true).entrySet()) {
+            for (Map.Entry<List<Object>, Object> entry : entries.tailMap(start, true).entrySet()) {
                 List<Object> key = entry.getKey();
                 if (ORDER.compare(key.subList(0, k), prefix) != 0) {
                     break;
@@ -617,7 +637,11 @@ final class SecondaryIndex extends Index<Object> {
                 if (high != null && VALUES.compare(key.get(k), high) > 0) {
                     break;
                 }
-                positions.addAll(entry.getValue());
+                if (entry.getValue() instanceof Positions several) {
+                    positions.addAll(several);
+                } else {
+                    positions.add(entry.getValue());
+                }
             }
         }
         return positions;
@@ -625,7 +649,7 @@ final class SecondaryIndex extends Index<Object> {
 
     @Override
     public synchronized long getCount() {
-        return keysByPosition.size();
+        return documents;
     }
 
     @Override
@@ -642,6 +666,9 @@ final class SecondaryIndex extends Index<Object> {
     @Override
     public synchronized void updateInPlace(Document oldDocument, Document newDocument, Object position,
                                            MongoCollection<Object> collection) {
+        if (nullAwareEqualsKeys(oldDocument, newDocument)) {
+            return; // most updates (outbox, counters) leave the indexed fields alone
+        }
         remove(oldDocument);
         add(newDocument, position, collection);
     }
@@ -649,6 +676,6 @@ final class SecondaryIndex extends Index<Object> {
     @Override
     public synchronized void drop() {
         entries.clear();
-        keysByPosition.clear();
+        documents = 0;
     }
 }
