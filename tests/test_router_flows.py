@@ -314,6 +314,7 @@ async def test_a_transfer_to_a_tier_re_routes_to_an_agent_of_that_tier(stack: Te
 
         await eventually(assigned, what="first assignment")
         await send_agent(stack, agent("l3-ha", tier="L3"))
+        await stack.caught_up(settings, topics.AGENTS)  # the router knows l3-ha before the transfer
         transferred = TicketTransferred(
             producer="s8-test",
             payload=TicketTransferredPayload(

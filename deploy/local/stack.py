@@ -155,34 +155,53 @@ def metric_sum(
 
 
 DRAIN_SECONDS = 60.0
+Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
 
-def drained(stack: Stack, sent: Sent) -> bool:
-    """Intake has handled every message sent and every service every ticket event published."""
-    ports = {name: port for name, _, port in stack.services()}
+def snapshot(stack: Stack) -> dict[str, Samples]:
+    """Every service's metrics, intake's first."""
+    return {name: scrape(port) for name, _, port in stack.services()}
+
+
+def flow_counts(stack: Stack, metrics: dict[str, Samples]) -> tuple[int, ...]:
+    """Messages intake handled, ticket events it published, and each service's applied ones."""
     tickets_topic = f"{stack.namespace}support.tickets.v1"
-    intake = scrape(ports["intake"])
-    handled = metric_sum(intake, "s8_events_processed_total", type="inbound") + metric_sum(
-        intake, "s8_dead_letters_total"
-    )
-    if not intake or handled < sent.total():
-        return False
-    published = metric_sum(intake, "s8_intake_events_published_total", topic="support.tickets.v1")
-    for name, port in ports.items():
-        if name == "intake":
-            continue
-        m = scrape(port)
-        applied = metric_sum(
-            m, "s8_events_processed_total", outcome="applied", topic=tickets_topic
-        ) + metric_sum(m, "s8_events_processed_total", outcome="skipped", topic=tickets_topic)
-        if applied < published:
-            return False
-    return published == metric_sum(
-        scrape(ports["intake"]), "s8_intake_events_published_total", topic="support.tickets.v1"
-    )
+    intake = metrics.get("intake", {})
+    counts = [
+        metric_sum(intake, "s8_events_processed_total", type="inbound")
+        + metric_sum(intake, "s8_dead_letters_total"),
+        metric_sum(intake, "s8_intake_events_published_total", topic="support.tickets.v1"),
+    ]
+    for name, m in metrics.items():
+        if name != "intake":
+            counts.append(
+                metric_sum(m, "s8_events_processed_total", outcome="applied", topic=tickets_topic)
+                + metric_sum(m, "s8_events_processed_total", outcome="skipped", topic=tickets_topic)
+            )
+    return tuple(counts)
 
 
-def live_view(stack: Stack, sent: Sent, started: float, agents: AgentStats | None = None) -> str:
+def drained(
+    stack: Stack, sent: Sent, before: tuple[int, ...] | None
+) -> tuple[bool, tuple[int, ...], dict[str, Samples]]:
+    """Intake has handled every message sent, every service every ticket event published, and
+    nothing moved since the previous snapshot; the snapshot, for a view of a settled flow."""
+    metrics = snapshot(stack)
+    counts = flow_counts(stack, metrics)
+    handled, published, *applied = counts
+    settled = handled >= sent.total() and all(a == published for a in applied)
+    return settled and counts == before, counts, metrics
+
+
+def live_view(
+    stack: Stack,
+    sent: Sent,
+    started: float,
+    agents: AgentStats | None = None,
+    metrics: dict[str, Samples] | None = None,
+) -> str:
+    """The view of `metrics` (a snapshot of every service), scraped now if not given."""
+    metrics = metrics if metrics is not None else snapshot(stack)
     lines = [
         f"\n── s8 live · {time.monotonic() - started:5.0f}s ─────────────────────────────────────────"
     ]
@@ -196,8 +215,7 @@ def live_view(stack: Stack, sent: Sent, started: float, agents: AgentStats | Non
             f" rejected {agents.rejected:>3}"
         )
     ports = {name: port for name, _, port in stack.services()}
-    for name, port in ports.items():
-        m = scrape(port)
+    for name, m in metrics.items():
         if not m:
             lines.append(f"  {name:<11} not answering")
             continue
@@ -395,11 +413,13 @@ async def main_async(args: argparse.Namespace, stack: Stack) -> None:
         await problem
     # The last view counts everything sent: wait until it has flowed through (bounded).
     deadline = time.monotonic() + DRAIN_SECONDS
-    while time.monotonic() < deadline:
-        if await asyncio.to_thread(drained, stack, sent):
+    counts: tuple[int, ...] | None = None
+    while True:
+        done, counts, metrics = await asyncio.to_thread(drained, stack, sent, counts)
+        if done or time.monotonic() > deadline:
             break
         await asyncio.sleep(0.5)
-    print(await asyncio.to_thread(live_view, stack, sent, started, agents), flush=True)
+    print(await asyncio.to_thread(live_view, stack, sent, started, agents, metrics), flush=True)
 
 
 def main() -> None:
