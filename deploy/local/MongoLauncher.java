@@ -101,7 +101,13 @@ public class MongoLauncher {
         long opening = System.nanoTime();
         final DurableH2Backend backend;
         try {
-            backend = new DurableH2Backend(MVStore.open(file.getPath()));
+            // A larger page cache than H2's 16 MB default keeps the hot documents deserialized.
+            MVStore.Builder builder = new MVStore.Builder().fileName(file.getPath())
+                .cacheSize(Integer.getInteger("s8.mongo.cacheMB", 128));
+            if (!"false".equalsIgnoreCase(System.getProperty("s8.mongo.compress", "true"))) {
+                builder = builder.compress(); // documents are stored Java-serialized: LZF shrinks them a lot
+            }
+            backend = new DurableH2Backend(builder.open());
         } catch (RuntimeException e) {
             System.err.println("cannot open H2 file " + file + ": " + e);
             System.exit(1);

@@ -7,11 +7,14 @@ customer; clocks stopped (`next_fire_at` None), routing finished, surveys sent o
 no periodic job has anything to do with them. Only events of the last 34 days have
 `processed_events` ids (older ones would be purged at start: 35 days retention).
 
-Written with insert_many in batches of 1000 (ordered=False), one thread per service database.
+Each service's own indexes are created first (its runtime's specs, as at its start: a store that
+has been running has them), then the documents are written with insert_many in batches of 1000
+(ordered=False), one thread per service database.
 """
 
 from __future__ import annotations
 
+import asyncio
 import queue
 import threading
 from collections import defaultdict
@@ -20,7 +23,19 @@ from typing import Any
 
 from pymongo import MongoClient
 
+from s8_analytics.app import build as analytics
+from s8_analytics.settings import AnalyticsSettings
+from s8_intake.app import build as intake
+from s8_intake.settings import IntakeSettings
+from s8_router.app import build as router
+from s8_router.settings import RouterSettings
 from s8_shared.contracts import MessageInfo, TicketSnapshot, deterministic_id
+from s8_shared.runtime import ServiceRuntime
+from s8_shared.settings import ServiceSettings
+from s8_sla_monitor.app import build as sla_monitor
+from s8_sla_monitor.settings import SlaMonitorSettings
+from s8_survey.app import build as survey
+from s8_survey.settings import SurveySettings
 
 Doc = dict[str, Any]
 BATCH = 1000
@@ -86,8 +101,24 @@ class Writer:
             raise RuntimeError(f"preload failed: {self.errors[0]!r}") from self.errors[0]
 
 
+async def create_indexes(mongo_uri: str, db_prefix: str) -> None:
+    """The indexes each service creates at start, created by its own runtime."""
+    apps: tuple[tuple[Any, type[ServiceSettings]], ...] = (
+        (intake, IntakeSettings), (router, RouterSettings), (sla_monitor, SlaMonitorSettings),
+        (survey, SurveySettings), (analytics, AnalyticsSettings),
+    )  # fmt: skip
+    for build, settings_cls in apps:
+        database = db_prefix + settings_cls().service_name.replace("-", "_")
+        runtime: ServiceRuntime = build(settings_cls(mongo_uri=mongo_uri, mongo_database=database))[
+            0
+        ]
+        await runtime.store.ensure_indexes(runtime.indexes)
+        await runtime.store.close()
+
+
 def preload(mongo_uri: str, db_prefix: str, tickets: int) -> dict[str, int]:
     """Writes the history into `<db_prefix>s8_<service>`; returns documents per collection."""
+    asyncio.run(create_indexes(mongo_uri, db_prefix))
     customers = max(1, round(tickets / 4))
     now = datetime.now(UTC).replace(microsecond=0)
     start, span = now - timedelta(days=365), timedelta(days=363)

@@ -30,8 +30,9 @@ from pymongo import AsyncMongoClient
 from pymongo.errors import PyMongoError
 
 REPO = Path(__file__).resolve().parents[2]
+SHIPPED = ["-Ds8.mongo.commitEveryWrite=false", "-Ds8.mongo.secondaryIndexes=false"]
 VARIANTS = {
-    "as shipped": ["-Ds8.mongo.commitEveryWrite=false", "-Ds8.mongo.secondaryIndexes=false"],
+    "as shipped": [*SHIPPED, "-Ds8.mongo.cacheMB=16", "-Ds8.mongo.compress=false"],
     "s8 launcher": [],
 }
 Client = AsyncMongoClient[dict[str, Any]]
@@ -218,8 +219,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stored", type=int, default=200_000)
     parser.add_argument("--seconds", type=float, default=10.0, help="per op-mix measurement")
+    parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="NAME=JAVA_OPTIONS",
+        help="an extra launcher variant, e.g. 'plain=-Ds8.mongo.compress=false'",
+    )
     args = parser.parse_args()
-    rows = [asyncio.run(measure(n, o, args.stored, args.seconds)) for n, o in VARIANTS.items()]
+    variants = dict(VARIANTS)
+    for extra in args.variant:
+        name, _, options = extra.partition("=")
+        variants[name] = options.split()
+    rows = [asyncio.run(measure(n, o, args.stored, args.seconds)) for n, o in variants.items()]
     print(f"\n$ {' '.join([Path(sys.executable).name, *sys.argv])}")
     print(f"(big = {args.stored} documents; mix ratio = big ÷ 1k)")
     keys = [k for k in rows[0] if k != "variant"]

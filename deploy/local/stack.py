@@ -348,9 +348,15 @@ async def send_traffic(
 
 async def main_async(args: argparse.Namespace, stack: Stack) -> None:
     stop = asyncio.Event()
+    interrupted = asyncio.Event()  # Ctrl-C or SIGTERM: stop at once, without waiting for the flow
     loop = asyncio.get_running_loop()
+
+    def on_signal() -> None:
+        interrupted.set()
+        stop.set()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, on_signal)
     sent = Sent()
     started = time.monotonic()
     agents = AgentStats()
@@ -416,9 +422,9 @@ async def main_async(args: argparse.Namespace, stack: Stack) -> None:
     counts: tuple[int, ...] | None = None
     while True:
         done, counts, metrics = await asyncio.to_thread(drained, stack, sent, counts)
-        if done or time.monotonic() > deadline:
+        if done or interrupted.is_set() or time.monotonic() > deadline:
             break
-        await asyncio.sleep(0.5)
+        await wait_or_timeout(interrupted, 0.5)
     print(await asyncio.to_thread(live_view, stack, sent, started, agents, metrics), flush=True)
 
 
