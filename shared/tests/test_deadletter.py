@@ -1,10 +1,17 @@
+import base64
+import hashlib
+import json
+from typing import Any
+
 import pytest
 from aiokafka import ConsumerRecord
+from aiokafka.errors import KafkaError
 from prometheus_client import CollectorRegistry
 from pydantic import BaseModel, ValidationError
 
 from s8_shared.contracts import InvalidMessage
-from s8_shared.kafka.deadletter import DeadLetterPolicy, classify
+from s8_shared.contracts.envelope import load_json_object
+from s8_shared.kafka.deadletter import COPY_LIMIT_BYTES, DeadLetterPolicy, classify, original_copy
 from s8_shared.testing.fakes import RecordingPublisher
 
 
@@ -97,3 +104,74 @@ async def test_a_failing_dead_letter_is_never_dead_lettered_again(
 ) -> None:
     assert await policy.handle_failure(record(topic="support.deadletter.v1"), InvalidMessage("x"))
     assert sink.sent == []
+
+
+def test_a_message_too_deep_or_not_unicode_is_invalid_not_transient() -> None:
+    assert classify(RecursionError()) == "nested too deeply"
+    assert classify(UnicodeEncodeError("utf-8", "\ud800", 0, 1, "surrogates not allowed"))
+    with pytest.raises(InvalidMessage, match="nested too deeply"):
+        load_json_object("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(InvalidMessage, match="lone surrogate"):
+        load_json_object('{"text": "\\ud800 alone"}')
+    with pytest.raises(InvalidMessage, match="not valid JSON"):
+        load_json_object('{"n": ' + "9" * 5000 + "}")
+    assert load_json_object('{"smile": "\\ud83d\\ude00"}') == {"smile": "\U0001f600"}
+
+
+async def test_a_large_message_becomes_a_dead_letter_with_one_bounded_copy(
+    policy: DeadLetterPolicy, sink: RecordingPublisher
+) -> None:
+    raw = json.dumps({"text": "ệ" * 400_000}).encode()  # 1.2 MB of text
+    assert await policy.handle_failure(record(raw), InvalidMessage("too large"))
+    [dead] = sink.on("support.deadletter.v1")
+    assert len(dead.to_bytes()) < COPY_LIMIT_BYTES + 16 * 1024
+    payload = dead.payload
+    assert payload.original_truncated
+    assert payload.original_b64 is None  # one copy, as text
+    assert (payload.original_size, payload.original_sha256) == (
+        len(raw),
+        hashlib.sha256(raw).hexdigest(),
+    )
+    assert raw.startswith(payload.original_bytes())
+    assert len(payload.original_bytes()) > COPY_LIMIT_BYTES - 4
+
+
+async def test_a_small_message_is_carried_whole_and_once() -> None:
+    copy = original_copy(b"\xff\x00binary")
+    assert (copy["original_text"], copy["original_truncated"]) == (None, False)
+    assert base64.b64decode(copy["original_b64"]) == b"\xff\x00binary"
+    assert original_copy(b'{"a": 1}')["original_text"] == '{"a": 1}'
+
+
+class RefusingPublisher(RecordingPublisher):
+    async def publish_deadletter(self, event: Any, key: bytes | None) -> None:
+        raise KafkaError("MessageSizeTooLarge")
+
+
+class Keeper:
+    def __init__(self) -> None:
+        self.kept: list[Any] = []
+
+    async def keep(self, event: Any, key: bytes | None) -> None:
+        self.kept.append((event, key))
+
+
+async def test_a_dead_letter_the_broker_refuses_is_kept_and_the_message_settled() -> None:
+    policy = DeadLetterPolicy(
+        "s8-test", max_attempts=3, backoff_seconds=0, registry=CollectorRegistry()
+    )
+    keeper = Keeper()
+    policy.bind(RefusingPublisher(), keeper)
+    assert await policy.handle_failure(record(b"\x00bad"), InvalidMessage("not valid JSON"))
+    [(event, key)] = keeper.kept
+    assert (event.payload.reason, key) == ("not valid JSON", b"k-1")
+    assert policy.kept.labels("s8-test", "support.inbound.v1")._value.get() == 1
+
+
+async def test_without_a_keeper_a_refused_dead_letter_is_redelivered() -> None:
+    policy = DeadLetterPolicy(
+        "s8-test", max_attempts=3, backoff_seconds=0, registry=CollectorRegistry()
+    )
+    policy.bind(RefusingPublisher())
+    with pytest.raises(KafkaError):
+        await policy.handle_failure(record(b"\x00bad"), InvalidMessage("not valid JSON"))

@@ -26,6 +26,7 @@ from s8_shared.kafka.broker import Handler, make_broker, subscribe
 from s8_shared.kafka.deadletter import DeadLetterPolicy
 from s8_shared.kafka.provision import client_security, provision_topics
 from s8_shared.kafka.publisher import EventPublisher
+from s8_shared.kept_deadletters import KeptDeadLetters
 from s8_shared.mongo import IndexSpec, MongoStore, ProcessedEvents
 from s8_shared.observability.http_metrics import HttpMetrics, HttpMetricsMiddleware
 from s8_shared.observability.kafka_lag import ConsumerLag
@@ -38,6 +39,7 @@ log = logging.getLogger("s8.runtime")
 
 Hook = Callable[[], Awaitable[None]]
 CONSUMER_LAG_EVERY_SECONDS = 5.0
+KEPT_DEAD_LETTERS_EVERY_SECONDS = 30.0
 TRACE_FLUSH_MILLIS = 5000
 
 
@@ -65,7 +67,6 @@ class ServiceRuntime:
             dead_letters=self.dead_letters,
         )
         self.publisher = EventPublisher(self.broker, settings.topic_namespace)
-        self.dead_letters.bind(self.publisher)
         self.publisher.document(DEADLETTER, DeadLetterRecorded)
         self.mongo_monitor = MongoCommandMonitor(
             settings.service_name, registry=self.registry, tracer_provider=self.tracer_provider
@@ -76,6 +77,8 @@ class ServiceRuntime:
             app_name=settings.service_name,
             listeners=[self.mongo_monitor],
         )
+        self.kept_dead_letters = KeptDeadLetters(self.store)
+        self.dead_letters.bind(self.publisher, self.kept_dead_letters)
         self.consumer_lag = ConsumerLag(settings.service_name, self.registry)
         self.processed = ProcessedEvents(self.store)
         self.stats = EventStats(settings.service_name, self.registry)
@@ -87,6 +90,7 @@ class ServiceRuntime:
         self._periodic: list[tuple[float, Callable[[], Awaitable[Any]], str]] = []
         self.every(3600, self._purge_processed, "purge processed event ids")
         self.every(CONSUMER_LAG_EVERY_SECONDS, self.update_consumer_lag, "consumer lag")
+        self.every(KEPT_DEAD_LETTERS_EVERY_SECONDS, self._republish_kept, "kept dead letters")
         self.running = False
 
     # --- wiring -------------------------------------------------------------------
@@ -145,6 +149,9 @@ class ServiceRuntime:
     async def update_consumer_lag(self) -> None:
         """Sets `s8_kafka_consumer_lag` from the subscribers' consumers (never raises)."""
         await self.consumer_lag.update(self.broker.subscribers)
+
+    async def _republish_kept(self) -> None:
+        await self.kept_dead_letters.republish(self.publisher)
 
     async def _purge_processed(self) -> None:
         # No TTL indexes (the local store lacks them): purge old idempotency keys here.

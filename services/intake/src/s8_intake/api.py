@@ -6,7 +6,6 @@ statuses.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -32,7 +31,11 @@ from s8_shared.contracts import (
     utcnow,
 )
 from s8_shared.contracts.compensation import CompensationOffer
-from s8_shared.contracts.envelope import validation_reason
+from s8_shared.contracts.envelope import (
+    NotAJsonObject,
+    load_json_object,
+    validation_reason,
+)
 from s8_shared.contracts.inbound import INBOUND_ADAPTER
 from s8_shared.http_auth import require_api_key
 
@@ -55,12 +58,13 @@ async def _json_body(request: Request) -> dict[str, Any]:
             status_code=413, detail=f"body larger than {settings.max_body_bytes} bytes"
         )
     try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise HTTPException(status_code=400, detail=f"body is not valid JSON: {exc}") from exc
-    if not isinstance(data, dict):
-        raise HTTPException(status_code=422, detail="body must be a JSON object")
-    return data
+        return load_json_object(body)
+    except NotAJsonObject as exc:
+        raise HTTPException(status_code=422, detail="body must be a JSON object") from exc
+    except InvalidMessage as exc:  # bad JSON, too deep, huge integers, lone surrogates
+        raise HTTPException(
+            status_code=400, detail=f"body is not valid JSON: {exc.reason}"
+        ) from exc
 
 
 class AcceptedView(BaseModel):

@@ -1,4 +1,5 @@
-"""Dead-letter records on `support.deadletter.v1`: the reason and the original bytes."""
+"""Dead-letter records on `support.deadletter.v1`: the reason and one bounded copy of the
+original (its head, size and SHA-256 when it is too large to carry whole)."""
 
 from __future__ import annotations
 
@@ -22,14 +23,29 @@ class DeadLetterPayload(Contract):
         description="`invalid` (can never succeed) or `gave_up` (retries spent)."
     )
     attempts: int = 1
-    original_b64: str = Field(description="The original message value, base64, byte for byte.")
     original_text: str | None = Field(
-        default=None, description="The original value as UTF-8 text when it decodes."
+        default=None,
+        description="The kept copy of the original value when it is UTF-8 text (else None).",
+    )
+    original_b64: str | None = Field(
+        default=None, description="The kept copy, base64, when the original is not UTF-8 text."
+    )
+    original_size: int = Field(default=0, description="Bytes of the whole original value.")
+    original_sha256: str | None = Field(
+        default=None, description="SHA-256 (hex) of the whole original value."
+    )
+    original_truncated: bool = Field(
+        default=False,
+        description="The kept copy is only the head of the original (it was larger than "
+        "the dead-letter copy limit), so that a dead letter always fits on its topic.",
     )
     original_headers: dict[str, str] = Field(default_factory=dict)
 
     def original_bytes(self) -> bytes:
-        return base64.b64decode(self.original_b64)
+        """The kept copy of the original value (all of it unless `original_truncated`)."""
+        if self.original_text is not None:
+            return self.original_text.encode()
+        return base64.b64decode(self.original_b64 or "")
 
 
 class DeadLetterRecorded(Event[DeadLetterPayload]):

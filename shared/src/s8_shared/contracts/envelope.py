@@ -83,6 +83,10 @@ class InvalidMessage(ValueError):
         self.details = details
 
 
+class NotAJsonObject(InvalidMessage):
+    """Valid JSON, but not an object."""
+
+
 def validation_reason(error: ValidationError) -> str:
     """A short human-readable reason listing each invalid field."""
     parts = []
@@ -93,12 +97,23 @@ def validation_reason(error: ValidationError) -> str:
 
 
 def load_json_object(raw: bytes | str) -> dict[str, Any]:
+    """A JSON object, or InvalidMessage: bad JSON, nesting too deep, an integer of more
+    digits than Python converts, or text that is not Unicode (a lone surrogate, which no
+    store or producer can encode) are all the message's fault, never transient."""
     try:
         data = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InvalidMessage(f"not valid JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise InvalidMessage("not valid JSON: nested too deeply") from exc
+    except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+        raise InvalidMessage(f"not valid JSON: {exc}") from exc
     if not isinstance(data, dict):
-        raise InvalidMessage(f"expected a JSON object, got {type(data).__name__}")
+        raise NotAJsonObject(f"expected a JSON object, got {type(data).__name__}")
+    try:
+        json.dumps(data, ensure_ascii=False).encode()
+    except UnicodeEncodeError as exc:
+        raise InvalidMessage("text that is not Unicode (a lone surrogate)") from exc
     return data
 
 

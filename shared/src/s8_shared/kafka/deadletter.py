@@ -6,13 +6,18 @@
   back and the message is redelivered) after a short backoff, and after
   `max_delivery_attempts` it dead-letters the message so one poison message cannot
   block its partition forever.
-If publishing the dead letter fails, the error propagates and nothing is committed.
+A dead letter carries one bounded copy of the original (its head, size and SHA-256 when
+larger than COPY_LIMIT_BYTES), so it always fits on its topic. If it still cannot be
+published, it is kept in the service's own store (republished later) and the offset is
+committed: one message never blocks its partition. Only when keeping it fails too does the
+error propagate (nothing committed, redelivered).
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
 import logging
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol
@@ -34,10 +39,24 @@ log = logging.getLogger("s8.deadletter")
 RecordId = tuple[str, int, int]
 
 
+# The head of the original a dead letter carries: far below the producer's 1 MiB limit even
+# base64-encoded, with room for the reason, key and headers (each capped below).
+COPY_LIMIT_BYTES = 64 * 1024
+REASON_LIMIT_CHARS = 2000
+HEADER_LIMIT_BYTES = 1024
+MAX_HEADERS = 32
+
+
 class DeadLetterSink(Protocol):
     def topic(self, spec: TopicSpec) -> str: ...
 
     async def publish_deadletter(self, event: DeadLetterRecorded, key: bytes | None) -> None: ...
+
+
+class DeadLetterKeeper(Protocol):
+    """Keeps a dead letter that could not be published (in the service's own store)."""
+
+    async def keep(self, event: DeadLetterRecorded, key: bytes | None) -> None: ...
 
 
 def _text(value: bytes | None) -> str | None:
@@ -56,6 +75,27 @@ def _b64_or_text(value: bytes | None) -> str | None:
     return text if text is not None else base64.b64encode(value).decode()
 
 
+def _bounded(value: bytes | None, limit: int = HEADER_LIMIT_BYTES) -> str | None:
+    return _b64_or_text(None if value is None else value[:limit])
+
+
+def original_copy(value: bytes) -> dict[str, Any]:
+    """The dead letter's one copy of `value`: as text if it is UTF-8, else base64; only its
+    head when it is larger than COPY_LIMIT_BYTES (the size and SHA-256 name the whole)."""
+    head = value[:COPY_LIMIT_BYTES]
+    text = _text(head)
+    if text is None and len(value) > COPY_LIMIT_BYTES:
+        # The cut may fall inside a multi-byte character: keep the text up to it.
+        text = head.decode(errors="ignore") if _text(value) is not None else None
+    return {
+        "original_text": text,
+        "original_b64": None if text is not None else base64.b64encode(head).decode(),
+        "original_size": len(value),
+        "original_sha256": hashlib.sha256(value).hexdigest(),
+        "original_truncated": len(value) > COPY_LIMIT_BYTES,
+    }
+
+
 def classify(exc: BaseException) -> str | None:
     """The reason when `exc` means the message itself is bad, else None (transient)."""
     if isinstance(exc, InvalidMessage):
@@ -64,6 +104,10 @@ def classify(exc: BaseException) -> str | None:
         return validation_reason(exc)
     if isinstance(exc, UnicodeDecodeError):
         return f"not UTF-8: {exc}"
+    if isinstance(exc, UnicodeEncodeError):
+        return "text that is not Unicode (a lone surrogate)"
+    if isinstance(exc, RecursionError):
+        return "nested too deeply"
     return None
 
 
@@ -82,11 +126,18 @@ class DeadLetterPolicy:
         self.max_attempts = max_attempts
         self.backoff_seconds = backoff_seconds
         self.publisher: DeadLetterSink | None = None
+        self.keeper: DeadLetterKeeper | None = None
         self._attempts: dict[RecordId, int] = {}
         self.dead_letters = Counter(
             "s8_dead_letters_total",
             "Messages sent to the dead-letter topic.",
             ["service", "source_topic", "error_type"],
+            registry=registry,
+        )
+        self.kept = Counter(
+            "s8_dead_letters_kept_total",
+            "Dead letters that could not be published and were kept in the service's store.",
+            ["service", "source_topic"],
             registry=registry,
         )
         self.redeliveries = Counter(
@@ -96,8 +147,9 @@ class DeadLetterPolicy:
             registry=registry,
         )
 
-    def bind(self, publisher: DeadLetterSink) -> None:
+    def bind(self, publisher: DeadLetterSink, keeper: DeadLetterKeeper | None = None) -> None:
         self.publisher = publisher
+        self.keeper = keeper
 
     def middleware(self, msg: Any, /, *, context: ContextRepo) -> DeadLetterMiddleware:
         return DeadLetterMiddleware(msg, context=context, policy=self)
@@ -147,7 +199,10 @@ class DeadLetterPolicy:
         if self.publisher is None:
             raise RuntimeError("DeadLetterPolicy used before bind()")
         value: bytes = record.value or b""
-        headers = {k: _b64_or_text(v) or "" for k, v in (record.headers or ())}
+        headers = {
+            k[:HEADER_LIMIT_BYTES]: _bounded(v) or ""
+            for k, v in (record.headers or ())[:MAX_HEADERS]
+        }
         event = DeadLetterRecorded(
             producer=self.service,
             payload=DeadLetterPayload(
@@ -156,16 +211,26 @@ class DeadLetterPolicy:
                 source_topic=record.topic,
                 partition=record.partition,
                 offset=record.offset,
-                key=_b64_or_text(record.key),
-                reason=reason,
+                key=_bounded(record.key),
+                reason=reason[:REASON_LIMIT_CHARS],
                 error_type=error_type,
                 attempts=attempts,
-                original_b64=base64.b64encode(value).decode(),
-                original_text=_text(value),
                 original_headers=headers,
+                **original_copy(value),
             ),
         )
-        await self.publisher.publish_deadletter(event, key=record.key)
+        try:
+            await self.publisher.publish_deadletter(event, key=record.key)
+        except Exception as exc:
+            if self.keeper is None:
+                raise
+            # Kept, and the offset committed: the messages behind it go on.
+            await self.keeper.keep(event, record.key)
+            self.kept.labels(self.service, record.topic).inc()
+            log.error(
+                "dead letter kept in the store: publishing it failed",
+                extra={"topic": record.topic, "offset": record.offset, "error": repr(exc)},
+            )
         self.dead_letters.labels(self.service, record.topic, error_type).inc()
         log.error(
             "dead-lettered message",
