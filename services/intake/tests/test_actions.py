@@ -132,3 +132,12 @@ def test_not_helpful_sends_a_deflected_ticket_to_a_human() -> None:
     change = apply_action(deflected, action("not_helpful"), LATER)
     assert change.state.snapshot.status is TicketStatus.OPEN
     assert change.events[0].payload.reason == "faq_not_helpful"
+
+
+def test_a_backdated_reply_takes_effect_when_received_and_keeps_the_callers_time() -> None:
+    claimed = T0 + timedelta(minutes=1)  # "I answered long ago": the SLA would be met
+    reply = action("reply", text="Em đã kiểm tra ạ.", at=claimed.isoformat())
+    change = apply_action(make_new_ticket().state, reply, LATER)
+    assert change.state.snapshot.first_agent_reply_at == LATER
+    message = change.events[0].payload.message
+    assert (message.sent_at, message.client_at) == (LATER, claimed)

@@ -10,7 +10,7 @@ import re
 from typing import Annotated, Literal, Protocol
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, AwareDatetime, BaseModel, ConfigDict, Field
 
 from s8_intake.compensation import CompensationDesk, OfferNotFound
 from s8_intake.domain.compensation import ApprovalRefused
@@ -53,7 +53,11 @@ class OfferBody(BaseModel):
         min_length=1, max_length=128, description="Unique per offer; a repeat returns it (200)."
     )
     actor_id: str = Field(min_length=1, max_length=128, description="The offering agent.")
-    at: AwareDatetime | None = None
+    client_at: AwareDatetime | None = Field(
+        default=None,
+        validation_alias=AliasChoices("client_at", "at"),
+        description="When the caller says it offered (`at` is accepted too); kept only.",
+    )
     compensation: Literal["refund", "voucher"]
     amount: int = Field(gt=0, le=10_000_000_000, description="In VND.")
     currency: Literal["VND"] = "VND"

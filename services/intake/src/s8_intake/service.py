@@ -411,7 +411,7 @@ class IntakeService:
         raise RuntimeError(f"ticket {action.ticket_id} kept changing; retry the action")
 
     async def _change_for(self, state: TicketState, action: TicketAction, now: datetime) -> Change:
-        when = action.at or now
+        when = now  # the server's clock decides, as for every action
         if isinstance(action, LinkProblem):
             problem = await self.problems.problem(action.problem_id) if self.problems else None
             if problem is None:

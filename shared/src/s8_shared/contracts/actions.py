@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import AliasChoices, AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
 
 from s8_shared.contracts.common import Priority, TicketStatus
 
@@ -21,7 +21,12 @@ class ActionBase(BaseModel):
     )
     ticket_id: str = Field(min_length=1, max_length=64)
     actor_id: str = Field(min_length=1, max_length=128, description="Agent or system id.")
-    at: AwareDatetime | None = None
+    client_at: AwareDatetime | None = Field(
+        default=None,
+        validation_alias=AliasChoices("client_at", "at"),
+        description="When the caller says it acted (`at` is accepted too). Kept only: an "
+        "action takes effect when s8 receives it, so a backdated reply cannot meet an SLA.",
+    )
 
 
 class Reply(ActionBase):

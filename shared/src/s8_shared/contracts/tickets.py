@@ -85,6 +85,9 @@ class MessageInfo(Contract):
     text: str
     public: bool = Field(default=True, description="False for internal notes.")
     sent_at: datetime
+    client_at: datetime | None = Field(
+        default=None, description="An agent message: when the caller said it was sent."
+    )
     sentiment: float | None = None
     attachments: list[str] = Field(default_factory=list, description="File names.")
 

@@ -39,7 +39,7 @@ def apply_action(state: TicketState, action: TicketAction, now: datetime) -> Cha
         raise TransitionRefused(
             "a closed ticket cannot change; the customer's next message opens a new one"
         )
-    when = action.at or now
+    when = now  # the server's clock decides; the caller's `client_at` is only kept
     if isinstance(action, Reply | Note):
         return _message(state, action, when)
     if isinstance(action, SetStatus):
@@ -84,6 +84,7 @@ def _message(state: TicketState, action: Reply | Note, when: datetime) -> Change
         text=action.text,
         public=public,
         sent_at=when,
+        client_at=action.client_at,
     )
     events: list[Event[Any]] = [emit(TicketMessageAdded, snap, when, message=info)]
     if snap.status != old.status:
