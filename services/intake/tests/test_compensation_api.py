@@ -258,3 +258,8 @@ async def test_totals_show_used_cap_and_remaining_and_check_the_period(api: Api)
 async def test_the_api_needs_a_key(api: Api) -> None:
     response = await api.http.get("/v1/approvals", headers={"X-API-Key": "wrong"})
     assert response.status_code == 401
+
+
+async def test_a_key_that_is_not_ascii_is_refused_not_an_error(api: Api) -> None:
+    response = await api.http.get("/v1/approvals", headers={b"X-API-Key": "khóa-bí-mật".encode()})
+    assert response.status_code == 401
