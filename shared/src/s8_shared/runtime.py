@@ -22,6 +22,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 
 from s8_shared.contracts.deadletter import DeadLetterRecorded
 from s8_shared.handling import EventStats
+from s8_shared.http_limits import BodyLimitMiddleware
 from s8_shared.kafka.broker import Handler, make_broker, subscribe
 from s8_shared.kafka.deadletter import DeadLetterPolicy
 from s8_shared.kafka.provision import client_security, provision_topics
@@ -194,6 +195,8 @@ class ServiceRuntime:
         app.add_middleware(
             HttpMetricsMiddleware, metrics=HttpMetrics(self.settings.service_name, self.registry)
         )
+        # Outermost: a body over the limit is refused before anything reads it.
+        app.add_middleware(BodyLimitMiddleware, max_bytes=self.settings.max_body_bytes)
         return app
 
     def ops_router(self) -> APIRouter:

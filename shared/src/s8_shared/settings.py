@@ -41,6 +41,12 @@ class ServiceSettings(BaseSettings):
         pattern=r"^[A-Za-z0-9._-]*$",
     )
     consumer_group_prefix: str = Field(default="s8-", pattern=r"^[A-Za-z0-9._-]*$")
+    max_body_bytes: int = Field(
+        default=1_048_576,
+        ge=1024,
+        le=16 * 1_048_576,
+        description="Largest HTTP request body any endpoint accepts (larger: 413).",
+    )
     max_delivery_attempts: int = Field(
         default=5, ge=1, le=100, description="Transient failures retried before dead-lettering."
     )

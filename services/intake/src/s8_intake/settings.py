@@ -32,7 +32,6 @@ class IntakeSettings(ServiceSettings):
     reopen_window_days: int = Field(default=7, ge=0, le=365)
     callback_window_minutes: int = Field(default=120, ge=0, le=7 * 24 * 60)
     faq_threshold: float = Field(default=0.72, ge=0.0, le=1.0)
-    max_body_bytes: int = Field(default=1_048_576, ge=1024)
     problem_notices_per_second: float = Field(
         default=50.0,
         gt=0,
