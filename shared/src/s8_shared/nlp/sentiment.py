@@ -154,6 +154,17 @@ def score(text: str, lexicon: Lexicon) -> Sentiment:
     contrasts = [s[0] for s in _spans(ws, lexicon._contrast) if s[0] not in covered]
     pivot = max(contrasts, default=None)
 
+    # Indexed by position, so that each hit looks only at its neighbours (linear in the text;
+    # scanning every negator for every hit was quadratic: "tệ k " × 4,000 took ~1 s).
+    negators_at: dict[int, list[tuple[int, int, _Entry]]] = {}
+    for span in negators:
+        negators_at.setdefault(span[0], []).append(span)
+    ending_at: dict[int, list[tuple[int, int, _Entry]]] = {}
+    starting_at: dict[int, list[tuple[int, int, _Entry]]] = {}
+    for span in intensifiers:
+        ending_at.setdefault(span[1], []).append(span)
+        starting_at.setdefault(span[0], []).append(span)
+
     total = 0.0
     matched: list[str] = []
     for start, end, entry in hits:
@@ -167,8 +178,9 @@ def score(text: str, lexicon: Lexicon) -> Sentiment:
         negator = next(
             (
                 n
-                for s, e, n in negators
-                if clause_of[s] == clause and start - lexicon.negation.window <= s and e <= start
+                for at in range(max(0, start - lexicon.negation.window), start + 1)
+                for s, e, n in negators_at.get(at, ())
+                if clause_of[s] == clause and e <= start
             ),
             None,
         )
@@ -177,9 +189,12 @@ def score(text: str, lexicon: Lexicon) -> Sentiment:
                 lexicon.negation.positive_factor if value > 0 else lexicon.negation.negative_factor
             )
         else:
-            for s, e, intensifier in intensifiers:
-                after = s == end and intensifier.text in lexicon._after
-                if clause_of[s] == clause and (e == start or after):
+            # Before the term (ending where it starts), else after it if allowed: the same
+            # order as the spans, whose starts before the term come first.
+            before = sorted(ending_at.get(start, ()), key=lambda span: span[0])
+            after = [sp for sp in starting_at.get(end, ()) if sp[2].text in lexicon._after]
+            for s, _, intensifier in [*before, *after]:
+                if clause_of[s] == clause:
                     value *= intensifier.value
                     break
         if pivot is not None:
