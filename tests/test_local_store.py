@@ -232,6 +232,19 @@ async def test_an_indexed_query_reads_only_the_matching_documents(store: Store) 
         assert await col.count_documents({"ticket_id": "T7", "state": "stopped"}) == 20
         assert await col.count_documents({"ticket_id": "T8"}) == 0
         assert await col.count_documents({"ticket_id": {"$in": ["T1", "T2"]}}) == 40
+        # Comparisons keep to their bound's type, as in MongoDB: stopped clocks (no fire time)
+        # are not even read by the due-clock query.
+        await col.create_index([("next_fire_at", 1)])
+        await col.insert_many(
+            [{"_id": f"s{i}", "state": "stopped", "next_fire_at": None} for i in range(2000)]
+        )
+        explained = await mongo.s8_plan.command(
+            {"explain": {"find": "clocks", "filter": {"next_fire_at": {"$lte": 99}}}}
+        )
+        # 0..99 less the two deleted with T8 (8 and 58)
+        assert explained["executionStats"]["totalDocsExamined"] == 98
+        assert await col.count_documents({"next_fire_at": {"$lte": 99}}) == 98
+        assert await col.count_documents({"next_fire_at": {"$gt": 997}}) == 2
         # An index on an array field holds each element (multikey), as MongoDB's does.
         await col.create_index([("skills", 1)])
         await col.update_many({"ticket_id": "T1"}, {"$set": {"skills": ["billing", "vip"]}})

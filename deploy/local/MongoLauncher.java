@@ -239,7 +239,19 @@ class DurableH2Backend extends H2Backend {
         }
         Document planner = new Document("namespace", databaseName + "." + collectionName)
             .append("winningPlan", plan);
-        return new Document("queryPlanner", planner).append("ok", 1.0);
+        // The documents the query reads (the index's candidates, or the whole collection), as
+        // MongoDB's executionStats.totalDocsExamined.
+        long examined = 0;
+        if (index != null) {
+            for (Object ignored : ((Index<?>) index).getPositions((Document) filter)) {
+                examined++;
+            }
+        } else if (collection != null) {
+            examined = collection.count();
+        }
+        return new Document("queryPlanner", planner)
+            .append("executionStats", new Document("totalDocsExamined", examined))
+            .append("ok", 1.0);
     }
 }
 
@@ -352,8 +364,12 @@ final class IndexConditions {
         return isScalar(condition) ? List.of(normalize(condition)) : null;
     }
 
-    /** {low, high} bounds (either may be null) of a range condition, or null if it has none. A filter
-     * with both bounds keeps only the lower: an array may meet each bound with a different element. */
+    /** {low, high} bounds (either may be null) of a range condition, or null if it has none.
+     * As in MongoDB, a comparison matches only values of its bound's type (numbers with numbers,
+     * dates with dates): a missing bound becomes the least or greatest value of that type where
+     * there is one, so that `{at: {$lte: now}}` never reads the documents whose `at` is null.
+     * Both bounds come from the same type's ends, never from each other: an array may meet each
+     * bound with a different element ([0, 10] matches {$gt: 1, $lt: 5}). */
     static Object[] range(Object condition) {
         if (!(condition instanceof Document d) || BsonRegularExpression.isRegularExpression(d)) {
             return null;
@@ -373,7 +389,33 @@ final class IndexConditions {
         if (low == null && high == null) {
             return null;
         }
-        return new Object[] {low, low != null ? null : high};
+        if (low != null && high != null) {
+            high = greatestOfType(low); // see above: each bound may be met by another element
+        }
+        return new Object[] {low != null ? low : leastOfType(high), high != null ? high : greatestOfType(low)};
+    }
+
+    private static Object leastOfType(Object value) {
+        if (value instanceof Number) {
+            return Double.NEGATIVE_INFINITY;
+        }
+        if (value instanceof java.time.Instant) {
+            return java.time.Instant.MIN;
+        }
+        if (value instanceof String) {
+            return "";
+        }
+        return null; // from the start of the index: a superset, re-checked by the filter
+    }
+
+    private static Object greatestOfType(Object value) {
+        if (value instanceof Number) {
+            return Double.POSITIVE_INFINITY;
+        }
+        if (value instanceof java.time.Instant) {
+            return java.time.Instant.MAX;
+        }
+        return null; // to the end of the index
     }
 
     static boolean isScalar(Object value) {

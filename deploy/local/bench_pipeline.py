@@ -1,14 +1,13 @@
 """Pipeline throughput with an empty store versus a store holding a history of tickets.
 
-Runs its own Kafka and store (deploy/local/infra.sh with the ports below and
-S8_LOCAL_DIR=.local/bench), then per phase, in a fresh topic namespace and fresh databases:
-(stored phase only) preloads the history (bench_preload.py), starts the five services,
-registers the demo roster, sends a few warm-up messages, then publishes N new customer
-messages at once to support.inbound.v1 and measures until the router has published a
-decision (ticket.assigned or ticket.queued) and the SLA monitor a sla.clock_started for every
-one of them. Throughput = N / that time. Prints the table, the ratio stored/empty, the
-services' Mongo commands that slowed down most (s8_mongo_command_duration_seconds during
-the measurement) and the command line. Service logs: .local/bench/logs/<phase>-<module>.log.
+Runs its own Kafka and store (deploy/local/infra.sh on the ports below, S8_LOCAL_DIR=.local/bench),
+then per phase, in a fresh topic namespace and fresh databases: (stored phase) preloads the history
+(bench_preload.py), starts the five services, registers the demo roster, sends warm-up messages,
+then publishes N new customer messages at once to support.inbound.v1 and measures until the router
+has published a decision (ticket.assigned or ticket.queued) and the SLA monitor a sla.clock_started
+for every one of them. Throughput = N / that time. Prints the table, the ratio stored/empty, the
+services' Mongo commands that slowed down most (s8_mongo_command_duration_seconds during the
+measurement) and the command line. Service logs: .local/bench/logs/<phase>-<module>.log.
 
   .venv/bin/python deploy/local/bench_pipeline.py [--tickets 300] [--stored 200000]
 """
@@ -59,8 +58,7 @@ class Result:
     stored: int
     n: int
     seconds: float
-    mongo_seconds: Stats
-    mongo_count: Stats
+    mongo: tuple[Stats, Stats]  # seconds and count of Mongo commands during the measurement
 
 
 def port_open(port: int) -> bool:
@@ -162,8 +160,7 @@ async def publish_and_wait(args: argparse.Namespace, ns: str, batch: list[tuple[
     """Publishes the batch at once; seconds until every ticket has a decision and a clock."""
     consumer = AIOKafkaConsumer(bootstrap_servers=args.bootstrap, enable_auto_commit=False)
     producer = AIOKafkaProducer(bootstrap_servers=args.bootstrap, enable_idempotence=True, linger_ms=5)  # fmt: skip
-    await consumer.start()
-    await producer.start()
+    await asyncio.gather(consumer.start(), producer.start())
     try:
         watched = (topics.ASSIGNMENTS, topics.SLA)
         parts = [TopicPartition(t.name(ns), p) for t in watched for p in range(t.partitions)]
@@ -172,8 +169,7 @@ async def publish_and_wait(args: argparse.Namespace, ns: str, batch: list[tuple[
         for tp in parts:
             await consumer.position(tp)  # fixes the start before anything is sent
         expected = {ticket_id for ticket_id, _, _ in batch}
-        decided: set[str] = set()
-        clocked: set[str] = set()
+        decided, clocked = set[str](), set[str]()
         start = end = time.monotonic()
         await asyncio.gather(*[await producer.send(topics.INBOUND.name(ns), v, key=k) for _, k, v in batch])  # fmt: skip
         while not expected <= decided or not expected <= clocked:
@@ -237,11 +233,8 @@ async def run_phase(phase: str, stored: int, args: argparse.Namespace) -> Result
         seconds = await publish_and_wait(args, ns, messages(run, args.tickets))
         seconds1, count1 = await asyncio.to_thread(services.mongo)
         print(f"    {args.tickets} tickets decided and clocked in {seconds:.2f}s", flush=True)
-        return Result(
-            phase, stored, args.tickets, seconds,
-            {k: v - seconds0.get(k, 0.0) for k, v in seconds1.items()},
-            {k: v - count0.get(k, 0.0) for k, v in count1.items()},
-        )  # fmt: skip
+        spent = {k: v - seconds0.get(k, 0.0) for k, v in seconds1.items()}
+        return Result(phase, stored, args.tickets, seconds, (spent, {k: v - count0.get(k, 0.0) for k, v in count1.items()}))  # fmt: skip
     finally:
         if services is not None:
             services.stop()
@@ -263,9 +256,9 @@ def report(results: list[Result]) -> None:
         print(f"ratio stored/empty: {empty.seconds / full.seconds:.2f} (goal >= 0.8)")
         print("\nMongo commands during the measurement, most added time first (mean ms empty -> stored):")  # fmt: skip
         rows = []
-        for key, total in full.mongo_seconds.items():
-            base = empty.mongo_seconds.get(key, 0.0) / max(1.0, empty.mongo_count.get(key, 0.0))
-            count = full.mongo_count.get(key, 0.0)
+        for key, total in full.mongo[0].items():
+            base = empty.mongo[0].get(key, 0.0) / max(1.0, empty.mongo[1].get(key, 0.0))
+            count = full.mongo[1].get(key, 0.0)
             rows.append((total - base * count, key, base, total / max(1.0, count), count))
         for added, (module, command), base, mean, count in sorted(rows, reverse=True)[:8]:
             print(f"  {module:<15}{command:<16}{base * 1000:8.2f} -> {mean * 1000:8.2f} ms  x{count:<6.0f}  {added:+.2f}s")  # fmt: skip
