@@ -47,3 +47,13 @@ async def test_requests_are_counted_by_route_template_and_status_but_probes_are_
         {"service": "s8-test", "method": "GET", "route": route},
     )
     assert observed == 3
+
+
+async def test_a_made_up_method_is_counted_as_other_so_labels_stay_bounded() -> None:
+    app, registry = app_with_metrics()
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://t"
+    ) as http:
+        for n in range(3):
+            await http.request(f"BREW{n}", "/v1/tickets/T-1")
+    assert count(registry, method="OTHER", route="/v1/tickets/{ticket_id}", status="405") == 3

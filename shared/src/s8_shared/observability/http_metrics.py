@@ -13,6 +13,8 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 UNCOUNTED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+# A client may send any method name: only the standard ones become label values.
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 class HttpMetrics:
@@ -60,9 +62,8 @@ class HttpMetricsMiddleware:
         try:
             await self.app(scope, receive, send_with_status)
         finally:
-            self.metrics.observe(
-                scope["method"], route_of(scope), status, time.perf_counter() - started
-            )
+            method = scope["method"] if scope["method"] in KNOWN_METHODS else "OTHER"
+            self.metrics.observe(method, route_of(scope), status, time.perf_counter() - started)
 
 
 def route_of(scope: Scope) -> str:
