@@ -193,6 +193,9 @@ def _calendar(request: Request, calendar_id: str) -> BusinessCalendar:
     return calendars[calendar_id]
 
 
+MAX_DAILY_BUCKETS = 400
+
+
 @router.get("/kpis/daily", summary="The KPIs day by day in the requested time zone")
 async def get_daily(
     request: Request,
@@ -201,6 +204,11 @@ async def get_daily(
     tz: str = "Asia/Ho_Chi_Minh",
 ) -> dict[str, Any]:
     start, end, _ = _period(request, start, end, tz)
+    if end - start > timedelta(days=MAX_DAILY_BUCKETS):
+        # Each day is one report over the store: a period is bounded, not the caller's choice.
+        raise HTTPException(
+            status_code=422, detail=f"a daily report covers at most {MAX_DAILY_BUCKETS} days"
+        )
     days = []
     for day, day_start, day_end in day_buckets(start, end, tz):
         report = await _report(request.app.state.facts, day_start, day_end, None)
