@@ -102,8 +102,11 @@ public class MongoLauncher {
         final DurableH2Backend backend;
         try {
             // A larger page cache than H2's 16 MB default keeps the hot documents deserialized.
+            // H2 rewrites chunks under the store lock while they are less than this full (90% by
+            // default); with a commit per write that housekeeping took most of the store's CPU.
             MVStore.Builder builder = new MVStore.Builder().fileName(file.getPath())
-                .cacheSize(Integer.getInteger("s8.mongo.cacheMB", 128));
+                .cacheSize(Integer.getInteger("s8.mongo.cacheMB", 128))
+                .autoCompactFillRate(Integer.getInteger("s8.mongo.compactFillRate", 40));
             if (!"false".equalsIgnoreCase(System.getProperty("s8.mongo.compress", "true"))) {
                 builder = builder.compress(); // documents are stored Java-serialized: LZF shrinks them a lot
             }
