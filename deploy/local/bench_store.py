@@ -32,7 +32,12 @@ from pymongo.errors import PyMongoError
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED = ["-Ds8.mongo.commitEveryWrite=false", "-Ds8.mongo.secondaryIndexes=false"]
 VARIANTS = {
-    "as shipped": [*SHIPPED, "-Ds8.mongo.cacheMB=16", "-Ds8.mongo.compress=false"],
+    "as shipped": [
+        *SHIPPED,
+        "-Ds8.mongo.cacheMB=16",
+        "-Ds8.mongo.compress=false",
+        "-Ds8.mongo.compactFillRate=90",
+    ],
     "s8 launcher": [],
 }
 Client = AsyncMongoClient[dict[str, Any]]
