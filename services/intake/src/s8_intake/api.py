@@ -17,7 +17,6 @@ from s8_intake.domain.model import KbArticle
 from s8_intake.domain.status import TransitionRefused
 from s8_intake.http_errors import http_error
 from s8_intake.service import IntakeService, TicketNotFound
-from s8_intake.settings import IntakeSettings
 from s8_shared.contracts import (
     ACTION_ADAPTER,
     Channel,
@@ -51,12 +50,8 @@ router = APIRouter(prefix="/v1", dependencies=[Depends(require_api_key)])
 
 
 async def _json_body(request: Request) -> dict[str, Any]:
-    settings: IntakeSettings = request.app.state.settings
+    # The body's size is limited for every route by the runtime's BodyLimitMiddleware (413).
     body = await request.body()
-    if len(body) > settings.max_body_bytes:
-        raise HTTPException(
-            status_code=413, detail=f"body larger than {settings.max_body_bytes} bytes"
-        )
     try:
         return load_json_object(body)
     except NotAJsonObject as exc:

@@ -411,15 +411,14 @@ class IntakeService:
         raise RuntimeError(f"ticket {action.ticket_id} kept changing; retry the action")
 
     async def _change_for(self, state: TicketState, action: TicketAction, now: datetime) -> Change:
-        when = now  # the server's clock decides, as for every action
         if isinstance(action, LinkProblem):
             problem = await self.problems.problem(action.problem_id) if self.problems else None
             if problem is None:
                 raise TransitionRefused(f"no problem {action.problem_id}")
             self.metrics.incidents_linked.labels("agent").inc()
-            return link_incident(state, problem, when, by="agent", actor_id=action.actor_id)
+            return link_incident(state, problem, now, by="agent", actor_id=action.actor_id)
         if isinstance(action, UnlinkProblem):
-            return unlink_incident(state, when, action.actor_id)
+            return unlink_incident(state, now, action.actor_id)
         return apply_action(state, action, now)
 
     async def _check_merge_target(self, action: Merge) -> None:

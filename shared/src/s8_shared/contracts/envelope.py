@@ -9,6 +9,7 @@ same versioned topic) and reject malformed ones with a reason.
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -96,6 +97,9 @@ def validation_reason(error: ValidationError) -> str:
     return "; ".join(parts)
 
 
+_SURROGATE_ESCAPE = re.compile(rb"\\[uU][dD][89a-fA-F]")
+
+
 def load_json_object(raw: bytes | str) -> dict[str, Any]:
     """A JSON object, or InvalidMessage: bad JSON, nesting too deep, an integer of more
     digits than Python converts, or text that is not Unicode (a lone surrogate, which no
@@ -110,10 +114,13 @@ def load_json_object(raw: bytes | str) -> dict[str, Any]:
         raise InvalidMessage(f"not valid JSON: {exc}") from exc
     if not isinstance(data, dict):
         raise NotAJsonObject(f"expected a JSON object, got {type(data).__name__}")
-    try:
-        json.dumps(data, ensure_ascii=False).encode()
-    except UnicodeEncodeError as exc:
-        raise InvalidMessage("text that is not Unicode (a lone surrogate)") from exc
+    # A surrogate can only come from a \\uD800–\\uDFFF escape (or a str built in-process): the
+    # whole object is re-encoded only then, not for every message.
+    if not isinstance(raw, bytes | bytearray) or _SURROGATE_ESCAPE.search(raw):
+        try:
+            json.dumps(data, ensure_ascii=False).encode()
+        except UnicodeEncodeError as exc:
+            raise InvalidMessage("text that is not Unicode (a lone surrogate)") from exc
     return data
 
 
