@@ -10,8 +10,14 @@ from prometheus_client import CollectorRegistry
 from pydantic import BaseModel, ValidationError
 
 from s8_shared.contracts import InvalidMessage
-from s8_shared.contracts.envelope import load_json_object
-from s8_shared.kafka.deadletter import COPY_LIMIT_BYTES, DeadLetterPolicy, classify, original_copy
+from s8_shared.contracts.envelope import MAX_MESSAGE_BYTES, TooLarge, load_json_object
+from s8_shared.kafka.deadletter import (
+    COPY_LIMIT_BYTES,
+    DeadLetterPolicy,
+    classify,
+    error_type_of,
+    original_copy,
+)
 from s8_shared.testing.fakes import RecordingPublisher
 
 
@@ -134,6 +140,24 @@ async def test_a_large_message_becomes_a_dead_letter_with_one_bounded_copy(
     )
     assert raw.startswith(payload.original_bytes())
     assert len(payload.original_bytes()) > COPY_LIMIT_BYTES - 4
+
+
+async def test_a_message_above_the_read_limit_is_dead_lettered_as_too_large(
+    policy: DeadLetterPolicy, sink: RecordingPublisher
+) -> None:
+    raw = json.dumps({"text": "a" * MAX_MESSAGE_BYTES}).encode()
+    with pytest.raises(TooLarge) as info:
+        load_json_object(raw)
+    assert "at most 1,048,576" in info.value.reason
+    assert load_json_object(raw, max_bytes=len(raw)) == json.loads(
+        raw
+    )  # a limit, not a parse error
+    assert await policy.handle_failure(record(raw), info.value)
+    [dead] = sink.on("support.deadletter.v1")
+    assert dead.payload.error_type == "too_large"
+    assert dead.payload.attempts == 1
+    assert dead.payload.original_truncated
+    assert error_type_of(InvalidMessage("bad")) == "invalid"
 
 
 async def test_a_small_message_is_carried_whole_and_once() -> None:

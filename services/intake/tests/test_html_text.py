@@ -81,9 +81,9 @@ def test_deeply_nested_html_does_not_blow_the_stack() -> None:
     assert html_to_text("<div>" * 3000 + "sâu" + "</div>" * 3000) == "sâu"
 
 
-def test_text_is_capped_at_the_contract_limit() -> None:
+def test_the_whole_text_is_converted_and_normalization_cuts_it_recording_the_cut() -> None:
     text = html_to_text("<p>" + "a" * (MAX_TEXT_CHARS + 500) + "</p>")
-    assert len(text) == MAX_TEXT_CHARS
+    assert len(text) == MAX_TEXT_CHARS + 500  # the cut is normalize's, with text_cut_from
 
 
 @pytest.mark.parametrize("html", ["", "   ", "<p> </p><br>", "<script>x()</script>"])

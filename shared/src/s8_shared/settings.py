@@ -47,6 +47,13 @@ class ServiceSettings(BaseSettings):
         le=16 * 1_048_576,
         description="Largest HTTP request body any endpoint accepts (larger: 413).",
     )
+    kafka_max_request_bytes: int = Field(
+        default=1_048_576,
+        ge=1_048_576,
+        le=16 * 1_048_576,
+        description="The producer's largest request (max_request_size); every event s8 makes "
+        "from input its contracts accept stays below 60% of the default.",
+    )
     max_delivery_attempts: int = Field(
         default=5, ge=1, le=100, description="Transient failures retried before dead-lettering."
     )

@@ -32,6 +32,7 @@ from s8_shared.contracts import (
 from s8_shared.contracts.compensation import CompensationOffer
 from s8_shared.contracts.envelope import (
     NotAJsonObject,
+    TooLarge,
     load_json_object,
     validation_reason,
 )
@@ -56,6 +57,8 @@ async def _json_body(request: Request) -> dict[str, Any]:
         return load_json_object(body)
     except NotAJsonObject as exc:
         raise HTTPException(status_code=422, detail="body must be a JSON object") from exc
+    except TooLarge as exc:  # S8_MAX_BODY_BYTES above what a topic message may be
+        raise HTTPException(status_code=413, detail=exc.reason) from exc
     except InvalidMessage as exc:  # bad JSON, too deep, huge integers, lone surrogates
         raise HTTPException(
             status_code=400, detail=f"body is not valid JSON: {exc.reason}"

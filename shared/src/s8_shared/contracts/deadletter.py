@@ -20,7 +20,8 @@ class DeadLetterPayload(Contract):
     key: str | None = Field(default=None, description="Original key (UTF-8, or base64 if binary).")
     reason: str = Field(description="Why it could not be processed, readable by a person.")
     error_type: str = Field(
-        description="`invalid` (can never succeed) or `gave_up` (retries spent)."
+        description="`invalid` (can never succeed), `too_large` (above the size s8 reads; "
+        "only its head is kept) or `gave_up` (retries spent)."
     )
     attempts: int = 1
     original_text: str | None = Field(

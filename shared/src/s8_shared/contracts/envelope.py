@@ -78,10 +78,18 @@ class Event(BaseModel, Generic[PayloadT]):
 class InvalidMessage(ValueError):
     """A message that can never be processed; it goes to the dead-letter topic."""
 
+    error_type = "invalid"
+
     def __init__(self, reason: str, *, details: Any = None) -> None:
         super().__init__(reason)
         self.reason = reason
         self.details = details
+
+
+class TooLarge(InvalidMessage):
+    """Larger than any message s8 accepts (its dead letter carries only the head)."""
+
+    error_type = "too_large"
 
 
 class NotAJsonObject(InvalidMessage):
@@ -97,13 +105,21 @@ def validation_reason(error: ValidationError) -> str:
     return "; ".join(parts)
 
 
+# The largest message s8 reads from a topic: the producer's default `max_request_size`
+# (a larger one can only come from a compressed batch or a topic configured above it).
+MAX_MESSAGE_BYTES = 1_048_576
+
 _SURROGATE_ESCAPE = re.compile(rb"\\[uU][dD][89a-fA-F]")
 
 
-def load_json_object(raw: bytes | str) -> dict[str, Any]:
-    """A JSON object, or InvalidMessage: bad JSON, nesting too deep, an integer of more
-    digits than Python converts, or text that is not Unicode (a lone surrogate, which no
-    store or producer can encode) are all the message's fault, never transient."""
+def load_json_object(raw: bytes | str, *, max_bytes: int = MAX_MESSAGE_BYTES) -> dict[str, Any]:
+    """A JSON object, or InvalidMessage: larger than `max_bytes` (TooLarge), bad JSON,
+    nesting too deep, an integer of more digits than Python converts, or text that is not
+    Unicode (a lone surrogate, which no store or producer can encode) are all the
+    message's fault, never transient."""
+    size = len(raw) if isinstance(raw, bytes | bytearray) else len(raw.encode(errors="replace"))
+    if size > max_bytes:
+        raise TooLarge(f"too large: {size:,} bytes (at most {max_bytes:,})")
     try:
         data = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:

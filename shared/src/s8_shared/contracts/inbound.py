@@ -25,6 +25,11 @@ from s8_shared.contracts.common import Channel
 
 MAX_TEXT_CHARS = 20_000
 MAX_HTML_CHARS = 200_000
+# What of a chat or bot transcript a ticket carries (its latest lines): with the message's
+# own text and the ticket, every event stays far below the producer's 1 MiB limit.
+MAX_TRANSCRIPT_CHARS = 40_000
+MAX_TRANSCRIPT_LINE_CHARS = 4_000
+MAX_TRANSCRIPT_LINES = 200
 
 Text = Annotated[str, Field(max_length=MAX_TEXT_CHARS)]
 ShortText = Annotated[str, Field(max_length=512)]

@@ -90,6 +90,11 @@ class MessageInfo(Contract):
     )
     sentiment: float | None = None
     attachments: list[str] = Field(default_factory=list, description="File names.")
+    text_cut_from: int | None = Field(
+        default=None,
+        description="The text was cut to 20,000 characters; this was its length before "
+        "(e.g. a long HTML e-mail after conversion).",
+    )
 
 
 class TicketCreatedPayload(Contract):
@@ -98,7 +103,11 @@ class TicketCreatedPayload(Contract):
     first_message: MessageInfo
     transcript: list[MessageInfo] = Field(
         default_factory=list,
-        description="Earlier bot or chat exchange, so the customer never repeats themselves.",
+        description="Earlier bot or chat exchange, so the customer never repeats themselves: "
+        "its latest lines, at most 40,000 characters.",
+    )
+    transcript_omitted: int = Field(
+        default=0, ge=0, description="Earlier transcript lines left out (not carried)."
     )
 
 

@@ -58,6 +58,7 @@ def make_broker(
         settings.kafka_bootstrap_servers,
         client_id=settings.service_name,
         enable_idempotence=True,
+        max_request_size=settings.kafka_max_request_bytes,
         security=kafka_security(settings),
         graceful_timeout=15.0,
         middlewares=(

@@ -111,6 +111,11 @@ def classify(exc: BaseException) -> str | None:
     return None
 
 
+def error_type_of(exc: BaseException) -> str:
+    """`too_large`, or `invalid` for any other message that can never be processed."""
+    return exc.error_type if isinstance(exc, InvalidMessage) else "invalid"
+
+
 class DeadLetterPolicy:
     """Counts delivery attempts and writes dead letters for one service."""
 
@@ -163,7 +168,7 @@ class DeadLetterPolicy:
             return True
         reason = classify(exc)
         if reason is not None:
-            await self._dead_letter(record, reason, "invalid", attempts=1)
+            await self._dead_letter(record, reason, error_type_of(exc), attempts=1)
             self._attempts.pop(record_id, None)
             return True
         attempts = self._attempts.get(record_id, 0) + 1

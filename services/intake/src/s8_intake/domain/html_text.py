@@ -10,7 +10,7 @@ import re
 from bs4 import BeautifulSoup
 from bs4.element import NavigableString, Tag
 
-from s8_shared.contracts.inbound import MAX_HTML_CHARS, MAX_TEXT_CHARS
+from s8_shared.contracts.inbound import MAX_HTML_CHARS
 
 _DROPPED = ("script", "style", "title", "noscript", "template", "iframe", "object", "svg")
 # Tags that start a new line; headings and paragraphs also leave a blank line.
@@ -34,7 +34,7 @@ _PARA = "para"  # ends the line and leaves one blank line
 
 
 def html_to_text(html: str) -> str:
-    """Readable text of an HTML body, at most MAX_TEXT_CHARS long.
+    """Readable text of an HTML body (normalization cuts it to MAX_TEXT_CHARS and records it).
 
     Scripts, styles, the head and comments are dropped; paragraphs, block elements and
     `<br>` keep their line breaks; other whitespace collapses; entities are unescaped.
@@ -54,7 +54,7 @@ def html_to_text(html: str) -> str:
     _mark(soup, _PARAGRAPH_TAGS, _PARA)
     for cell in soup.find_all(_CELL_TAGS):
         cell.append(NavigableString(" "))
-    return _render(soup)[:MAX_TEXT_CHARS]
+    return _render(soup)
 
 
 def _mark(soup: BeautifulSoup, names: tuple[str, ...], kind: str) -> None:

@@ -32,6 +32,8 @@ class NormalizedMessage:
     ticket_token: str | None = None
     attachments: tuple[str, ...] = ()
     transcript: tuple[TranscriptLine, ...] = ()
+    transcript_omitted: int = 0  # earlier lines left out to keep the events small
+    text_cut_from: int | None = None  # the text's length before it was cut
     public: bool = False
     handoff_requested: bool = False
     handoff_reason: str | None = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any, assert_never
 
 from s8_intake.domain.html_text import html_to_text, strip_quoted_reply
@@ -19,6 +20,10 @@ from s8_intake.domain.identities import (
 from s8_intake.domain.model import NormalizedMessage
 from s8_shared.contracts import Identity
 from s8_shared.contracts.inbound import (
+    MAX_TEXT_CHARS,
+    MAX_TRANSCRIPT_CHARS,
+    MAX_TRANSCRIPT_LINE_CHARS,
+    MAX_TRANSCRIPT_LINES,
     ChatbotConversation,
     EmailMessage,
     InboundMessage,
@@ -27,6 +32,7 @@ from s8_shared.contracts.inbound import (
     PhoneCall,
     SmsMessage,
     SocialMessage,
+    TranscriptLine,
     WebFormSubmission,
 )
 
@@ -50,7 +56,39 @@ _CALL_TEXT: dict[tuple[bool, str], str] = {  # (Vietnamese?, outcome) -> text
 def normalize(
     message: InboundMessage, *, own_addresses: frozenset[str] = frozenset()
 ) -> NormalizedMessage:
-    """The channel message as a `NormalizedMessage`; `own_addresses` are s8's own mailboxes."""
+    """The channel message as a `NormalizedMessage`; `own_addresses` are s8's own mailboxes.
+    Its text and transcript are within the sizes every event can carry (cuts recorded)."""
+    return bounded(_normalized(message, own_addresses))
+
+
+def bounded(msg: NormalizedMessage) -> NormalizedMessage:
+    """The text cut at MAX_TEXT_CHARS (an HTML body converts to up to ten times that) and
+    the transcript's latest lines kept within MAX_TRANSCRIPT_CHARS, each cut recorded."""
+    cut_from = len(msg.text) if len(msg.text) > MAX_TEXT_CHARS else None
+    kept: list[TranscriptLine] = []
+    budget = MAX_TRANSCRIPT_CHARS
+    for line in reversed(msg.transcript):  # the latest lines say most about the handoff
+        if budget <= 0 or len(kept) >= MAX_TRANSCRIPT_LINES:
+            break
+        text = line.text[: min(budget, MAX_TRANSCRIPT_LINE_CHARS)]
+        kept.append(line if text == line.text else line.model_copy(update={"text": text}))
+        budget -= len(text)
+    if (
+        cut_from is None
+        and len(kept) == len(msg.transcript)
+        and all(a is b for a, b in zip(reversed(kept), msg.transcript, strict=True))
+    ):
+        return msg
+    return replace(
+        msg,
+        text=msg.text[:MAX_TEXT_CHARS],
+        text_cut_from=cut_from,
+        transcript=tuple(reversed(kept)),
+        transcript_omitted=len(msg.transcript) - len(kept),
+    )
+
+
+def _normalized(message: InboundMessage, own_addresses: frozenset[str]) -> NormalizedMessage:
     match message:
         case EmailMessage():
             return _email(message, own_addresses)

@@ -94,6 +94,7 @@ def message_info(msg: NormalizedMessage, sentiment: Sentiment, now: datetime) ->
         sent_at=msg.sent_at or now,
         sentiment=sentiment.score,
         attachments=list(msg.attachments),
+        text_cut_from=msg.text_cut_from,
     )
 
 
@@ -140,7 +141,8 @@ def open_ticket(
     )
     transcript = [
         MessageInfo(
-            message_id=f"{msg.dedup_key}#transcript-{n}",
+            # Short ids: a channel message id may be 998 characters, one per line would not fit.
+            message_id=f"{ticket_id}#t{n + msg.transcript_omitted}",
             author=Author(line.author),
             channel=msg.channel,
             text=line.text,
@@ -160,7 +162,11 @@ def open_ticket(
         occurred_at=now,
         producer=PRODUCER,
         payload=TicketCreatedPayload(
-            ticket_id=ticket_id, ticket=snapshot, first_message=info, transcript=transcript
+            ticket_id=ticket_id,
+            ticket=snapshot,
+            first_message=info,
+            transcript=transcript,
+            transcript_omitted=msg.transcript_omitted,
         ),
     )
     return Change(state, [event])
