@@ -203,3 +203,23 @@ def test_when_nothing_new_remains_the_original_is_kept(text: str) -> None:
 )
 def test_ordinary_sentences_that_look_like_separators_are_kept(text: str) -> None:
     assert strip_quoted_reply(text) == text
+
+
+@pytest.mark.parametrize(
+    ("html", "expected"),
+    [
+        ('<?xml version="1.0" encoding="utf-8"?><p>Xin chào</p>', "Xin chào"),
+        ('<meta charset="iso-8859-1"><p>Huế</p>', "Huế"),
+        ("a\x00b<p>c</p>", "a\ufffdb\n\nc"),
+        ("<p<a<b" * 1000, ""),
+        ("<!--" * 1000 + "x", ""),
+    ],
+)
+def test_declarations_charsets_nul_bytes_and_broken_markup_are_read_safely(
+    html: str, expected: str
+) -> None:
+    assert html_to_text(html) == expected
+
+
+def test_a_body_nested_fifteen_thousand_deep_keeps_its_text() -> None:
+    assert html_to_text("<div>" * 15_000 + "sâu" + "</div>" * 15_000) == "sâu"

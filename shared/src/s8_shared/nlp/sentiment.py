@@ -121,25 +121,25 @@ def _clauses(text: str) -> tuple[list[Word], list[int]]:
 
 
 def _spans(ws: list[Word], entries: list[_Entry]) -> list[tuple[int, int, _Entry]]:
+    by_first: dict[str, list[_Entry]] = {}
+    for e in entries:
+        by_first.setdefault(e.words[0].folded, []).append(e)
     return [
         (i, i + len(e.words), e)
-        for i in range(len(ws))
-        for e in entries
-        if ws[i].folded == e.words[0].folded and matches_at(ws, i, e.words, e.strict)
+        for i, word in enumerate(ws)
+        for e in by_first.get(word.folded, ())
+        if matches_at(ws, i, e.words, e.strict)
     ]
 
 
 def score(text: str, lexicon: Lexicon) -> Sentiment:
     ws, clause_of = _clauses(text)
     hits: list[tuple[int, int, _Entry]] = []
+    terms = lexicon._terms  # once: a pydantic private attribute is a slow lookup
     i = 0
     while i < len(ws):
         entry = next(
-            (
-                e
-                for e in lexicon._terms.get(ws[i].folded, [])
-                if matches_at(ws, i, e.words, e.strict)
-            ),
+            (e for e in terms.get(ws[i].folded, ()) if matches_at(ws, i, e.words, e.strict)),
             None,
         )
         if entry is None:

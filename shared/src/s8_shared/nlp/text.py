@@ -13,6 +13,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from s8_shared.contracts import Language
 
@@ -62,12 +63,41 @@ def fold(text: str) -> str:
     return _SPACES.sub(" ", _strip(text)[0]).strip()
 
 
+@lru_cache(maxsize=16_384)
+def _word(raw: str) -> Word:
+    bare, marks = _strip(raw)
+    return Word(raw, bare, marks)
+
+
+@lru_cache(maxsize=32)
+def _words(text: str) -> tuple[Word, ...]:
+    return tuple(_word(raw) for raw in _WORD.findall(unicodedata.normalize("NFC", text)))
+
+
 def words(text: str) -> list[Word]:
-    result: list[Word] = []
-    for raw in _WORD.findall(unicodedata.normalize("NFC", text)):
-        bare, marks = _strip(raw)
-        result.append(Word(raw, bare, marks))
-    return result
+    """The words of a text. Cached: one message's text is read by sentiment, classification,
+    language detection and FAQ matching, and most words of a language repeat."""
+    return list(_words(text))
+
+
+class WordIndex:
+    """Where each folded word occurs in a text: a phrase is looked for only where its first
+    word is, so many phrases cost the occurrences of their first words, not the text."""
+
+    def __init__(self, found: Sequence[Word]) -> None:
+        self.words = found
+        self.at: dict[str, list[int]] = {}
+        for i, word in enumerate(found):
+            self.at.setdefault(word.folded, []).append(i)
+
+    def find(self, phrase: Sequence[Word], *, exact: bool = False) -> int:
+        """Index of the first occurrence of `phrase` (whole words), or -1."""
+        if not phrase:
+            return -1
+        for i in self.at.get(phrase[0].folded, ()):
+            if matches_at(self.words, i, phrase, exact):
+                return i
+        return -1
 
 
 def tokens(text: str) -> list[str]:
@@ -96,13 +126,15 @@ def matches_at(
 ) -> bool:
     """Does `phrase` occur at word `i`? `strict` (for the whole phrase or per word) asks
     for the same accents as written in the phrase."""
-    if not phrase or i < 0 or i + len(phrase) > len(haystack):
+    n = len(phrase)
+    if not n or i < 0 or i + n > len(haystack):
         return False
-    flags = [strict] * len(phrase) if isinstance(strict, bool) else strict
-    return all(
-        (exact_word if flags[k] else same_word)(haystack[i + k], phrase[k])
-        for k in range(len(phrase))
-    )
+    # Loops rather than all(...) over a generator: this runs for every candidate word.
+    for k in range(n):
+        exact = strict if isinstance(strict, bool) else strict[k]
+        if not (exact_word if exact else same_word)(haystack[i + k], phrase[k]):
+            return False
+    return True
 
 
 def find_phrase(

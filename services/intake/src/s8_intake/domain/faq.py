@@ -21,7 +21,7 @@ from rapidfuzz import fuzz
 
 from s8_intake.domain.model import KbArticle, KbMatch
 from s8_shared.contracts import Language
-from s8_shared.nlp.text import Word, find_phrase, tokens, words
+from s8_shared.nlp.text import Word, WordIndex, tokens, words
 
 DEFAULT_ARTICLES_PATH = Path(__file__).parent.parent / "data" / "kb_articles.yaml"
 
@@ -58,8 +58,8 @@ def _prepare(article: KbArticle) -> _Prepared:
     )
 
 
-def _has_keyword(message: Sequence[Word], prepared: _Prepared) -> bool:
-    return any(find_phrase(message, k) >= 0 for k in prepared.keywords)
+def _has_keyword(message: WordIndex, prepared: _Prepared) -> bool:
+    return any(message.find(k) >= 0 for k in prepared.keywords)
 
 
 def _similarity(query: str, prepared: _Prepared) -> float:
@@ -81,11 +81,13 @@ def match(
     query = _content(text)
     if not query or not candidates:
         return None
-    message = words(text)
-    prepared = [_prepare(a) for a in candidates]
-    topics = sum(1 for p in prepared if _has_keyword(message, p))
     size = len(query.split())
     damping = math.sqrt(SHORT_ENOUGH / size) if size > SHORT_ENOUGH else 1.0
+    if round(damping, 4) < threshold:  # every score is at most `damping`: long messages never match
+        return None
+    message = WordIndex(words(text))
+    prepared = [_prepare(a) for a in candidates]
+    topics = sum(1 for p in prepared if _has_keyword(message, p))
     damping *= EXTRA_TOPIC_PENALTY ** max(0, topics - 1)
 
     best: KbMatch | None = None

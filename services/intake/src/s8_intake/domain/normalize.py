@@ -64,7 +64,7 @@ def normalize(
 def bounded(msg: NormalizedMessage) -> NormalizedMessage:
     """The text cut at MAX_TEXT_CHARS (an HTML body converts to up to ten times that) and
     the transcript's latest lines kept within MAX_TRANSCRIPT_CHARS, each cut recorded."""
-    cut_from = len(msg.text) if len(msg.text) > MAX_TEXT_CHARS else None
+    cut_from = msg.text_cut_from or (len(msg.text) if len(msg.text) > MAX_TEXT_CHARS else None)
     kept: list[TranscriptLine] = []
     budget = MAX_TRANSCRIPT_CHARS
     for line in reversed(msg.transcript):  # the latest lines say most about the handoff
@@ -114,12 +114,15 @@ def _email(message: EmailMessage, own_addresses: frozenset[str]) -> NormalizedMe
     sender = normalize_email(message.from_.address)
     has_plain = bool(message.text and message.text.strip())
     body = message.text or "" if has_plain else html_to_text(message.html or "")
-    text = strip_quoted_reply(body).strip() or message.subject.strip() or NO_TEXT
+    # Cut before the quote search, so that every step reads at most MAX_TEXT_CHARS.
+    cut_from = len(body) if len(body) > MAX_TEXT_CHARS else None
+    text = strip_quoted_reply(body[:MAX_TEXT_CHARS]).strip() or message.subject.strip() or NO_TEXT
     return NormalizedMessage(
         channel=message.channel_kind,
         dedup_key=message.dedup_key(),
         sent_at=message.received_at,
         text=text,
+        text_cut_from=cut_from,
         identities=unique([identity_for_email(sender)]),
         display_name=message.from_.name,
         subject=message.subject or None,

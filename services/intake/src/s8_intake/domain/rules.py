@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from s8_intake.domain.model import Classification
 from s8_shared.contracts import Channel, CustomerTier, Language, Priority
-from s8_shared.nlp.text import Word, detect_language, find_phrase, fold, words
+from s8_shared.nlp.text import Word, WordIndex, detect_language, fold, words
 
 DEFAULT_RULES_PATH = Path(__file__).parent.parent / "data" / "classification.yaml"
 
@@ -134,7 +134,7 @@ class RuleSet(_Strict):
 @dataclass(frozen=True)
 class _Facts:
     words: Sequence[Word]
-    vocabulary: frozenset[str]  # folded words present: most keywords are ruled out at once
+    index: WordIndex  # where each folded word is: a keyword is looked for only there
     channel: Channel
     ivr: tuple[str, ...] | None
     tier: CustomerTier
@@ -173,9 +173,7 @@ def _matches(when: When, facts: _Facts, priority: Priority | None) -> bool:
 
 
 def _found(facts: _Facts, phrase: tuple[Word, ...], exact: bool) -> bool:
-    if phrase[0].folded not in facts.vocabulary:
-        return False
-    return find_phrase(facts.words, phrase, exact=exact) >= 0
+    return facts.index.find(phrase, exact=exact) >= 0
 
 
 def classify(
@@ -194,7 +192,7 @@ def classify(
     found = words(full_text)
     facts = _Facts(
         words=found,
-        vocabulary=frozenset(w.folded for w in found),
+        index=WordIndex(found),
         channel=channel,
         ivr=ivr_segments(ivr_path) if ivr_path else None,
         tier=customer_tier,
