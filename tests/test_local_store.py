@@ -58,11 +58,16 @@ class Store:
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
+    def log(self) -> Path:
+        return self.path.parent / "store.log"
+
+    @property
     def uri(self) -> str:
         return f"mongodb://127.0.0.1:{self.port}"
 
     def start(self) -> None:
         assert LIB.is_dir(), "the store's jars are fetched by `make bootstrap`"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(
             [
                 "java",
@@ -75,8 +80,8 @@ class Store:
                 "127.0.0.1",
                 str(self.port),
             ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=self.log.open("ab"),
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         deadline = time.monotonic() + 60
@@ -253,3 +258,22 @@ async def test_an_indexed_query_reads_only_the_matching_documents(store: Store) 
         assert await col.count_documents({"skills": "vip", "state": "running"}) == 20
         await col.update_many({"ticket_id": "T1"}, {"$pull": {"skills": "billing"}})
         assert await col.count_documents({"skills": "billing"}) == 20
+
+
+async def test_listing_databases_answers_from_the_open_ones_without_reopening_them(
+    store: Store,
+) -> None:
+    # The library's own listDatabases opened a second copy of every database, rebuilding all
+    # its indexes from whole collections each time, and that copy's reads raced the writes.
+    async with client(store.uri) as mongo:
+        await mongo.s8_a.docs.create_index("k")
+        await mongo.s8_a.docs.insert_many([{"_id": i, "k": i % 7} for i in range(500)])
+        await mongo.s8_b.other.insert_one({"_id": 1})
+        opened = store.log.read_text().count("adding unique _id index for collection docs")
+        for _ in range(3):
+            names = await mongo.list_database_names()
+            assert {"s8_a", "s8_b"} <= set(names)
+            listed = await mongo.admin.command("listDatabases")
+            assert {"name": "s8_a", "empty": False} in listed["databases"]
+        assert store.log.read_text().count("adding unique _id index for collection docs") == opened
+        assert await mongo.s8_a.docs.count_documents({"k": 3}) == len([i for i in range(500) if i % 7 == 3])  # fmt: skip

@@ -210,6 +210,9 @@ class DurableH2Backend extends H2Backend {
         if (command.equalsIgnoreCase("explain")) {
             return explain(databaseName, query);
         }
+        if (command.equalsIgnoreCase("listdatabases") && databaseName.equals("admin")) {
+            return listDatabases();
+        }
         try {
             return super.handleCommand(channel, databaseName, command, query);
         } finally {
@@ -218,6 +221,19 @@ class DurableH2Backend extends H2Backend {
                 commit();
             }
         }
+    }
+
+    // The library's listDatabases opens a second instance of every database (not the one in use):
+    // each call rebuilt every index by reading whole collections, and the second instance's scans
+    // raced the first one's writes ("Chunk ... not found" at 200,000 tickets). The databases in use
+    // answer instead.
+    private Document listDatabases() {
+        List<Document> databases = new ArrayList<>();
+        for (String name : new java.util.TreeSet<>(listDatabaseNames())) {
+            MongoDatabase database = resolveDatabase(name);
+            databases.add(new Document("name", name).append("empty", database.isEmpty()));
+        }
+        return new Document("databases", databases).append("ok", 1.0);
     }
 
     private Document explain(String databaseName, Document query) {

@@ -17,6 +17,7 @@ noise of a shared machine) against the goal: no accepted input costs more than 5
 from __future__ import annotations
 
 import argparse
+import asyncio
 import shlex
 import sys
 import time
@@ -155,6 +156,32 @@ def fuzz(examples: int, worst: Worst) -> int:
     return tried
 
 
+async def loop_stall(messages: list[dict[str, Any]], *, off_loop: bool) -> tuple[float, float]:
+    """The longest the event loop (which serves /healthz, HTTP and the consumers) could not
+    run while `messages` were processed as intake does (a worker thread) or on the loop."""
+    stalls: list[float] = []
+    done = asyncio.Event()
+
+    async def probe() -> None:
+        while not done.is_set():
+            t0 = time.perf_counter()
+            await asyncio.sleep(0.005)
+            stalls.append(time.perf_counter() - t0 - 0.005)
+
+    async def work() -> None:
+        for message in messages:
+            if off_loop:
+                await asyncio.to_thread(intake_work, message)
+            else:
+                intake_work(message)
+                await asyncio.sleep(0)
+        done.set()
+
+    t0 = time.perf_counter()
+    await asyncio.gather(probe(), work())
+    return max(stalls, default=0.0) * 1000, time.perf_counter() - t0
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     parser.add_argument("--examples", type=int, default=400, help="fuzzer inputs")
@@ -173,6 +200,11 @@ def main() -> None:
         print(f"  {fuzzed[-1]:7.1f} ms  {kind:<10} {len(text):>6} chars  {text[:60]!r}")
     slowest = max([*corpus.values(), *fuzzed])
     print(f"\nworst input: {slowest:.1f} ms CPU (goal <= {GOAL_MS:.0f} ms)")
+    barrage = [m for _, m in sorted(((cpu_ms(m, 1), m) for m in CORPUS.values()), key=lambda x: -x[0])[:8]] * 5  # fmt: skip
+    for off_loop in (False, True):
+        stall, seconds = asyncio.run(loop_stall(barrage, off_loop=off_loop))
+        where = "in a worker thread (as intake does)" if off_loop else "on the event loop"
+        print(f"barrage of {len(barrage)} worst inputs {where}: longest event-loop stall {stall:.1f} ms ({seconds:.1f}s)")  # fmt: skip
     print(f"command: {shlex.join([sys.executable, *sys.argv])}")
 
 

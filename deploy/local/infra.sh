@@ -240,8 +240,11 @@ mongo_start() {
   {
     printf '\n===== %s infra.sh up: starting mongo-java-server on %s:%s =====\n' "$(date -Is)" "$HOST" "$MONGO_PORT"
   } >>"$MONGO_LOG"
-  setsid nohup java -Xmx1g -Xms64m -XX:+UseSerialGC -Djava.awt.headless=true \
-    -cp "$LIB_DIR/mongo/*" "$HERE/MongoLauncher.java" "$MONGO_H2" "$HOST" "$MONGO_PORT" \
+  # The heap holds the secondary indexes and H2's cache (deploy/local/README.md: memory at 200,000
+  # stored tickets); S8_MONGO_HEAP and S8_MONGO_JAVA_OPTIONS change it.
+  # shellcheck disable=SC2086 # S8_MONGO_JAVA_OPTIONS is a list of options
+  setsid nohup java "-Xmx${S8_MONGO_HEAP:-2g}" -Xms64m -XX:+UseSerialGC -Djava.awt.headless=true \
+    ${S8_MONGO_JAVA_OPTIONS:-} -cp "$LIB_DIR/mongo/*" "$HERE/MongoLauncher.java" "$MONGO_H2" "$HOST" "$MONGO_PORT" \
     >>"$MONGO_LOG" 2>&1 </dev/null 9>&- &
   echo $! >"$MONGO_PID"
   say "mongo: started pid $(cat "$MONGO_PID") ($HOST:$MONGO_PORT, h2 file $MONGO_H2, log $MONGO_LOG)"

@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from s8_shared.contracts import Language
-from s8_shared.nlp.sentiment import DEFAULT_LEXICON_PATH, Lexicon, load_lexicon, score
+from s8_shared.nlp.sentiment import DEFAULT_LEXICON_PATH, MAX_WORDS, Lexicon, load_lexicon, score
 
 LEXICON = load_lexicon(DEFAULT_LEXICON_PATH)
 
@@ -139,3 +139,10 @@ def test_a_lexicon_can_be_built_in_code() -> None:
     lexicon = Lexicon(version=1, negators=("không",), terms={Language.VI: {"tốt": 2}})
     assert score("không tốt", lexicon).negative
     assert score("tốt", lexicon).score > 0.35
+
+
+def test_only_the_first_two_thousand_words_count() -> None:
+    lexicon = load_lexicon(DEFAULT_LEXICON_PATH)
+    calm = "bàn " * MAX_WORDS
+    assert score(calm + "lừa đảo quá tệ " * 50, lexicon).score == 0.0
+    assert score("lừa đảo quá tệ " + calm, lexicon).negative

@@ -1,6 +1,9 @@
+import re
 import unicodedata
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from s8_shared.contracts import Language
 from s8_shared.nlp.text import (
@@ -10,6 +13,7 @@ from s8_shared.nlp.text import (
     same_word,
     tokens,
     words,
+    words_by_part,
 )
 
 
@@ -96,3 +100,15 @@ def test_phrases_match_whole_adjacent_words(text: str, phrase: str, found: bool)
 )
 def test_language_is_detected_with_or_without_accents(text: str, language: Language) -> None:
     assert detect_language(text) == language
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(["a", "ệ", "\u0301", " ", ".", ",", "\n", "-", "–", "Đ", "1", "!"]), max_size=60))  # fmt: skip
+def test_words_by_part_finds_the_words_of_each_separated_part_in_one_pass(text: str) -> None:
+    separators = re.compile(r"[.!?;,:\n]+|\s[-–—]\s")
+    expected_words, expected_parts = [], []
+    for n, part in enumerate(separators.split(text)):
+        found = words(part)
+        expected_words += found
+        expected_parts += [n] * len(found)
+    assert words_by_part(text, separators) == (expected_words, expected_parts)

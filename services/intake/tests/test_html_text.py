@@ -223,3 +223,11 @@ def test_declarations_charsets_nul_bytes_and_broken_markup_are_read_safely(
 
 def test_a_body_nested_fifteen_thousand_deep_keeps_its_text() -> None:
     assert html_to_text("<div>" * 15_000 + "sâu" + "</div>" * 15_000) == "sâu"
+
+
+def test_with_a_limit_conversion_stops_soon_after_the_limit() -> None:
+    html = "<p>Đơn hàng giao chậm.</p>" * 6_000 + "<p>sau</p>" * 5_000
+    text = html_to_text(html, limit=MAX_TEXT_CHARS)
+    assert MAX_TEXT_CHARS < len(text) < 2 * MAX_TEXT_CHARS
+    assert html_to_text(html).startswith(text)
+    assert html_to_text("<p>ngắn</p>", limit=MAX_TEXT_CHARS) == "ngắn"

@@ -4,6 +4,7 @@ action has no second effect."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -145,7 +146,10 @@ class IntakeService:
     # --- customer messages ------------------------------------------------------------
     async def accept(self, inbound: InboundMessage) -> Accepted:
         now = self.clock()
-        msg = normalize(inbound, own_addresses=self.own_addresses)
+        # The CPU-bound steps (normalizing, sentiment, classification) run in a worker
+        # thread: bounded as they are, a burst of long messages must not hold the event
+        # loop (HTTP, health probes, every consumer's heartbeats).
+        msg = await asyncio.to_thread(normalize, inbound, own_addresses=self.own_addresses)
         self.metrics.received.labels(msg.channel.value).inc()
         if msg.skip_reason:
             await self.messages.record_skipped(msg.dedup_key, msg.skip_reason, now, inbound.raw)
@@ -168,8 +172,9 @@ class IntakeService:
         if claimed is None:
             claimed = await self._claim(msg, customer.customer_id, now)
         ticket_id: str = claimed["ticket_id"]
-        outcome = await self._apply_message(ticket_id, claimed, msg, customer, now)
-        info = message_info(msg, self.selfservice.sentiment(msg.text), now)
+        sentiment = await asyncio.to_thread(self.selfservice.sentiment, msg.text)  # once
+        outcome = await self._apply_message(ticket_id, claimed, msg, customer, sentiment, now)
+        info = message_info(msg, sentiment, now)
         await self.messages.mark_applied(info, inbound.raw, msg.details)
         await self.flush(ticket_id)
         return Accepted(outcome, ticket_id)
@@ -201,15 +206,17 @@ class IntakeService:
         claimed: dict[str, Any],
         msg: NormalizedMessage,
         customer: CustomerView,
+        sentiment: Sentiment,
         now: datetime,
     ) -> str:
-        sentiment = self.selfservice.sentiment(msg.text)
         if sentiment.negative:
             self.metrics.negative.labels(msg.channel.value).inc()
         for _ in range(MAX_CAS_ATTEMPTS):
             loaded = await self.tickets.load(ticket_id)
             if loaded is None:
-                classification = self.selfservice.classify(msg, customer.tier, sentiment)
+                classification = await asyncio.to_thread(
+                    self.selfservice.classify, msg, customer.tier, sentiment
+                )
                 change = open_ticket(
                     ticket_id,
                     customer,
@@ -241,7 +248,9 @@ class IntakeService:
             state, applied = loaded
             if msg.dedup_key in applied:
                 return "duplicate"
-            classification = self.selfservice.classify(msg, state.snapshot.customer_tier, sentiment)
+            classification = await asyncio.to_thread(
+                self.selfservice.classify, msg, state.snapshot.customer_tier, sentiment
+            )
             change = add_customer_message(state, msg, classification, sentiment, now)
             if await self.tickets.update(
                 change.state, state.snapshot.version, msg.dedup_key, self._traced(change.events)

@@ -92,8 +92,8 @@ class MessageInfo(Contract):
     attachments: list[str] = Field(default_factory=list, description="File names.")
     text_cut_from: int | None = Field(
         default=None,
-        description="The text was cut to 20,000 characters; this was its length before "
-        "(e.g. a long HTML e-mail after conversion).",
+        description="The text was cut to 20,000 characters: the size, in characters, of what "
+        "it was cut from (the text; for an HTML e-mail, its HTML body).",
     )
 
 

@@ -19,7 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from s8_shared.contracts import Language
-from s8_shared.nlp.text import Word, matches_at, words
+from s8_shared.nlp.text import Word, matches_at, words, words_by_part
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,9 @@ class Sentiment:
 
 
 DEFAULT_LEXICON_PATH = Path(__file__).parent / "data" / "sentiment_lexicon.yaml"
+# Sentiment reads a message's first 2,000 words (about 12,000 characters): the mood shows
+# long before, the score saturates after a few dozen terms, and each word costs CPU.
+MAX_WORDS = 2_000
 _CLAUSES = re.compile(r"[.!?;,:\n]+|\s[-–—]\s")
 
 
@@ -111,13 +114,7 @@ class Lexicon(BaseModel):
 
 
 def _clauses(text: str) -> tuple[list[Word], list[int]]:
-    found: list[Word] = []
-    clause_of: list[int] = []
-    for n, part in enumerate(_CLAUSES.split(text)):
-        ws = words(part)
-        found += ws
-        clause_of += [n] * len(ws)
-    return found, clause_of
+    return words_by_part(text, _CLAUSES, limit=MAX_WORDS)
 
 
 def _spans(ws: list[Word], entries: list[_Entry]) -> list[tuple[int, int, _Entry]]:

@@ -80,6 +80,27 @@ def words(text: str) -> list[Word]:
     return list(_words(text))
 
 
+def words_by_part(
+    text: str, separators: re.Pattern[str], limit: int | None = None
+) -> tuple[list[Word], list[int]]:
+    """The (first `limit`) words of a text and, for each, the number of `separators`
+    matches before it (the clause it is in), in one pass; separators never contain word
+    characters."""
+    text = unicodedata.normalize("NFC", text)
+    bounds = [m.end() for m in separators.finditer(text)]
+    found: list[Word] = []
+    part_of: list[int] = []
+    part = 0
+    for m in _WORD.finditer(text):
+        if limit is not None and len(found) >= limit:
+            break
+        while part < len(bounds) and bounds[part] <= m.start():
+            part += 1
+        found.append(_word(m.group()))
+        part_of.append(part)
+    return found, part_of
+
+
 class WordIndex:
     """Where each folded word occurs in a text: a phrase is looked for only where its first
     word is, so many phrases cost the occurrences of their first words, not the text."""

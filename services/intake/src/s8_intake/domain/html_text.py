@@ -26,56 +26,81 @@ _LINE_TAGS = frozenset({
 })  # fmt: skip
 _PARAGRAPH_TAGS = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote"})
 _CELL_TAGS = frozenset({"td", "th"})
-_BREAKING = _LINE_TAGS | _PARAGRAPH_TAGS | {"br"}
-_WHITESPACE = re.compile(r"\s+")
+_DROP, _BR, _LINE, _PARA, _CELL = range(5)
+# What a tag does to the text; the other tags (inline) do nothing: one lookup per event.
+_KIND = {
+    **dict.fromkeys(_DROPPED, _DROP),
+    **dict.fromkeys(_LINE_TAGS, _LINE),
+    **dict.fromkeys(_PARAGRAPH_TAGS, _PARA),
+    **dict.fromkeys(_CELL_TAGS, _CELL),
+    "br": _BR,
+}
+
+
+class _Enough(Exception):
+    """The text is longer than asked for: conversion stops."""
 
 
 class _TextTarget:
-    """Collects the visible text as lines while libxml2 reports the body's events."""
+    """Collects the visible text as lines while libxml2 reports the body's events (one
+    call per tag and per text: the work in each is kept small)."""
 
-    def __init__(self) -> None:
+    def __init__(self, limit: int | None) -> None:
         self.lines: list[str] = []
         self.current: list[str] = []
         self.hidden = 0  # inside how many dropped elements (scripts, styles...)
+        self.limit = limit
+        self.size = 0  # characters of text collected so far (before whitespace collapses)
 
     def _end_line(self, *, keep_empty: bool) -> None:
         line = ""
         if self.current:
-            line = _WHITESPACE.sub(" ", "".join(self.current)).strip()
+            line = " ".join("".join(self.current).split())  # whitespace collapsed, stripped
             self.current.clear()
         if line or keep_empty:
             self.lines.append(line)
 
-    def _break(self, tag: str) -> None:
-        if tag == "br":  # always ends the line, even an empty one (`<br><br>` is a blank line)
+    def _break(self, kind: int) -> None:
+        if kind == _BR:  # always ends the line, even an empty one (`<br><br>` is a blank line)
             self._end_line(keep_empty=True)
-        elif tag in _PARAGRAPH_TAGS:  # ends the line and leaves one blank line
+        elif kind == _PARA:  # ends the line and leaves one blank line
             self._end_line(keep_empty=False)
             if self.lines and self.lines[-1]:
                 self.lines.append("")
-        elif tag in _LINE_TAGS:  # ends the line unless it is already empty
+        elif kind == _LINE:  # ends the line unless it is already empty
             self._end_line(keep_empty=False)
 
     # With `encoding` given, libxml2 reports every tag and text as str (Any: the protocol's
-    # type also allows bytes). One call per tag: kept small.
+    # type also allows bytes).
     def start(self, tag: Any, attrib: Any) -> None:
-        if tag in _DROPPED:
+        kind = _KIND.get(tag)
+        if kind is None:
+            return
+        if kind == _DROP:
             self.hidden += 1
-        elif tag in _BREAKING and not self.hidden:
-            self._break(tag)
+        elif not self.hidden and (
+            self.current or kind == _BR or (kind == _PARA and self.lines and self.lines[-1])
+        ):  # a run of empty blocks changes nothing: checked inline, hostile bodies have many
+            self._break(kind)
 
     def end(self, tag: Any) -> None:
-        if tag in _DROPPED:
+        kind = _KIND.get(tag)
+        if kind is None or kind == _BR:
+            return
+        if kind == _DROP:
             self.hidden = max(0, self.hidden - 1)
         elif not self.hidden:
-            if tag in _CELL_TAGS:
+            if kind == _CELL:
                 self.current.append(" ")
-            elif tag in _BREAKING and tag != "br":
-                self._break(tag)
+            elif self.current or (kind == _PARA and self.lines and self.lines[-1]):
+                self._break(kind)
 
     def data(self, data: Any) -> None:
         if not self.hidden:
             self.current.append(data)
+            self.size += len(data)
+            if self.limit is not None and self.size > self.limit:
+                raise _Enough  # libxml2 stops at once: the rest would be cut anyway
 
     def comment(self, text: Any) -> None:
         """Comments are not text."""
@@ -85,8 +110,10 @@ class _TextTarget:
         return _squeeze_blank_lines(self.lines)
 
 
-def html_to_text(html: str) -> str:
-    """Readable text of an HTML body (normalization cuts it to MAX_TEXT_CHARS and records it).
+def html_to_text(html: str, limit: int | None = None) -> str:
+    """Readable text of an HTML body. With `limit`, conversion stops once the body has
+    given more than `limit` characters of text (the text returned is then longer than
+    `limit`: the caller cuts it and records the cut); a long body costs no more than that.
 
     Scripts, styles, the title and comments are dropped; paragraphs, block elements and
     `<br>` keep their line breaks; other whitespace collapses; entities are unescaped.
@@ -94,7 +121,7 @@ def html_to_text(html: str) -> str:
     body = html[:MAX_HTML_CHARS]
     if not body.strip():
         return ""
-    target = _TextTarget()
+    target = _TextTarget(limit)
     parser = etree.HTMLParser(
         target=target,
         encoding="utf-8",  # the body is already text: no <meta charset> or XML declaration decides
@@ -106,6 +133,8 @@ def html_to_text(html: str) -> str:
     try:
         # With a target, the parser returns what the target's close() returns.
         return cast(str, etree.fromstring(body.encode(errors="replace"), parser))
+    except _Enough:
+        return target.close()
     except etree.LxmlError:  # nothing libxml2 could read as HTML
         return ""
 

@@ -33,7 +33,7 @@ class NormalizedMessage:
     attachments: tuple[str, ...] = ()
     transcript: tuple[TranscriptLine, ...] = ()
     transcript_omitted: int = 0  # earlier lines left out to keep the events small
-    text_cut_from: int | None = None  # the text's length before it was cut
+    text_cut_from: int | None = None  # the size of what the text was cut from
     public: bool = False
     handoff_requested: bool = False
     handoff_reason: str | None = None

@@ -113,9 +113,13 @@ def _normalized(message: InboundMessage, own_addresses: frozenset[str]) -> Norma
 def _email(message: EmailMessage, own_addresses: frozenset[str]) -> NormalizedMessage:
     sender = normalize_email(message.from_.address)
     has_plain = bool(message.text and message.text.strip())
-    body = message.text or "" if has_plain else html_to_text(message.html or "")
+    if has_plain:
+        body = message.text or ""
+        cut_from = len(body) if len(body) > MAX_TEXT_CHARS else None
+    else:  # conversion stops past the limit: the cut is recorded as the HTML body's size
+        body = html_to_text(message.html or "", limit=MAX_TEXT_CHARS)
+        cut_from = len(message.html or "") if len(body) > MAX_TEXT_CHARS else None
     # Cut before the quote search, so that every step reads at most MAX_TEXT_CHARS.
-    cut_from = len(body) if len(body) > MAX_TEXT_CHARS else None
     text = strip_quoted_reply(body[:MAX_TEXT_CHARS]).strip() or message.subject.strip() or NO_TEXT
     return NormalizedMessage(
         channel=message.channel_kind,
