@@ -8,6 +8,8 @@ import signal
 import socket
 import subprocess
 import sys
+import uuid
+from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,8 @@ from s8_router.app import build as build_router
 from s8_router.settings import RouterSettings
 from s8_shared import topics
 from s8_shared.contracts import ASSIGNMENT_EVENTS, SLA_EVENTS, AgentProfile, Event, utcnow
+from s8_shared.contracts.sla import SlaClockStarted, SlaPayload
+from s8_shared.outbox import item_for
 from s8_shared.settings import DEV_SECRET
 from s8_shared.testing.builders import make_inbound, make_ticket_created
 from s8_shared.testing.harness import TestStack, eventually, holds
@@ -384,3 +388,82 @@ async def test_a_policy_change_recomputes_open_clocks_keeping_elapsed_time(
             assert (breach.payload.policy_id, breach.payload.target_seconds) == ("tighter", 3)
     finally:
         await runtime.stop()
+
+
+class FailsOnce:
+    """A publisher whose first publish fails as a broker error would."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner, self.failed = inner, False
+
+    async def publish(self, spec: Any, event: Event[Any]) -> None:
+        if not self.failed:
+            self.failed = True
+            raise ConnectionError("broker unreachable")
+        await self.inner.publish(spec, event)
+
+
+def build_failing_once(settings: SlaMonitorSettings) -> Any:
+    runtime, app = build_sla(settings)
+    app.state.sla.publisher = FailsOnce(app.state.sla.publisher)
+    return runtime, app
+
+
+async def test_clocks_saved_before_a_broker_error_still_announce_themselves(
+    stack: TestStack, tmp_path: Path
+) -> None:
+    settings = stack.settings(
+        SlaMonitorSettings, policies_path=short_policy(tmp_path, 600), retry_backoff_seconds=0.1
+    )
+    async with stack.running(build_failing_once, settings):
+        await send_created(stack, "T-broker")
+
+        async def started() -> set[str]:
+            events = of_type(await sla_events(stack), "sla.clock_started")
+            return {e.payload.target for e in events if e.payload.ticket_id == "T-broker"}
+
+        async def both() -> bool:
+            return await started() == {"first_response", "resolution"}
+
+        # Saved, then the publish failed: the redelivered ticket.created changes no clock, and
+        # the clocks' outboxes still announce both.
+        await eventually(both, within=30, what="both clocks announced")
+        assert await stack.handled_everything(settings, topics.TICKETS)
+    events = [e for e in of_type(await sla_events(stack), "sla.clock_started") if e.payload.ticket_id == "T-broker"]  # fmt: skip
+    assert len({e.event_id for e in events}) == 2
+
+
+async def test_the_sweeper_publishes_what_a_crash_left_in_a_clock_outbox(
+    stack: TestStack, tmp_path: Path
+) -> None:
+    settings = stack.settings(SlaMonitorSettings, outbox_sweep_seconds=0.5)
+    event = SlaClockStarted(
+        event_id=uuid.uuid4(),
+        producer="s8-sla-monitor",
+        occurred_at=utcnow(),
+        payload=SlaPayload(
+            ticket_id="T-crash", policy_id="standard", target="first_response",
+            clock_id="T-crash/first_response/1", priority="normal", channel="email",
+            calendar_id="24x7", target_seconds=600, elapsed_business_seconds=0,
+            elapsed_calendar_seconds=0, remaining_business_seconds=600,
+        ),
+    )  # fmt: skip
+    item = item_for(topics.SLA, event)
+    # What a crash between saving a clock and publishing its event leaves behind.
+    await stack.db(settings).clocks.insert_one(
+        {"_id": "T-crash/first_response/1", "ticket_id": "T-crash", "state": "running",
+         "rev": 1, "outbox": [asdict(item)], "has_outbox": True}
+    )  # fmt: skip
+    async with stack.running(build_sla, settings):
+
+        async def published() -> list[Event[Any]]:
+            return [e for e in await sla_events(stack) if str(e.event_id) == item.event_id]
+
+        [found] = await eventually(published, within=30, what="the left-over event published")
+        assert found.type == "sla.clock_started"
+
+        async def emptied() -> bool:
+            doc = await stack.db(settings).clocks.find_one({"_id": "T-crash/first_response/1"})
+            return doc is not None and doc["outbox"] == [] and doc["has_outbox"] is False
+
+        await eventually(emptied, within=10, what="the outbox emptied")

@@ -58,6 +58,12 @@ class ServiceSettings(BaseSettings):
         default=5, ge=1, le=100, description="Transient failures retried before dead-lettering."
     )
     retry_backoff_seconds: float = Field(default=0.5, ge=0.0, le=60.0)
+    outbox_sweep_seconds: float = Field(
+        default=15.0,
+        gt=0,
+        le=300,
+        description="How often events a crash or broker error left in an outbox are published.",
+    )
 
     provision_topics: bool = Field(
         default=True, description="Create missing topics at start (off when a Job provisions them)."

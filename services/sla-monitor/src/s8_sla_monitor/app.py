@@ -43,6 +43,7 @@ def build(settings: SlaMonitorSettings | None = None) -> tuple[ServiceRuntime, F
     runtime.every(settings.scheduler_interval_seconds, service.fire_due_clocks, "SLA scheduler")
     runtime.every(settings.config_refresh_seconds, config.refresh, "policy refresh")
     runtime.every(15.0, service.refresh_gauges, "open clock gauges")
+    runtime.every(settings.outbox_sweep_seconds, service.sweep_outboxes, "SLA outbox sweep")
     app = runtime.http_app(router)
     app.state.sla = service
     app.state.config = config

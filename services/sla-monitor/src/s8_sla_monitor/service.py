@@ -1,5 +1,9 @@
 """The SLA monitor's application service: clocks follow ticket events; a scheduler fires
-warnings and breaches at their due moment, once, even across restarts and replicas."""
+warnings and breaches at their due moment, once, even across restarts and replicas.
+
+Every change is saved with the events it causes in the clock's outbox, then published and
+removed from it; what a crash or a broker error leaves there is published by the next event
+of the ticket or by the sweeper (s8_shared.outbox)."""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from s8_shared import topics
 from s8_shared.business_time.calendar import BusinessCalendar
 from s8_shared.contracts import Event, TicketSnapshot, utcnow
 from s8_shared.contracts.sla import (
+    SLA_EVENTS,
     SlaBreached,
     SlaCancelled,
     SlaClockStarted,
@@ -23,6 +28,7 @@ from s8_shared.contracts.sla import (
     SlaWarning,
 )
 from s8_shared.kafka.publisher import Publisher
+from s8_shared.outbox import OutboxItem, item_for
 from s8_shared.projections import TicketProjection
 from s8_sla_monitor.adapters.clock_store import ClockStore
 from s8_sla_monitor.domain.clock import (
@@ -86,6 +92,7 @@ class SlaService:
         event_type = event.type
         for _ in range(MAX_CAS_ATTEMPTS):
             stored = await self.clocks.for_ticket(snap.ticket_id)
+            leftovers = {c.clock_id: items for c, _, items in stored if items}
             parked = snap.deflected or (snap.problem_id and snap.status.value == "pending")
             if event_type == "ticket.created" and parked:
                 # A FAQ answer or a known problem's status went out; clocks start if the
@@ -93,9 +100,9 @@ class SlaService:
                 return
             if not stored and event_type == "ticket.status_changed" and snap.status.value == "open":
                 event_type = "ticket.created"  # a deflected ticket comes to a human now
-            revs = {c.clock_id: rev for c, rev in stored}
+            revs = {c.clock_id: rev for c, rev, _ in stored}
             changed, emits = apply_ticket_event(
-                [c for c, _ in stored],
+                [c for c, _, _ in stored],
                 event_type,
                 snap,
                 event.occurred_at,
@@ -108,9 +115,9 @@ class SlaService:
                 policies=self.policies(),
                 calendars=self.calendars(),
             )
-            if await self._save_all(changed, revs):
-                for kind, clock in emits:
-                    await self._publish(kind, clock, event.occurred_at)
+            events = await self._save_all(changed, revs, emits, event.occurred_at)
+            if events is not None:
+                await self._publish(leftovers, events)
                 return
         raise RuntimeError(
             f"clocks of {snap.ticket_id} kept changing; the event will be redelivered"
@@ -128,7 +135,7 @@ class SlaService:
             for _ in range(MAX_CAS_ATTEMPTS):
                 stored = await self.clocks.for_ticket(ticket_id)
                 changed, emits = apply_ticket_event(
-                    [c for c, _ in stored],
+                    [c for c, _, _ in stored],
                     "sla.policies_changed",
                     snap,
                     now,
@@ -139,38 +146,72 @@ class SlaService:
                     policies=self.policies(),
                     calendars=self.calendars(),
                 )
-                if await self._save_all(changed, {c.clock_id: rev for c, rev in stored}):
-                    for kind, clock in emits:
-                        await self._publish(kind, clock, now)
+                revs = {c.clock_id: rev for c, rev, _ in stored}
+                events = await self._save_all(changed, revs, emits, now)
+                if events is not None:
+                    await self._publish({c.clock_id: i for c, _, i in stored if i}, events)
                     changed_count += len(changed)
                     break
         return changed_count
 
-    async def _save_all(self, changed: list[Clock], revs: Mapping[str, int]) -> bool:
+    async def _save_all(
+        self,
+        changed: list[Clock],
+        revs: Mapping[str, int],
+        emits: list[tuple[str, Clock]],
+        at: datetime,
+    ) -> list[tuple[str, Event[SlaPayload]]] | None:
+        """Saves each changed clock with the events it causes in its outbox; the events
+        (clock id, event) to publish, or None when a clock changed meanwhile."""
+        events = [(clock.clock_id, self._event(kind, clock, at)) for kind, clock in emits]
         for clock in changed:
+            items = [item_for(topics.SLA, e) for clock_id, e in events if clock_id == clock.clock_id]
             if not await self.clocks.save(
-                clock, next_fire_at(clock, self.calendar(clock)), revs.get(clock.clock_id)
+                clock, next_fire_at(clock, self.calendar(clock)), revs.get(clock.clock_id), items
             ):
-                return False
-        return True
+                return None
+        return events
 
-    async def _publish(self, event_type: str, clock: Clock, at: datetime) -> None:
-        cls = EVENTS[event_type]
+    def _event(self, event_type: str, clock: Clock, at: datetime) -> Event[SlaPayload]:
         fields = payload_fields(clock, self.calendar(clock), at)
-        await self.publisher.publish(
-            topics.SLA,
-            cls(
-                type=event_type,
-                # Pauses and resumes repeat on one clock: their ids include when they happened.
-                event_id=sla_event_id(
-                    clock.clock_id, event_type, at.isoformat() if event_type in REPEATABLE else None
-                ),
-                occurred_at=at,
-                producer=PRODUCER,
-                payload=SlaPayload(ticket_id=clock.ticket_id, **fields),
+        return EVENTS[event_type](
+            type=event_type,
+            # Pauses and resumes repeat on one clock: their ids include when they happened.
+            event_id=sla_event_id(
+                clock.clock_id, event_type, at.isoformat() if event_type in REPEATABLE else None
             ),
+            occurred_at=at,
+            producer=PRODUCER,
+            payload=SlaPayload(ticket_id=clock.ticket_id, **fields),
         )
-        self.metrics.clock_events.labels(event_type, clock.target).inc()
+
+    async def _publish(
+        self,
+        leftovers: Mapping[str, list[OutboxItem]],
+        events: list[tuple[str, Event[SlaPayload]]],
+    ) -> None:
+        """Publishes what outboxes still held (older), then the new events, in order; each
+        leaves its clock's outbox once published."""
+        queued = [(clock_id, SLA_EVENTS.decode(i.body)) for clock_id, items in leftovers.items() for i in items]  # fmt: skip
+        published: dict[str, list[str]] = {}
+        for clock_id, event in [*queued, *events]:
+            if event is not None:
+                await self.publisher.publish(topics.SLA, event)
+                self.metrics.clock_events.labels(event.type, event.payload.target).inc()
+                published.setdefault(clock_id, []).append(str(event.event_id))
+        for clock_id, items in leftovers.items():  # undecodable ones too: never retried forever
+            published.setdefault(clock_id, []).extend(i.event_id for i in items)
+        for clock_id, event_ids in published.items():
+            await self.clocks.outbox.remove(clock_id, event_ids)
+
+    async def sweep_outboxes(self) -> int:
+        """Publishes what a crash or a broker error left in clocks' outboxes."""
+        swept = 0
+        for clock_id in await self.clocks.outbox.pending():
+            items = await self.clocks.outbox.items(clock_id)
+            await self._publish({clock_id: items}, [])
+            swept += len(items)
+        return swept
 
     # --- the scheduler -------------------------------------------------------------------
     async def fire_due_clocks(self) -> int:
@@ -184,13 +225,15 @@ class SlaService:
                 return fired
             clock, rev, due = claimed
             updated, kinds = fire_due(clock, self.calendar(clock), now)
+            emits = [(FIRED_TYPE[kind], updated) for kind in kinds]
+            events = await self._save_all([updated], {updated.clock_id: rev}, emits, now)
+            if events is None:
+                continue  # the lease was lost to another replica: it fires the clock
+            await self._publish({}, events)
             for kind in kinds:
-                event_type = FIRED_TYPE[kind]
-                await self._publish(event_type, updated, now)
                 self.metrics.fired.labels(kind, clock.target, clock.priority, clock.channel).inc()
                 fired += 1
             self.metrics.lag.observe(max(0.0, (now - due).total_seconds()))
-            await self.clocks.save(updated, next_fire_at(updated, self.calendar(updated)), rev)
 
     async def refresh_gauges(self) -> None:
         self.metrics.open_clocks.clear()

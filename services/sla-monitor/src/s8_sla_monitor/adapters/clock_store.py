@@ -1,4 +1,5 @@
-"""SLA clocks in the store, indexed by when they next fire.
+"""SLA clocks in the store, indexed by when they next fire, each with its outbox (the SLA
+events a change causes are written with the change, published after: s8_shared.outbox).
 
 The scheduler reads only clocks that are due (`next_fire_at <= now`), so its cost grows
 with due clocks, not with open tickets. A due clock is claimed with a lease in one
@@ -7,12 +8,14 @@ conditional update, so among several replicas exactly one fires it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import datetime, timedelta
 
 from pymongo import ASCENDING, ReturnDocument
 
 from s8_shared.mongo import Document, IndexSpec, MongoStore
+from s8_shared.outbox import Outbox, OutboxItem, outbox_index, pushed
 from s8_sla_monitor.domain.clock import Clock
 
 CLOCKS = "clocks"
@@ -30,7 +33,7 @@ def from_doc(doc: Document) -> Clock:
     fields = {
         k: v
         for k, v in doc.items()
-        if k not in ("_id", "next_fire_at", "lease_until", "lease_owner", "rev")
+        if k not in ("_id", "next_fire_at", "lease_until", "lease_owner", "rev", "outbox", "has_outbox")  # fmt: skip
     }
     fields["pause_on"] = frozenset(fields.get("pause_on", ()))
     return Clock(clock_id=doc["_id"], **fields)
@@ -41,32 +44,41 @@ class ClockStore:
         IndexSpec(CLOCKS, [("next_fire_at", ASCENDING)]),
         IndexSpec(CLOCKS, [("ticket_id", ASCENDING)]),
         IndexSpec(CLOCKS, [("state", ASCENDING), ("target", ASCENDING)]),
+        outbox_index(CLOCKS),
     )
 
     def __init__(self, store: MongoStore) -> None:
         self.col = store.collection(CLOCKS)
+        self.outbox = Outbox(self.col)
 
-    async def for_ticket(self, ticket_id: str) -> list[tuple[Clock, int]]:
-        """The ticket's clocks with their revision (for compare-and-set)."""
+    async def for_ticket(self, ticket_id: str) -> list[tuple[Clock, int, list[OutboxItem]]]:
+        """The ticket's clocks with their revision (for compare-and-set) and the events
+        their outbox still holds (a crash left them unpublished)."""
         return [
-            (from_doc(d), int(d.get("rev", 0)))
+            (from_doc(d), int(d.get("rev", 0)), [OutboxItem(**i) for i in d.get("outbox", [])])
             async for d in self.col.find({"ticket_id": ticket_id})
         ]
 
     async def save(
-        self, clock: Clock, next_fire_at: datetime | None, expected_rev: int | None
+        self,
+        clock: Clock,
+        next_fire_at: datetime | None,
+        expected_rev: int | None,
+        events: Sequence[OutboxItem] = (),
     ) -> bool:
-        """Inserts a new clock (expected_rev None) or replaces revision `expected_rev`."""
+        """Inserts a new clock (expected_rev None) or replaces revision `expected_rev`, with
+        the events the change causes added to its outbox in the same update."""
         doc = {**to_doc(clock, next_fire_at), "lease_until": None}
         if expected_rev is None:
+            outbox = {"outbox": [asdict(e) for e in events], "has_outbox": bool(events)}
             result = await self.col.update_one(
-                {"_id": doc["_id"]}, {"$setOnInsert": {**doc, "rev": 1}}, upsert=True
+                {"_id": doc["_id"]}, {"$setOnInsert": {**doc, **outbox, "rev": 1}}, upsert=True
             )
             return result.upserted_id is not None
         doc.pop("_id")
-        updated = await self.col.update_one(
-            {"_id": clock.clock_id, "rev": expected_rev}, {"$set": {**doc, "rev": expected_rev + 1}}
-        )
+        update = pushed(events)
+        update["$set"] = {**update.get("$set", {}), **doc, "rev": expected_rev + 1}
+        updated = await self.col.update_one({"_id": clock.clock_id, "rev": expected_rev}, update)
         return updated.modified_count == 1
 
     async def claim_due(
