@@ -29,11 +29,17 @@ def to_doc(clock: Clock, next_fire_at: datetime | None) -> Document:
     return doc
 
 
+# Fields of a clock's document that are the store's, not the clock's.
+STORE_FIELDS = frozenset(
+    {"_id", "next_fire_at", "lease_until", "lease_owner", "rev", "outbox", "has_outbox"}
+)
+
+
 def from_doc(doc: Document) -> Clock:
     fields = {
         k: v
         for k, v in doc.items()
-        if k not in ("_id", "next_fire_at", "lease_until", "lease_owner", "rev", "outbox", "has_outbox")  # fmt: skip
+        if k not in STORE_FIELDS
     }
     fields["pause_on"] = frozenset(fields.get("pause_on", ()))
     return Clock(clock_id=doc["_id"], **fields)
