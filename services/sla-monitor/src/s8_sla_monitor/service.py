@@ -165,7 +165,9 @@ class SlaService:
         (clock id, event) to publish, or None when a clock changed meanwhile."""
         events = [(clock.clock_id, self._event(kind, clock, at)) for kind, clock in emits]
         for clock in changed:
-            items = [item_for(topics.SLA, e) for clock_id, e in events if clock_id == clock.clock_id]
+            items = [
+                item_for(topics.SLA, e) for clock_id, e in events if clock_id == clock.clock_id
+            ]
             if not await self.clocks.save(
                 clock, next_fire_at(clock, self.calendar(clock)), revs.get(clock.clock_id), items
             ):

@@ -36,11 +36,7 @@ STORE_FIELDS = frozenset(
 
 
 def from_doc(doc: Document) -> Clock:
-    fields = {
-        k: v
-        for k, v in doc.items()
-        if k not in STORE_FIELDS
-    }
+    fields = {k: v for k, v in doc.items() if k not in STORE_FIELDS}
     fields["pause_on"] = frozenset(fields.get("pause_on", ()))
     return Clock(clock_id=doc["_id"], **fields)
 
