@@ -198,3 +198,66 @@ async def test_an_answer_published_by_a_channel_on_the_topic_is_stored(
         return bool(body.get("score") == 4)
 
     await eventually(stored, what="the answer from the topic")
+
+
+class Breakable:
+    """The service's publisher, made to fail as an unreachable broker would."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner, self.broken = inner, True
+
+    async def publish(self, spec: Any, event: Event[Any]) -> None:
+        if self.broken:
+            raise ConnectionError("broker unreachable")
+        await self.inner.publish(spec, event)
+
+
+async def test_invitations_and_answers_stored_during_a_broker_outage_are_published_after_it(
+    stack: TestStack,
+) -> None:
+    settings = stack.settings(
+        SurveySettings, csat_delay_seconds=0, answer_grace_minutes=0, outbox_sweep_seconds=0.5
+    )
+    runtime, app = build(settings)
+    broker = Breakable(app.state.survey.publisher)
+    app.state.survey.publisher = broker
+    surveys = stack.db(settings).surveys
+    await runtime.start()
+    try:
+        await solve(stack, "T-outage")
+
+        async def stored_unpublished() -> Any:
+            return await surveys.find_one({"ticket_id": "T-outage", "state": "sent", "has_outbox": True})  # fmt: skip
+
+        doc: Any = await eventually(stored_unpublished, what="the invitation stored, not yet published")
+        assert [i["topic"] for i in doc["outbox"]] == ["support.outbound.v1", "support.surveys.v1"]
+        assert not [e for e in await survey_events(stack, "survey.requested") if e.payload.ticket_id == "T-outage"]  # fmt: skip
+        broker.broken = False
+
+        async def requested() -> list[Event[Any]]:
+            return [e for e in await survey_events(stack, "survey.requested") if e.payload.ticket_id == "T-outage"]  # fmt: skip
+
+        [request] = await eventually(requested, what="the invitation published by the sweeper")
+        outbound = [o for o in await stack.read_all(topics.OUTBOUND, OUTBOUND_EVENTS) if o.payload.outbound_id == doc["_id"]]  # fmt: skip
+        assert len(outbound) == 1
+
+        broker.broken = True
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://survey") as http:  # fmt: skip
+            path = "/" + request.payload.link.split("/", 3)[3]
+            thanks = await http.post(path, content=b"score=1", headers={"content-type": "application/x-www-form-urlencoded"})  # fmt: skip
+        assert thanks.status_code == 200  # stored: the customer's answer is not refused
+        assert (await surveys.find_one({"_id": doc["_id"]}) or {})["has_outbox"] is True
+        broker.broken = False
+
+        async def answered() -> tuple[int, int]:
+            responded = [e for e in await survey_events(stack, "survey.responded") if e.payload.survey_id == doc["_id"]]  # fmt: skip
+            followups = [e for e in await survey_events(stack, "survey.followup_requested") if e.payload.survey_id == doc["_id"]]  # fmt: skip
+            return (len(responded), len(followups))
+
+        await eventually(lambda: _equal(answered, (1, 1)), what="the answer and its follow-up published")  # fmt: skip
+    finally:
+        await runtime.stop()
+
+
+async def _equal(check: Any, expected: Any) -> bool:
+    return bool(await check() == expected)

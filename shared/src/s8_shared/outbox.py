@@ -14,11 +14,26 @@ from pymongo import ASCENDING
 from pymongo.asynchronous.collection import AsyncCollection
 
 from s8_shared import topics
-from s8_shared.contracts import Event
+from s8_shared.contracts import (
+    ASSIGNMENT_EVENTS,
+    OUTBOUND_EVENTS,
+    SLA_EVENTS,
+    SURVEY_EVENTS,
+    TICKET_EVENTS,
+    Event,
+    EventFamily,
+)
 from s8_shared.mongo import Document, IndexSpec
 from s8_shared.topics import TopicSpec
 
 TOPIC_BY_NAME: dict[str, TopicSpec] = {t.base_name: t for t in topics.ALL_TOPICS}
+FAMILY_OF_TOPIC: dict[str, EventFamily] = {
+    topics.TICKETS.base_name: TICKET_EVENTS,
+    topics.SLA.base_name: SLA_EVENTS,
+    topics.SURVEYS.base_name: SURVEY_EVENTS,
+    topics.OUTBOUND.base_name: OUTBOUND_EVENTS,
+    topics.ASSIGNMENTS.base_name: ASSIGNMENT_EVENTS,
+}
 
 
 @dataclass(frozen=True)
@@ -31,6 +46,11 @@ class OutboxItem:
     @property
     def spec(self) -> TopicSpec:
         return TOPIC_BY_NAME[self.topic]
+
+    def event(self) -> Event[Any] | None:
+        """The stored event, typed (None if this version cannot read it)."""
+        family = FAMILY_OF_TOPIC.get(self.topic)
+        return family.decode(self.body) if family else None
 
 
 def item_for(spec: TopicSpec, event: Event[Any]) -> OutboxItem:

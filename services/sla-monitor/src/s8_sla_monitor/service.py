@@ -17,7 +17,6 @@ from s8_shared import topics
 from s8_shared.business_time.calendar import BusinessCalendar
 from s8_shared.contracts import Event, TicketSnapshot, utcnow
 from s8_shared.contracts.sla import (
-    SLA_EVENTS,
     SlaBreached,
     SlaCancelled,
     SlaClockStarted,
@@ -194,7 +193,7 @@ class SlaService:
     ) -> None:
         """Publishes what outboxes still held (older), then the new events, in order; each
         leaves its clock's outbox once published."""
-        queued = [(clock_id, SLA_EVENTS.decode(i.body)) for clock_id, items in leftovers.items() for i in items]  # fmt: skip
+        queued = [(clock_id, i.event()) for clock_id, items in leftovers.items() for i in items]
         published: dict[str, list[str]] = {}
         for clock_id, event in [*queued, *events]:
             if event is not None:

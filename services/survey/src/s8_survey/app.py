@@ -38,6 +38,7 @@ def build(settings: SurveySettings | None = None) -> tuple[ServiceRuntime, FastA
     runtime.publisher.document(topics.SURVEYS, SurveyEvent)
     runtime.publisher.document(topics.OUTBOUND, OutboundMessageRequested)
     runtime.every(SEND_EVERY_SECONDS, service.send_due, "survey sender")
+    runtime.every(settings.outbox_sweep_seconds, service.sweep_outboxes, "survey outbox sweep")
     app = runtime.http_app(pages, api)
     app.state.survey = service
     app.state.settings = settings

@@ -1,8 +1,12 @@
 """The survey service: plans CSAT after a solve and NPS on a cadence, sends them when due
-with a signed link, and takes answers once (changes allowed in a grace period)."""
+with a signed link, and takes answers once (changes allowed in a grace period).
+
+Sending and answering store the change with the events it causes in the survey's outbox,
+then publish them; what a broker error or a crash leaves there the sweeper publishes."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,6 +32,8 @@ from s8_shared.contracts.surveys import (
 )
 from s8_shared.kafka.publisher import Publisher
 from s8_shared.nlp import sentiment
+from s8_shared.outbox import item_for
+from s8_shared.topics import TopicSpec
 from s8_survey.adapters.survey_store import SurveyStore
 from s8_survey.domain.rules import (
     AnswerRefused,
@@ -40,6 +46,7 @@ from s8_survey.domain.rules import (
 from s8_survey.domain.tokens import sign
 from s8_survey.metrics import SurveyMetrics
 
+log = logging.getLogger("s8.survey")
 PRODUCER = "s8-survey"
 INVITATIONS = {
     (
@@ -142,53 +149,79 @@ class SurveyService:
 
     async def send_due(self) -> int:
         sent = 0
-        while (doc := await self.store.claim_due(self.now())) is not None:
-            link = self.link(doc["_id"], doc["expires_at"])
-            language = doc["language"] if doc["language"] in ("vi", "en") else "vi"
-            text = INVITATIONS[(doc["kind"], language)].format(
-                ticket=doc.get("ticket_id"), link=link
-            )
+        while (doc := await self.store.next_due(self.now())) is not None:
             at = self.now()
-            await self.publisher.publish(
-                topics.OUTBOUND,
-                OutboundMessageRequested(
-                    event_id=deterministic_id("survey-outbound", doc["_id"]),
-                    occurred_at=at,
-                    producer=PRODUCER,
-                    payload=OutboundMessagePayload(
-                        outbound_id=doc["_id"],
-                        ticket_id=doc.get("ticket_id"),
-                        customer_id=doc["customer_id"],
-                        channel=Channel(doc["channel"]),
-                        to=doc["to"],
-                        language=Language(language),
-                        kind="survey",
-                        subject="Khảo sát hài lòng" if language == "vi" else "How did we do?",
-                        text=text,
-                    ),
-                ),
-            )
-            await self.publisher.publish(
-                topics.SURVEYS,
-                SurveyRequested(
-                    event_id=deterministic_id("survey-requested", doc["_id"]),
-                    occurred_at=at,
-                    producer=PRODUCER,
-                    payload=SurveyRequestedPayload(
-                        survey_id=doc["_id"],
-                        kind=doc["kind"],
-                        ticket_id=doc.get("ticket_id"),
-                        customer_id=doc["customer_id"],
-                        channel=Channel(doc["channel"]),
-                        language=Language(language),
-                        link=link,
-                        expires_at=doc["expires_at"],
-                    ),
-                ),
-            )
+            events = self._invitation(doc, at)
+            if not await self.store.mark_sent(doc["_id"], at, [item_for(s, e) for s, e in events]):
+                continue  # another replica sent it
+            await self._publish(doc["_id"], events)
             self.metrics.sent.labels(doc["kind"], doc["channel"]).inc()
             sent += 1
         return sent
+
+    def _invitation(self, doc: dict[str, Any], at: datetime) -> list[tuple[TopicSpec, Event[Any]]]:
+        link = self.link(doc["_id"], doc["expires_at"])
+        language = doc["language"] if doc["language"] in ("vi", "en") else "vi"
+        text = INVITATIONS[(doc["kind"], language)].format(ticket=doc.get("ticket_id"), link=link)
+        outbound = OutboundMessageRequested(
+            event_id=deterministic_id("survey-outbound", doc["_id"]),
+            occurred_at=at,
+            producer=PRODUCER,
+            payload=OutboundMessagePayload(
+                outbound_id=doc["_id"],
+                ticket_id=doc.get("ticket_id"),
+                customer_id=doc["customer_id"],
+                channel=Channel(doc["channel"]),
+                to=doc["to"],
+                language=Language(language),
+                kind="survey",
+                subject="Khảo sát hài lòng" if language == "vi" else "How did we do?",
+                text=text,
+            ),
+        )
+        requested = SurveyRequested(
+            event_id=deterministic_id("survey-requested", doc["_id"]),
+            occurred_at=at,
+            producer=PRODUCER,
+            payload=SurveyRequestedPayload(
+                survey_id=doc["_id"],
+                kind=doc["kind"],
+                ticket_id=doc.get("ticket_id"),
+                customer_id=doc["customer_id"],
+                channel=Channel(doc["channel"]),
+                language=Language(language),
+                link=link,
+                expires_at=doc["expires_at"],
+            ),
+        )
+        return [(topics.OUTBOUND, outbound), (topics.SURVEYS, requested)]
+
+    async def _publish(self, survey_id: str, events: list[tuple[TopicSpec, Event[Any]]]) -> bool:
+        """Publishes what the change stored, then removes it from the outbox; on a broker
+        error it stays there for the sweeper (the change itself is durable: a customer's
+        answer is not refused). True when everything was published."""
+        try:
+            for spec, event in events:
+                await self.publisher.publish(spec, event)
+        except Exception:
+            log.warning("publishing failed; the survey's outbox keeps it", exc_info=True)
+            return False
+        if events:
+            await self.store.outbox.remove(survey_id, [str(e.event_id) for _, e in events])
+        return True
+
+    async def sweep_outboxes(self) -> int:
+        """Publishes what a broker error or a crash left in surveys' outboxes."""
+        swept = 0
+        for survey_id in await self.store.outbox.pending():
+            items = await self.store.outbox.items(survey_id)
+            decoded = [(i.spec, i.event()) for i in items]
+            if not await self._publish(survey_id, [(s, e) for s, e in decoded if e is not None]):
+                return swept  # the broker is still unreachable: next round
+            # What this version cannot read is dropped, not retried for ever.
+            await self.store.outbox.remove(survey_id, [i.event_id for i in items])
+            swept += len(items)
+        return swept
 
     # --- answers ------------------------------------------------------------------------
     async def answer(self, survey_id: str, score: int, comment: str | None) -> dict[str, Any]:
@@ -218,10 +251,13 @@ class SurveyService:
         }
         if revision == 1:
             fields["answered_at"] = now
-        stored = await self.store.record_answer(survey_id, revision, fields)
+        events = self._answered({**doc, **fields, "revision": revision}, now)
+        stored = await self.store.record_answer(
+            survey_id, revision, fields, [item_for(s, e) for s, e in events]
+        )
         if stored is None:
             raise AnswerRefused("answered twice at once; reload and try again")
-        await self._announce(stored, now)
+        await self._publish(survey_id, events)
         if revision == 1:
             self.metrics.answers.labels(stored["kind"]).inc()
             self.metrics.scores.labels(stored["kind"]).observe(score)
@@ -229,46 +265,44 @@ class SurveyService:
                 self.metrics.followups.labels(stored["kind"]).inc()
         return stored
 
-    async def _announce(self, doc: dict[str, Any], now: datetime) -> None:
-        await self.publisher.publish(
-            topics.SURVEYS,
-            SurveyResponded(
-                event_id=deterministic_id("survey-responded", doc["_id"], doc["revision"]),
+    def _answered(self, doc: dict[str, Any], now: datetime) -> list[tuple[TopicSpec, Event[Any]]]:
+        """survey.responded, and a follow-up request when the customer is unhappy."""
+        responded = SurveyResponded(
+            event_id=deterministic_id("survey-responded", doc["_id"], doc["revision"]),
+            occurred_at=now,
+            producer=PRODUCER,
+            payload=SurveyRespondedPayload(
+                survey_id=doc["_id"],
+                kind=doc["kind"],
+                ticket_id=doc.get("ticket_id"),
+                customer_id=doc["customer_id"],
+                channel=Channel(doc["channel"]),
+                score=doc["score"],
+                comment=doc.get("comment"),
+                comment_sentiment=doc.get("comment_sentiment"),
+                answered_at=doc["answered_at"],
+                revision=doc["revision"],
+            ),
+        )
+        events: list[tuple[TopicSpec, Event[Any]]] = [(topics.SURVEYS, responded)]
+        if needs_followup(doc["kind"], doc["score"]):
+            # One follow-up per survey: the id does not depend on the revision.
+            followup = SurveyFollowupRequested(
+                event_id=deterministic_id("survey-followup", doc["_id"]),
                 occurred_at=now,
                 producer=PRODUCER,
-                payload=SurveyRespondedPayload(
+                payload=SurveyFollowupPayload(
                     survey_id=doc["_id"],
                     kind=doc["kind"],
                     ticket_id=doc.get("ticket_id"),
                     customer_id=doc["customer_id"],
-                    channel=Channel(doc["channel"]),
                     score=doc["score"],
                     comment=doc.get("comment"),
-                    comment_sentiment=doc.get("comment_sentiment"),
-                    answered_at=doc["answered_at"],
-                    revision=doc["revision"],
-                ),
-            ),
-        )
-        if needs_followup(doc["kind"], doc["score"]):
-            # One follow-up per survey: the id does not depend on the revision.
-            await self.publisher.publish(
-                topics.SURVEYS,
-                SurveyFollowupRequested(
-                    event_id=deterministic_id("survey-followup", doc["_id"]),
-                    occurred_at=now,
-                    producer=PRODUCER,
-                    payload=SurveyFollowupPayload(
-                        survey_id=doc["_id"],
-                        kind=doc["kind"],
-                        ticket_id=doc.get("ticket_id"),
-                        customer_id=doc["customer_id"],
-                        score=doc["score"],
-                        comment=doc.get("comment"),
-                        language=Language(doc["language"]),
-                    ),
+                    language=Language(doc["language"]),
                 ),
             )
+            events.append((topics.SURVEYS, followup))
+        return events
 
 
 def policy_of(settings: Any) -> SurveyPolicy:
