@@ -229,7 +229,9 @@ async def test_invitations_and_answers_stored_during_a_broker_outage_are_publish
         async def stored_unpublished() -> Any:
             return await surveys.find_one({"ticket_id": "T-outage", "state": "sent", "has_outbox": True})  # fmt: skip
 
-        doc: Any = await eventually(stored_unpublished, what="the invitation stored, not yet published")
+        doc: Any = await eventually(
+            stored_unpublished, what="the invitation stored, not yet published"
+        )
         assert [i["topic"] for i in doc["outbox"]] == ["support.outbound.v1", "support.surveys.v1"]
         assert not [e for e in await survey_events(stack, "survey.requested") if e.payload.ticket_id == "T-outage"]  # fmt: skip
         broker.broken = False
