@@ -390,3 +390,31 @@ async def test_the_roster_loads_and_queues_are_readable_over_http(stack: TestSta
             assert "s8_router_assignment_latency_seconds_bucket" in metrics
     finally:
         await runtime.stop()
+
+
+async def test_the_roster_is_read_page_by_page_following_the_next_link(stack: TestStack) -> None:
+    runtime, app = build(stack.settings(RouterSettings))
+    await runtime.start()
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://router"
+        ) as http:
+            names = [f"agent-{n:02d}" for n in range(7)]
+            for name in reversed(names):
+                put = await http.put(f"/v1/agents/{name}", json=agent(name).model_dump(mode="json"))
+                assert put.status_code == 200, put.text
+            seen: list[str] = []
+            url: str | None = "/v1/agents?limit=3"
+            pages = 0
+            while url is not None:
+                page = await http.get(url)
+                assert page.status_code == 200, page.text
+                assert len(page.json()) <= 3
+                seen += [a["agent_id"] for a in page.json()]
+                url = page.links.get("next", {}).get("url")
+                pages += 1
+            assert (seen, pages) == (names, 3)
+            assert (await http.get("/v1/agents?limit=500")).status_code == 422  # above the maximum
+            assert (await http.get("/v1/agents?cursor=%%%")).status_code == 400
+    finally:
+        await runtime.stop()

@@ -20,6 +20,7 @@ from s8_intake.settings import IntakeSettings
 from s8_intake.testing import make_new_ticket
 from s8_shared.contracts import Event
 from s8_shared.contracts.compensation import CompensationOffer, OfferStatus
+from s8_shared.pagination import PageRequest, page_of_list
 from s8_shared.settings import DEV_SECRET
 from s8_shared.testing.builders import T0
 from s8_shared.topics import TopicSpec
@@ -55,6 +56,12 @@ class FakeStore:
 
     async def with_status(self, status: OfferStatus, limit: int = 200) -> list[CompensationOffer]:
         return [o for o in self.offers.values() if o.status == status][:limit]
+
+    async def page(
+        self, query: dict[str, str], page: PageRequest
+    ) -> tuple[list[CompensationOffer], str | None]:
+        found = [o for o in self.offers.values() if all(getattr(o, k) == v for k, v in query.items())]  # fmt: skip
+        return page_of_list(found, lambda o: o.offer_id, page)
 
     async def many(self, offer_ids: Sequence[str]) -> list[CompensationOffer]:
         return [self.offers[i] for i in offer_ids if i in self.offers]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
 from pydantic import BaseModel, Field, ValidationError
 
 from s8_intake.adapters.customer_store import MergeNotFound
@@ -38,6 +38,7 @@ from s8_shared.contracts.envelope import (
 )
 from s8_shared.contracts.inbound import INBOUND_ADAPTER
 from s8_shared.http_auth import require_api_key
+from s8_shared.pagination import PageRequest, link_next, page_of_list, page_params
 
 
 def get_service(request: Request) -> IntakeService:
@@ -274,7 +275,14 @@ class ArticleView(ArticleBody):
     tags=["knowledge base"],
     summary="FAQ articles",
 )
-async def list_articles(service: ServiceDep) -> list[ArticleView]:
+async def list_articles(
+    service: ServiceDep,
+    request: Request,
+    response: Response,
+    page: Annotated[PageRequest, Depends(page_params)],
+) -> list[ArticleView]:
+    articles, more = page_of_list(service.selfservice.articles, lambda a: a.article_id, page)
+    link_next(request, response, more)
     return [
         ArticleView(
             article_id=a.article_id,
@@ -284,7 +292,7 @@ async def list_articles(service: ServiceDep) -> list[ArticleView]:
             keywords=list(a.keywords),
             questions=list(a.questions),
         )
-        for a in service.selfservice.articles
+        for a in articles
     ]
 
 

@@ -20,6 +20,7 @@ from s8_intake.http_errors import http_error
 from s8_shared.contracts.actions import OfferCompensation
 from s8_shared.contracts.compensation import ApprovalDecision, CompensationOffer, OfferStatus
 from s8_shared.http_auth import require_api_key
+from s8_shared.pagination import PageRequest, link_next, page_params
 
 PERIOD = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -39,6 +40,7 @@ def get_tickets(request: Request) -> Tickets:
 
 
 DeskDep = Annotated[CompensationDesk, Depends(get_desk)]
+PageDep = Annotated[PageRequest, Depends(page_params)]
 TicketsDep = Annotated[Tickets, Depends(get_tickets)]
 TicketId = Annotated[str, Path(min_length=1, max_length=64)]
 router = APIRouter(prefix="/v1", dependencies=[Depends(require_api_key)])
@@ -99,8 +101,12 @@ async def post_compensation(
     tags=["compensation"],
     summary="Compensation offered on a ticket, oldest first, with audit trails",
 )
-async def list_ticket_compensations(ticket_id: TicketId, desk: DeskDep) -> list[CompensationOffer]:
-    return await desk.for_ticket(ticket_id)
+async def list_ticket_compensations(
+    ticket_id: TicketId, desk: DeskDep, request: Request, response: Response, page: PageDep
+) -> list[CompensationOffer]:
+    offers, more = await desk.page(page, ticket_id=ticket_id)
+    link_next(request, response, more)
+    return offers
 
 
 @router.get(
@@ -110,9 +116,15 @@ async def list_ticket_compensations(ticket_id: TicketId, desk: DeskDep) -> list[
     summary="Offers by status; by default those waiting for a lead, oldest first",
 )
 async def list_approvals(
-    desk: DeskDep, status: OfferStatus = "pending_approval"
+    desk: DeskDep,
+    request: Request,
+    response: Response,
+    page: PageDep,
+    status: OfferStatus = "pending_approval",
 ) -> list[CompensationOffer]:
-    return await desk.with_status(status)
+    offers, more = await desk.page(page, status=status)
+    link_next(request, response, more)
+    return offers
 
 
 @router.get(

@@ -22,6 +22,7 @@ from s8_shared.contracts.problems import (
     ProblemUpdate,
 )
 from s8_shared.http_auth import require_api_key
+from s8_shared.pagination import PageRequest, link_next, page_params
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"description": "no such problem or ticket"},
@@ -60,9 +61,15 @@ async def declare_problem(
 
 @router.get("/problems", response_model=list[ProblemSnapshot], summary="Problems, newest first")
 async def list_problems(
-    desk: DeskDep, status: Annotated[ProblemStatus | None, Query()] = None
+    desk: DeskDep,
+    request: Request,
+    response: Response,
+    page: Annotated[PageRequest, Depends(page_params)],
+    status: Annotated[ProblemStatus | None, Query()] = None,
 ) -> list[ProblemSnapshot]:
-    return await desk.problems.all(status)
+    problems, more = await desk.problems.page(status, page)
+    link_next(request, response, more)
+    return problems
 
 
 @router.get(

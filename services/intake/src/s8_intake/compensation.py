@@ -32,6 +32,7 @@ from s8_shared import topics
 from s8_shared.contracts import Event, TicketSnapshot, utcnow
 from s8_shared.contracts.actions import OfferCompensation
 from s8_shared.contracts.compensation import ApprovalDecision, CompensationOffer, OfferStatus
+from s8_shared.pagination import PageRequest
 
 log = logging.getLogger("s8.intake.compensation")
 MAX_RESERVE_ATTEMPTS = 3
@@ -53,6 +54,9 @@ class OfferStore(Protocol):
     async def with_status(
         self, status: OfferStatus, limit: int = 200
     ) -> list[CompensationOffer]: ...
+    async def page(
+        self, query: dict[str, str], page: PageRequest
+    ) -> tuple[list[CompensationOffer], str | None]: ...
     async def many(self, offer_ids: Sequence[str]) -> list[CompensationOffer]: ...
     async def outbox(self, offer_id: str) -> list[OutboxItem]: ...
     async def remove_from_outbox(self, offer_id: str, event_ids: Sequence[str]) -> None: ...
@@ -239,6 +243,12 @@ class CompensationDesk:
 
     async def with_status(self, status: OfferStatus) -> list[CompensationOffer]:
         return await self.store.with_status(status)
+
+    async def page(
+        self, page: PageRequest, *, status: OfferStatus | None = None, ticket_id: str | None = None
+    ) -> tuple[list[CompensationOffer], str | None]:
+        query = {k: v for k, v in (("status", status), ("ticket_id", ticket_id)) if v}
+        return await self.store.page(query, page)
 
     async def totals(self, agent_id: str, period: str | None = None) -> Totals:
         period = period or self.limits.period_of(self.clock())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
 from pydantic import BaseModel, Field
 
 from s8_router.adapters.agent_store import to_state
@@ -13,6 +13,7 @@ from s8_router.domain.policy import queue_order
 from s8_router.service import RouterService
 from s8_shared import topics
 from s8_shared.contracts import AgentProfile, Presence, utcnow
+from s8_shared.pagination import PageRequest, find_page, link_next, page_params
 
 AgentId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.@-]{1,128}$")]
 router = APIRouter(prefix="/v1")
@@ -93,8 +94,15 @@ class AgentLoad(BaseModel):
 @router.get(
     "/agents", response_model=list[AgentLoad], tags=["agents"], summary="The roster with live load"
 )
-async def list_agents(service: ServiceDep) -> list[AgentLoad]:
-    return [await _load(service, doc) for doc in await service.agents.all()]
+async def list_agents(
+    service: ServiceDep,
+    request: Request,
+    response: Response,
+    page: Annotated[PageRequest, Depends(page_params)],
+) -> list[AgentLoad]:
+    docs, more = await find_page(service.agents.col, {}, "_id", page)
+    link_next(request, response, more)
+    return [await _load(service, doc) for doc in docs]
 
 
 @router.get(

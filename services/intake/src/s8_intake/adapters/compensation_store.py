@@ -24,6 +24,7 @@ from s8_intake.adapters.outbox import Outbox, OutboxItem, outbox_item
 from s8_shared.contracts import Event
 from s8_shared.contracts.compensation import CompensationOffer, OfferStatus
 from s8_shared.mongo import Document, IndexSpec, MongoStore
+from s8_shared.pagination import PageRequest, find_page
 
 OFFERS = "compensation_offers"
 LEDGERS = "compensation_ledgers"
@@ -97,6 +98,13 @@ class CompensationStore:
     async def with_status(self, status: OfferStatus, limit: int = 200) -> list[CompensationOffer]:
         cursor = self.offers.find({"status": status}).sort("offered_at", ASCENDING).limit(limit)
         return [_offer(d) async for d in cursor]
+
+    async def page(
+        self, query: dict[str, str], page: PageRequest
+    ) -> tuple[list[CompensationOffer], str | None]:
+        """Offers matching `query` (status, ticket), oldest first, one page."""
+        docs, more = await find_page(self.offers, query, "offered_at", page)
+        return [_offer(d) for d in docs], more
 
     async def many(self, offer_ids: Sequence[str]) -> list[CompensationOffer]:
         cursor = self.offers.find({"_id": {"$in": list(offer_ids)}}).sort("offered_at", ASCENDING)

@@ -19,6 +19,7 @@ from s8_intake.domain.problems import IdPage
 from s8_shared.contracts import Event
 from s8_shared.contracts.problems import NoticeKind, ProblemSnapshot, ProblemStatus
 from s8_shared.mongo import Document, IndexSpec, MongoStore
+from s8_shared.pagination import PageRequest, find_page
 
 PROBLEMS = "problems"
 OUTREACH = "problem_outreach"
@@ -105,10 +106,13 @@ class ProblemStore:
         cursor = self.problems.find({"status": {"$ne": ProblemStatus.RESOLVED.value}})
         return [_snapshot(d) async for d in cursor]
 
-    async def all(self, status: ProblemStatus | None = None) -> list[ProblemSnapshot]:
+    async def page(
+        self, status: ProblemStatus | None, page: PageRequest
+    ) -> tuple[list[ProblemSnapshot], str | None]:
+        """Newest first, one page."""
         query = {"status": status.value} if status else {}
-        cursor = self.problems.find(query).sort("problem.declared_at", DESCENDING).limit(500)
-        return [_snapshot(d) async for d in cursor]
+        docs, more = await find_page(self.problems, query, "problem.declared_at", page, descending=True)  # fmt: skip
+        return [_snapshot(d) for d in docs], more
 
     async def outbox_items(self, problem_id: str) -> list[OutboxItem]:
         return await self.outbox.items(problem_id)
