@@ -418,3 +418,38 @@ async def test_the_roster_is_read_page_by_page_following_the_next_link(stack: Te
             assert (await http.get("/v1/agents?cursor=%%%")).status_code == 400
     finally:
         await runtime.stop()
+
+
+class ClaimsWhileRead:
+    """The agents collection, with another replica claiming a slot right after the first
+    read of an agent (the window between reading the load and writing the profile)."""
+
+    def __init__(self, col: Any, agent_id: str) -> None:
+        self.col, self.agent_id, self.done = col, agent_id, False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.col, name)
+
+    async def find_one(self, *args: Any, **kwargs: Any) -> Any:
+        found = await self.col.find_one(*args, **kwargs)
+        if not self.done:
+            self.done = True
+            await self.col.update_one(
+                {"_id": self.agent_id}, {"$inc": {"free.email": -1, "active.email": 1}}
+            )
+        return found
+
+
+async def test_a_profile_change_never_overwrites_a_claim_made_while_it_was_written(
+    stack: TestStack,
+) -> None:
+    settings = stack.settings(RouterSettings)
+    runtime, app = build(settings)
+    service: RouterService = app.state.router
+    await service.agents.upsert_profile(agent("lan", email=3))
+    service.agents.col = ClaimsWhileRead(service.agents.col, "lan")  # type: ignore[assignment]
+    await service.agents.upsert_profile(agent("lan", email=3, presence="away"))
+    doc = await stack.db(settings).agents.find_one({"_id": "lan"})
+    assert doc is not None
+    assert (doc["active"]["email"], doc["free"]["email"]) == (1, 2)  # 1 + 2 = capacity 3
+    assert doc["presence"] == "away"

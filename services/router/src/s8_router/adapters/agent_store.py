@@ -6,7 +6,6 @@ several router replicas can never push an agent over capacity.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +18,7 @@ from s8_shared.mongo import Document, IndexSpec, MongoStore
 
 AGENTS = "agents"
 KINDS = ("chat", "email", "phone", "on_site")
+MAX_CAS_ATTEMPTS = 16
 
 
 def _profile(doc: Document) -> AgentProfile:
@@ -41,29 +41,45 @@ class AgentStore:
         self.col = store.collection(AGENTS)
 
     async def upsert_profile(self, profile: AgentProfile) -> tuple[Document | None, Document]:
-        """Stores the profile, keeping live load; returns (before, after)."""
-        before = await self.col.find_one({"_id": profile.agent_id})
-        active: Mapping[str, Any] = (before or {}).get("active") or {}
-        free = {k: int(profile.capacity.get(k, 0)) - int(active.get(k, 0)) for k in KINDS}  # type: ignore[call-overload]
-        after = await self.col.find_one_and_update(
+        """Stores the profile, keeping live load; returns (before, after).
+
+        `free` is capacity minus the load read: written only if the load is still what was
+        read (compare-and-set on `active`), so a claim or a release by another replica in
+        between is never overwritten (that could push an agent over capacity)."""
+        capacity = {k: int(profile.capacity.get(k, 0)) for k in KINDS}  # type: ignore[call-overload]
+        fields = {"profile": profile.model_dump(mode="json"), "presence": profile.presence.value}
+        inserted = await self.col.update_one(
             {"_id": profile.agent_id},
             {
-                "$set": {
-                    "profile": profile.model_dump(mode="json"),
-                    "presence": profile.presence.value,
-                    "free": free,
-                },
                 "$setOnInsert": {
+                    **fields,
+                    "free": capacity,
                     "active": {k: 0 for k in KINDS},
                     "last_finished_at": None,
                     "last_assigned_at": None,
-                },
+                }
             },
             upsert=True,
-            return_document=ReturnDocument.AFTER,
         )
-        assert after is not None
-        return before, after
+        if inserted.upserted_id is not None:
+            return None, await self._get(profile.agent_id)
+        for _ in range(MAX_CAS_ATTEMPTS):
+            before = await self._get(profile.agent_id)
+            active = {k: int((before.get("active") or {}).get(k, 0)) for k in KINDS}
+            after = await self.col.find_one_and_update(
+                {"_id": profile.agent_id, **{f"active.{k}": n or {"$in": [0, None]} for k, n in active.items()}},  # fmt: skip
+                {"$set": {**fields, "free": {k: capacity[k] - active[k] for k in KINDS}}},
+                return_document=ReturnDocument.AFTER,
+            )
+            if after is not None:
+                return before, after
+        raise RuntimeError(f"agent {profile.agent_id}'s load kept changing; retried later")
+
+    async def _get(self, agent_id: str) -> Document:
+        doc = await self.col.find_one({"_id": agent_id})
+        if doc is None:
+            raise LookupError(f"agent {agent_id} vanished")
+        return doc
 
     async def get(self, agent_id: str) -> Document | None:
         return await self.col.find_one({"_id": agent_id})
