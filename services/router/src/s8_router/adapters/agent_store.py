@@ -66,8 +66,9 @@ class AgentStore:
         for _ in range(MAX_CAS_ATTEMPTS):
             before = await self._get(profile.agent_id)
             active = {k: int((before.get("active") or {}).get(k, 0)) for k in KINDS}
+            unchanged = {f"active.{k}": n or {"$in": [0, None]} for k, n in active.items()}
             after = await self.col.find_one_and_update(
-                {"_id": profile.agent_id, **{f"active.{k}": n or {"$in": [0, None]} for k, n in active.items()}},  # fmt: skip
+                {"_id": profile.agent_id, **unchanged},
                 {"$set": {**fields, "free": {k: capacity[k] - active[k] for k in KINDS}}},
                 return_document=ReturnDocument.AFTER,
             )
