@@ -444,7 +444,7 @@ async def test_a_profile_change_never_overwrites_a_claim_made_while_it_was_writt
     stack: TestStack,
 ) -> None:
     settings = stack.settings(RouterSettings)
-    runtime, app = build(settings)
+    _, app = build(settings)
     service: RouterService = app.state.router
     await service.agents.upsert_profile(agent("lan", email=3))
     service.agents.col = ClaimsWhileRead(service.agents.col, "lan")  # type: ignore[assignment]
