@@ -453,3 +453,49 @@ async def test_a_profile_change_never_overwrites_a_claim_made_while_it_was_writt
     assert doc is not None
     assert (doc["active"]["email"], doc["free"]["email"]) == (1, 2)  # 1 + 2 = capacity 3
     assert doc["presence"] == "away"
+
+
+async def test_the_reconciler_repairs_a_leaked_slot_and_announces_a_decision_left_unpublished(
+    stack: TestStack,
+) -> None:
+    settings = stack.settings(RouterSettings, reconcile_every_seconds=3600)
+    runtime, app = build(settings)
+    reconciler = app.state.reconciler
+    db = stack.db(settings)
+    await runtime.start()
+    try:
+        await send_agent(stack, agent("lan", email=3))
+        await stack.caught_up(settings, topics.AGENTS)
+        await send_ticket(stack, "T-held")
+
+        async def assigned() -> list[Event[Any]]:
+            return [e for e in await decisions(stack) if e.type == "ticket.assigned"]
+
+        await eventually(assigned, what="the ticket assigned to lan")
+        # A crash between a claim and its routing record: two slots taken that no record holds.
+        await db.agents.update_one({"_id": "lan"}, {"$set": {"active.email": 3, "free.email": 0}})
+        # A crash between storing a new decision and publishing it.
+        await db.routing.update_one(
+            {"_id": "T-held"},
+            {"$inc": {"seq": 1}, "$set": {"announce_pending": True, "event_type": "ticket.reassigned", "previous_agent_id": "lan"}},
+        )  # fmt: skip
+        await reconciler.run()  # seen once: maybe a claim in flight, not repaired yet
+        lan = await db.agents.find_one({"_id": "lan"})
+        assert lan is not None
+        assert (lan["active"]["email"], lan["free"]["email"]) == (3, 0)
+        await reconciler.run()
+        lan = await db.agents.find_one({"_id": "lan"})
+        assert lan is not None
+        assert (lan["active"]["email"], lan["free"]["email"]) == (1, 2)  # what the records hold
+
+        async def reannounced() -> list[Event[Any]]:
+            return [e for e in await decisions(stack) if e.type == "ticket.reassigned"]
+
+        [event] = await eventually(reannounced, what="the unpublished decision announced")
+        assert event.payload.ticket_id == "T-held"
+        record = await db.routing.find_one({"_id": "T-held"})
+        assert record is not None
+        assert record["announce_pending"] is False
+        assert await reconciler.run() == 0  # nothing left to put right
+    finally:
+        await runtime.stop()

@@ -10,10 +10,11 @@ from s8_router.adapters.routing_store import RoutingStore
 from s8_router.api import router
 from s8_router.domain.policy import load_policy
 from s8_router.metrics import RouterMetrics
+from s8_router.reconciler import Reconciler
 from s8_router.service import RouterService
 from s8_router.settings import RouterSettings
 from s8_shared import topics
-from s8_shared.contracts import AssignmentEvent
+from s8_shared.contracts import AssignmentEvent, utcnow
 from s8_shared.runtime import ServiceRuntime
 
 TITLE = "s8 router"
@@ -28,18 +29,30 @@ def build(settings: RouterSettings | None = None) -> tuple[ServiceRuntime, FastA
     runtime = ServiceRuntime(settings, title=TITLE, description=DESCRIPTION)
     runtime.add_indexes(*AgentStore.INDEXES, *RoutingStore.INDEXES)
     policy = load_policy(settings.policy_path)
+    agents, routing = AgentStore(runtime.store), RoutingStore(runtime.store)
+    metrics = RouterMetrics(runtime.registry)
     service = RouterService(
-        agents=AgentStore(runtime.store),
-        routing=RoutingStore(runtime.store),
+        agents=agents,
+        routing=routing,
         publisher=runtime.publisher,
         policy=lambda: policy,
-        metrics=RouterMetrics(runtime.registry),
+        metrics=metrics,
+    )
+    reconciler = Reconciler(
+        agents=agents,
+        routing=routing,
+        announce=service.announce,
+        route_again=service.route_record,
+        metrics=metrics,
+        clock=utcnow,
     )
     register_handlers(runtime, service)
     runtime.publisher.document(topics.ASSIGNMENTS, AssignmentEvent)
     runtime.every(settings.drain_every_seconds, service.drain, "queue drain")
     runtime.every(5.0, service.expire_offers, "offer expiry")
+    runtime.every(settings.reconcile_every_seconds, reconciler.run, "routing reconciler")
     app = runtime.http_app(router)
     app.state.router = service
+    app.state.reconciler = reconciler
     app.state.runtime = runtime
     return runtime, app

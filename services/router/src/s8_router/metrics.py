@@ -38,6 +38,18 @@ class RouterMetrics:
         self.agents_online = Gauge(
             "s8_router_agents_online", "Agents online.", ["team"], registry=registry
         )
+        self.capacity_repairs = Counter(
+            "s8_router_capacity_repairs_total",
+            "Agents whose recorded load differed from their routing records and was repaired "
+            "(a slot leaked by a crash between claim and release).",
+            registry=registry,
+        )
+        self.reannounced = Counter(
+            "s8_router_reconciled_records_total",
+            "Routing records the reconciler announced again or routed again.",
+            ["action"],
+            registry=registry,
+        )
         self.decisions = Counter(
             "s8_router_decisions_total",
             "Routing decisions by event type and reason.",

@@ -238,8 +238,16 @@ class RouterService:
     async def _announce(self, doc: dict[str, Any]) -> None:
         event = self._event(doc)
         await self.publisher.publish(topics.ASSIGNMENTS, event)
-        await self.routing.set_fields(doc["_id"], {"announced_seq": doc.get("seq", 0)})
+        await self.routing.mark_announced(doc["_id"], doc.get("seq", 0))
         self.metrics.decisions.labels(event.type, event.payload.reason).inc()
+
+    async def announce(self, doc: dict[str, Any]) -> None:
+        """Publishes a stored decision (the reconciler's way to finish an interrupted one)."""
+        await self._announce(doc)
+
+    async def route_record(self, doc: dict[str, Any]) -> None:
+        """Decides a record that never got a decision."""
+        await self._try_assign(doc)
 
     async def _announce_again(self, doc: dict[str, Any]) -> None:
         """A crash between storing a decision and publishing it: publish it now (same id)."""

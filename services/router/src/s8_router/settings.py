@@ -20,3 +20,9 @@ class RouterSettings(ServiceSettings):
         gt=0,
         description="Safety net: queued tickets are also placed on every capacity change.",
     )
+    reconcile_every_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="How often agents' load is checked against routing records and decisions "
+        "a crash left unpublished or undecided are finished.",
+    )

@@ -76,6 +76,19 @@ class AgentStore:
                 return before, after
         raise RuntimeError(f"agent {profile.agent_id}'s load kept changing; retried later")
 
+    async def set_load(
+        self, agent_id: str, recorded: dict[str, int], counted: dict[str, int]
+    ) -> bool:
+        """Sets the agent's load to `counted` if it is still `recorded` (compare-and-set)."""
+        doc = await self._get(agent_id)
+        capacity = {k: int(_profile(doc).capacity.get(k, 0)) for k in KINDS}  # type: ignore[call-overload]
+        unchanged = {f"active.{k}": n or {"$in": [0, None]} for k, n in recorded.items()}
+        result = await self.col.update_one(
+            {"_id": agent_id, **unchanged},
+            {"$set": {"active": counted, "free": {k: capacity[k] - counted[k] for k in KINDS}}},
+        )
+        return result.modified_count == 1
+
     async def _get(self, agent_id: str) -> Document:
         doc = await self.col.find_one({"_id": agent_id})
         if doc is None:

@@ -30,6 +30,8 @@ class RoutingStore:
         IndexSpec(ROUTING, [("state", ASCENDING), ("queued_at", ASCENDING)]),
         IndexSpec(ROUTING, [("agent_id", ASCENDING), ("state", ASCENDING)]),
         IndexSpec(ROUTING, [("offer_expires_at", ASCENDING)]),
+        IndexSpec(ROUTING, [("announce_pending", ASCENDING)]),
+        IndexSpec(ROUTING, [("state", ASCENDING), ("route.waiting_since", ASCENDING)]),
     )
 
     def __init__(self, store: MongoStore) -> None:
@@ -81,8 +83,9 @@ class RoutingStore:
         given); None if not (someone else moved it first). Returns the document after the
         change, or before it with `before=True`."""
         change: dict[str, Any] = {"$set": updates}
-        if new_assignment:
+        if new_assignment:  # a decision to announce: pending until published (reconciler)
             change["$inc"] = {"seq": 1}
+            change["$set"] = {**updates, "announce_pending": True}
         query: dict[str, Any] = {"_id": ticket_id, "state": {"$in": list(from_states)}}
         if agent_id is not None:
             query["agent_id"] = agent_id
@@ -95,6 +98,41 @@ class RoutingStore:
 
     async def exclude(self, ticket_id: str, agent_id: str) -> None:
         await self.col.update_one({"_id": ticket_id}, {"$addToSet": {"excluded": agent_id}})
+
+    async def mark_announced(self, ticket_id: str, seq: int) -> None:
+        """Published: no longer pending, unless a newer decision came meanwhile."""
+        await self.col.update_one(
+            {"_id": ticket_id, "seq": seq},
+            {"$set": {"announced_seq": seq, "announce_pending": False}},
+        )
+
+    async def unannounced(self, limit: int = 100) -> list[Document]:
+        """Decisions stored but not (yet) published: a crash came in between."""
+        return [d async for d in self.col.find({"announce_pending": True}).limit(limit)]
+
+    async def stuck_new(self, waiting_before: datetime, limit: int = 100) -> list[Document]:
+        """Records still `new` (never decided) for a ticket waiting since before then."""
+        query = {"state": "new", "route.waiting_since": {"$lte": waiting_before}}
+        return [d async for d in self.col.find(query).limit(limit)]
+
+    async def load_by_agent(self) -> dict[str, dict[str, int]]:
+        """Tickets each agent holds (offered or assigned) by channel kind, counted from the
+        routing records: what the agents' recorded load must be."""
+        cursor = await self.col.aggregate(
+            [
+                {"$match": {"state": {"$in": ["offered", "assigned"]}}},
+                {
+                    "$group": {
+                        "_id": {"agent": "$agent_id", "kind": "$route.channel_kind"},
+                        "n": {"$sum": 1},
+                    }
+                },
+            ]
+        )
+        load: dict[str, dict[str, int]] = {}
+        async for row in cursor:
+            load.setdefault(row["_id"]["agent"], {})[row["_id"]["kind"]] = int(row["n"])
+        return load
 
     async def queued(self) -> list[Document]:
         return [d async for d in self.col.find({"state": "queued"})]
