@@ -350,7 +350,7 @@ class RouterService:
     # --- capacity appears -----------------------------------------------------------------
     async def drain(self) -> int:
         """Places queued tickets, most urgent (after aging) first, while capacity lasts."""
-        docs = {d["_id"]: d for d in await self.routing.queued() if d.get("route")}
+        docs = {d["_id"]: d for d in await self.routing.queue_head() if d.get("route")}
         now = self.clock()
         decisions, _ = place(
             [route_of(d) for d in docs.values()], await self.agents.roster(), self.policy(), now
@@ -424,10 +424,8 @@ class RouterService:
 
     async def refresh_gauges(self) -> None:
         self.metrics.queue_depth.clear()
-        for doc in await self.routing.queued():
-            route = doc.get("route") or {}
-            skills = ",".join(sorted(route.get("required_skills", []))) or "-"
-            self.metrics.queue_depth.labels(route.get("priority", "normal"), skills).inc()
+        for (priority, skills), n in (await self.routing.queue_depth()).items():
+            self.metrics.queue_depth.labels(priority, skills).set(n)
         self.metrics.agents_online.clear()
         self.metrics.occupancy.clear()
         for doc in await self.agents.all():

@@ -13,6 +13,7 @@ from pymongo import ASCENDING, ReturnDocument
 from s8_router.domain.model import TicketToRoute
 from s8_shared.mongo import Document, IndexSpec, MongoStore
 
+QUEUE_HEAD = 100  # per priority: more than capacity can free at once
 ROUTING = "routing"
 STICKY = "customer_agents"
 OPEN_STATES = ("new", "queued", "offered", "assigned")
@@ -31,6 +32,9 @@ class RoutingStore:
         IndexSpec(ROUTING, [("agent_id", ASCENDING), ("state", ASCENDING)]),
         IndexSpec(ROUTING, [("offer_expires_at", ASCENDING)]),
         IndexSpec(ROUTING, [("announce_pending", ASCENDING)]),
+        IndexSpec(
+            ROUTING, [("state", ASCENDING), ("route.priority", ASCENDING), ("queued_at", ASCENDING)]
+        ),
         IndexSpec(ROUTING, [("state", ASCENDING), ("route.waiting_since", ASCENDING)]),
     )
 
@@ -133,6 +137,36 @@ class RoutingStore:
         async for row in cursor:
             load.setdefault(row["_id"]["agent"], {})[row["_id"]["kind"]] = int(row["n"])
         return load
+
+    async def queue_head(self, per_priority: int = QUEUE_HEAD) -> list[Document]:
+        """The longest-waiting queued tickets of each priority: within a priority the oldest
+        always come first (aging only lifts them), so these hold the first `per_priority`
+        tickets of the serving order, whatever the queue's length."""
+        found: list[Document] = []
+        for priority in ("urgent", "high", "normal", "low"):
+            query = {"state": "queued", "route.priority": priority}
+            cursor = self.col.find(query).sort("queued_at", ASCENDING).limit(per_priority)
+            found += [d async for d in cursor]
+        return found
+
+    async def queue_depth(self) -> dict[tuple[str, str], int]:
+        """Queued tickets by priority and skills, counted by the store."""
+        cursor = await self.col.aggregate(
+            [
+                {"$match": {"state": "queued"}},
+                {
+                    "$group": {
+                        "_id": {"p": "$route.priority", "s": "$route.required_skills"},
+                        "n": {"$sum": 1},
+                    }
+                },
+            ]
+        )
+        depth: dict[tuple[str, str], int] = {}
+        async for row in cursor:
+            key = (row["_id"].get("p") or "normal", ",".join(sorted(row["_id"].get("s") or [])) or "-")  # fmt: skip
+            depth[key] = depth.get(key, 0) + int(row["n"])
+        return depth
 
     async def queued(self) -> list[Document]:
         return [d async for d in self.col.find({"state": "queued"})]
