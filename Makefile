@@ -19,7 +19,7 @@ IMAGE_TAG    ?= $(shell sed -n 's/^appVersion: *"\{0,1\}\([^"]*\)"\{0,1\}$$/\1/p
 IMAGE_SERVICES := intake router sla-monitor survey analytics
 
 
-.PHONY: bench-store faketime-tool help bootstrap browser infra-up infra-down infra-status infra-reset topics run lint format \
+.PHONY: bench-store bench-cpu fuzz faketime-tool help bootstrap browser infra-up infra-down infra-status infra-reset topics run lint format \
         test test-unit test-unit-shifted test-integration docs clean prometheus-tool helm chart images
 
 help: ## List the targets
@@ -131,6 +131,14 @@ images: ## Build one image per service with docker or podman: s8-<service>:<char
 	  echo "==> $$engine build --target $$svc -t $(IMAGE_REPO)-$$svc:$(IMAGE_TAG)"; \
 	  $$engine build --target $$svc -t $(IMAGE_REPO)-$$svc:$(IMAGE_TAG) . || exit 1; \
 	done
+
+fuzz: bootstrap ## Topic fuzzer: 10,000 hostile messages on every topic s8 reads (prints a table)
+	@echo "==> $(PY) deploy/local/fuzz_topics.py $(FUZZ_ARGS)"
+	@bash deploy/local/with-infra.sh $(PY) deploy/local/fuzz_topics.py $(FUZZ_ARGS)
+
+bench-cpu: bootstrap ## Intake's CPU per message for the worst inputs (corpus and a guided fuzzer)
+	@echo "==> $(PY) deploy/local/bench_cpu.py $(BENCH_ARGS)"
+	@$(PY) deploy/local/bench_cpu.py $(BENCH_ARGS)
 
 bench-store: bootstrap ## Benchmark the local store: as shipped vs s8's launcher, 1,000 vs 200,000 documents (prints a table)
 	@echo "==> $(PY) deploy/local/bench_store.py $(BENCH_ARGS)"

@@ -114,6 +114,10 @@ async def test_a_failing_dead_letter_is_never_dead_lettered_again(
 
 def test_a_message_too_deep_or_not_unicode_is_invalid_not_transient() -> None:
     assert classify(RecursionError()) == "nested too deeply"
+    with pytest.raises(ValueError, match="integer string conversion") as huge:
+        json.loads('{"n": ' + "9" * 5000 + "}")  # as FastStream decodes a body itself
+    assert classify(huge.value) == "an integer of more digits than Python converts"
+    assert classify(ValueError("something else")) is None
     assert classify(UnicodeEncodeError("utf-8", "\ud800", 0, 1, "surrogates not allowed"))
     with pytest.raises(InvalidMessage, match="nested too deeply"):
         load_json_object("[" * 100_000 + "]" * 100_000)

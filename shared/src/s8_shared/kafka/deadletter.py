@@ -108,6 +108,9 @@ def classify(exc: BaseException) -> str | None:
         return "text that is not Unicode (a lone surrogate)"
     if isinstance(exc, RecursionError):
         return "nested too deeply"
+    if isinstance(exc, ValueError) and "integer string conversion" in str(exc):
+        # FastStream's own JSON decoding, before the handler: Python has no subclass for it.
+        return "an integer of more digits than Python converts"
     return None
 
 
