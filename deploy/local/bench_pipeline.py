@@ -212,7 +212,8 @@ async def register_agents(args: argparse.Namespace, ns: str, router_port: int) -
 
 
 async def run_phase(phase: str, stored: int, args: argparse.Namespace) -> Result:
-    run = uuid.uuid4().hex[:8]
+    resume = phase == "stored" and args.resume
+    run = args.resume.removeprefix("bench")[:8] if resume else uuid.uuid4().hex[:8]
     ns = f"bench{run}{phase[0]}."
     prefix = ns.replace(".", "_")
     print(f"==> {phase}: topics {ns}*, databases {prefix}s8_*", flush=True)
@@ -221,7 +222,9 @@ async def run_phase(phase: str, stored: int, args: argparse.Namespace) -> Result
     try:
         if stored:
             t0 = time.monotonic()
-            counts = await asyncio.to_thread(preload, args.mongo_uri, prefix, stored)
+            counts = await asyncio.to_thread(
+                preload, args.mongo_uri, prefix, stored, resume=bool(resume)
+            )
             print(f"    preload: {stored:,} tickets, {sum(counts.values()):,} documents in {len(counts)} collections in {time.monotonic() - t0:.1f}s", flush=True)  # fmt: skip
         t0 = time.monotonic()
         services = Services(phase, ns, args)
@@ -275,6 +278,7 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=600, help="seconds a measurement may take")
     parser.add_argument("--ready-timeout", type=float, default=600, help="seconds to start up")
     parser.add_argument("--keep", action="store_true", help="keep servers, topics and databases")
+    parser.add_argument("--resume", metavar="NAMESPACE", help="finish the stored phase of an earlier run whose preload stopped (its namespace, e.g. bench0123abcds)")  # fmt: skip
     args = parser.parse_args()
     args.bootstrap, args.mongo_uri = f"{HOST}:{args.kafka_port}", f"mongodb://{HOST}:{args.mongo_port}"  # fmt: skip
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the finally blocks run

@@ -17,11 +17,13 @@ from __future__ import annotations
 import asyncio
 import queue
 import threading
+import time
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pymongo import MongoClient
+from pymongo.errors import BulkWriteError, PyMongoError
 
 from s8_analytics.app import build as analytics
 from s8_analytics.settings import AnalyticsSettings
@@ -39,6 +41,7 @@ from s8_survey.settings import SurveySettings
 
 Doc = dict[str, Any]
 BATCH = 1000
+DUPLICATE_KEY = 11000
 SERVICES = ("s8_intake", "s8_router", "s8_sla_monitor", "s8_survey", "s8_analytics")
 AGENTS = ("lan", "minh", "emily", "huy", "ha")  # deploy/local/roster.py
 CHANNELS = ("email", "live_chat", "email", "social", "live_chat", "email", "phone", "sms")
@@ -55,6 +58,23 @@ REPLY = "Dạ em đã kiểm tra, yêu cầu của anh/chị đã được xử 
 
 def _id(prefix: str, *parts: object) -> str:
     return prefix + deterministic_id("bench", *parts).hex[:16]
+
+
+def _insert_batch(col: Any, docs: list[Doc]) -> int:
+    """Inserts a batch; documents already there (a resumed preload) are skipped, and a
+    connection the store dropped (a long pause) is retried: the batch is idempotent."""
+    for attempt in range(6):
+        try:
+            return len(col.insert_many(docs, ordered=False).inserted_ids)
+        except BulkWriteError as exc:
+            if any(e.get("code") != DUPLICATE_KEY for e in exc.details.get("writeErrors", [])):
+                raise
+            return int(exc.details.get("nInserted", 0))
+        except PyMongoError:
+            if attempt == 5:
+                raise
+            time.sleep(5 * (attempt + 1))
+    return 0
 
 
 class Writer:
@@ -76,8 +96,7 @@ class Writer:
         while (item := self.queues[service].get()) is not None:
             try:
                 if not self.errors:
-                    db[item[0]].insert_many(item[1], ordered=False)
-                    self.counts[f"{service}.{item[0]}"] += len(item[1])
+                    self.counts[f"{service}.{item[0]}"] += _insert_batch(db[item[0]], item[1])
             except BaseException as exc:  # reported by close(); keep draining the queue
                 self.errors.append(exc)
 
@@ -116,8 +135,23 @@ async def create_indexes(mongo_uri: str, db_prefix: str) -> None:
         await runtime.store.close()
 
 
-def preload(mongo_uri: str, db_prefix: str, tickets: int) -> dict[str, int]:
-    """Writes the history into `<db_prefix>s8_<service>`; returns documents per collection."""
+def _resume_points(client: MongoClient[Doc], db_prefix: str) -> tuple[int, int]:
+    """Customers and tickets surely complete in every service's database (a margin back
+    from the least advanced one: its writer threads ran ahead of each other)."""
+
+    def count(service: str, collection: str) -> int:
+        return int(client[db_prefix + service][collection].estimated_document_count())
+
+    customers = min(count("s8_intake", "customers"), count("s8_router", "customer_agents"), count("s8_survey", "survey_customers"))  # fmt: skip
+    tickets = min(count(s, c) for s, c in (("s8_intake", "tickets"), ("s8_router", "routing"), ("s8_sla_monitor", "tickets"), ("s8_analytics", "tickets")))  # fmt: skip
+    return max(0, customers - 2 * BATCH), max(0, tickets - 3 * BATCH)
+
+
+def preload(
+    mongo_uri: str, db_prefix: str, tickets: int, *, resume: bool = False
+) -> dict[str, int]:
+    """Writes the history into `<db_prefix>s8_<service>`; returns documents per collection.
+    With `resume`, continues a preload that stopped (what is there is skipped)."""
     asyncio.run(create_indexes(mongo_uri, db_prefix))
     customers = max(1, round(tickets / 4))
     now = datetime.now(UTC).replace(microsecond=0)
@@ -125,12 +159,13 @@ def preload(mongo_uri: str, db_prefix: str, tickets: int) -> dict[str, int]:
     client: MongoClient[Doc] = MongoClient(
         mongo_uri, tz_aware=True, serverSelectionTimeoutMS=10_000, socketTimeoutMS=300_000
     )
+    first_customer, first_ticket = _resume_points(client, db_prefix) if resume else (0, 0)
     out = Writer(client, db_prefix)
     try:
-        for c in range(customers):
+        for c in range(first_customer, customers):
             own = [(_id("T-", "ticket", i), start + span * i / tickets) for i in range(c, tickets, customers)]  # fmt: skip
             _customer(out, c, own)
-        for i in range(tickets):
+        for i in range(first_ticket, tickets):
             _ticket(out, i, i % customers, start + span * i / tickets, now)
     finally:
         out.close()

@@ -243,7 +243,8 @@ mongo_start() {
   # The heap holds the secondary indexes and H2's cache (deploy/local/README.md: memory at 200,000
   # stored tickets); S8_MONGO_HEAP and S8_MONGO_JAVA_OPTIONS change it.
   # shellcheck disable=SC2086 # S8_MONGO_JAVA_OPTIONS is a list of options
-  setsid nohup java "-Xmx${S8_MONGO_HEAP:-2g}" -Xms64m -XX:+UseSerialGC -Djava.awt.headless=true \
+  # G1: a full collection of a heap full of index entries stalled the store for over 20 s.
+  setsid nohup java "-Xmx${S8_MONGO_HEAP:-2g}" -Xms64m -XX:+UseG1GC -XX:MaxGCPauseMillis=100 -Djava.awt.headless=true \
     ${S8_MONGO_JAVA_OPTIONS:-} -cp "$LIB_DIR/mongo/*" "$HERE/MongoLauncher.java" "$MONGO_H2" "$HOST" "$MONGO_PORT" \
     >>"$MONGO_LOG" 2>&1 </dev/null 9>&- &
   echo $! >"$MONGO_PID"
