@@ -19,7 +19,7 @@ IMAGE_TAG    ?= $(shell sed -n 's/^appVersion: *"\{0,1\}\([^"]*\)"\{0,1\}$$/\1/p
 IMAGE_SERVICES := intake router sla-monitor survey analytics
 
 
-.PHONY: bench-store bench-cpu fuzz faketime-tool help bootstrap browser infra-up infra-down infra-status infra-reset topics run lint format \
+.PHONY: bench-store bench-cpu fuzz chaos faketime-tool help bootstrap browser infra-up infra-down infra-status infra-reset topics run lint format \
         test test-unit test-unit-shifted test-integration docs clean prometheus-tool helm chart images
 
 help: ## List the targets
@@ -135,6 +135,10 @@ images: ## Build one image per service with docker or podman: s8-<service>:<char
 fuzz: bootstrap ## Topic fuzzer: 10,000 hostile messages on every topic s8 reads (prints a table)
 	@echo "==> $(PY) deploy/local/fuzz_topics.py $(FUZZ_ARGS)"
 	@bash deploy/local/with-infra.sh $(PY) deploy/local/fuzz_topics.py $(FUZZ_ARGS)
+
+chaos: bootstrap ## kill -9 of each service, the broker and the store under load (prints lost/duplicated per fault); CHAOS_ARGS="--rate 10"
+	@echo "==> $(PY) deploy/local/chaos.py $(CHAOS_ARGS)"
+	@$(PY) deploy/local/chaos.py $(CHAOS_ARGS)
 
 bench-cpu: bootstrap ## Intake's CPU per message for the worst inputs (corpus and a guided fuzzer)
 	@echo "==> $(PY) deploy/local/bench_cpu.py $(BENCH_ARGS)"

@@ -17,39 +17,24 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import shlex
 import signal
-import socket
-import subprocess
 import sys
 import time
-import urllib.request
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from bench_preload import preload
-from prometheus_client.parser import text_string_to_metric_families
+from procs import REPO, LocalInfra, Services, Stats, new_customer_message, register_agents
 from pymongo import MongoClient
 from roster import ROSTER
-from traffic import MESSAGES
 
 from s8_shared import topics
-from s8_shared.contracts import AgentProfile, deterministic_id
 from s8_shared.kafka.provision import delete_namespace, provision_topics
 
-REPO = Path(__file__).resolve().parents[2]
 LOCAL = REPO / ".local" / "bench"
-HOST = "127.0.0.1"
-SERVICES = ("s8_intake", "s8_router", "s8_sla_monitor", "s8_survey", "s8_analytics")
-NAMES = ("Nguyễn Thị Mai", "Trần Quốc Bảo", "Lê Thu Trang", "Phạm Đức Long", "Vũ Ngọc Ánh")
-# Vietnamese complaints that need a human (no FAQ question, no unaccented text): each gets a decision.
-TEXTS = [m for m in MESSAGES["vi"] if m[0] not in ("Không đăng nhập được", "Hỏi về khuyến mãi", "Khan cap")]  # fmt: skip
-Stats = dict[tuple[str, str], float]  # (service, Mongo command) -> seconds or count
 
 
 @dataclass
@@ -61,99 +46,8 @@ class Result:
     mongo: tuple[Stats, Stats]  # seconds and count of Mongo commands during the measurement
 
 
-def port_open(port: int) -> bool:
-    with socket.socket() as s:
-        s.settimeout(1)
-        return s.connect_ex((HOST, port)) == 0
-
-
-def infra(command: str, args: argparse.Namespace) -> None:
-    ports = {"KAFKA": args.kafka_port, "KAFKA_CONTROLLER": args.kafka_port + 1, "MONGO": args.mongo_port}  # fmt: skip
-    env = {**os.environ, **{f"S8_{k}_PORT": str(v) for k, v in ports.items()}}
-    env.update(S8_LOCAL_DIR=str(LOCAL), S8_PYTHON=sys.executable)
-    subprocess.run(["bash", str(REPO / "deploy/local/infra.sh"), command], env=env, check=True, timeout=300)  # fmt: skip
-
-
-def http_get(port: int, path: str) -> bytes:
-    with urllib.request.urlopen(f"http://{HOST}:{port}{path}", timeout=5) as resp:
-        return bytes(resp.read())
-
-
-class Services:
-    """The five services as processes, on base+1..base+5, with the namespace's databases."""
-
-    def __init__(self, phase: str, ns: str, args: argparse.Namespace) -> None:
-        self.procs: dict[str, subprocess.Popen[bytes]] = {}
-        self.ports = {m: args.port_base + i + 1 for i, m in enumerate(SERVICES)}
-        (LOCAL / "logs").mkdir(parents=True, exist_ok=True)
-        for module, port in self.ports.items():
-            env = {**os.environ, "S8_KAFKA_BOOTSTRAP_SERVERS": args.bootstrap, "S8_MONGO_URI": args.mongo_uri}  # fmt: skip
-            env.update(S8_MONGO_DATABASE=ns.replace(".", "_") + module, S8_TOPIC_NAMESPACE=ns)
-            env.update(S8_CONSUMER_GROUP_PREFIX=f"{ns}s8-", S8_PROVISION_TOPICS="false")
-            env.update(S8_HTTP_HOST=HOST, S8_HTTP_PORT=str(port))
-            with (LOCAL / "logs" / f"{phase}-{module}.log").open("ab") as log:
-                self.procs[module] = subprocess.Popen(
-                    [sys.executable, "-m", module], env=env, stdout=log, stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                )  # fmt: skip
-
-    def wait_ready(self, within: float) -> None:
-        deadline, pending = time.monotonic() + within, dict(self.ports)
-        while pending:
-            for module, port in list(pending.items()):
-                if self.procs[module].poll() is not None:
-                    raise SystemExit(f"{module} exited; see {LOCAL}/logs/")
-                try:
-                    if json.loads(http_get(port, "/readyz"))["ready"]:
-                        del pending[module]
-                except OSError:
-                    pass  # not listening yet, or 503 (not ready)
-            if pending and time.monotonic() > deadline:
-                raise SystemExit(f"not ready after {within:.0f}s: {', '.join(pending)} (logs in {LOCAL}/logs/)")  # fmt: skip
-            time.sleep(0.5)
-
-    def mongo(self) -> tuple[Stats, Stats]:
-        """s8_mongo_command_duration_seconds (sum, count) per service and command."""
-        seconds: Stats = {}
-        count: Stats = {}
-        for module, port in self.ports.items():
-            for family in text_string_to_metric_families(http_get(port, "/metrics").decode()):
-                for s in family.samples:
-                    if s.name == "s8_mongo_command_duration_seconds_sum":
-                        seconds[(module, s.labels["command"])] = s.value
-                    elif s.name == "s8_mongo_command_duration_seconds_count":
-                        count[(module, s.labels["command"])] = s.value
-        return seconds, count
-
-    def stop(self) -> None:
-        for proc in self.procs.values():
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + 30
-        for proc in self.procs.values():
-            try:
-                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)  # its own session: only what we started
-                proc.wait(timeout=10)
-
-
 def messages(run: str, n: int) -> list[tuple[str, bytes, bytes]]:
-    """(expected ticket id, key, value) of n new customers' first messages: email or live chat."""
-    out = []
-    for i in range(n):
-        subject, text = TEXTS[i % len(TEXTS)]
-        msg: dict[str, Any] = {"text": text.format(order=f"B{10000 + i}"), "received_at": datetime.now(UTC).isoformat()}  # fmt: skip
-        if i % 2 == 0:
-            msg.update(channel="email", channel_message_id=f"<{run}.{i}@mail.example.vn>", subject=subject)  # fmt: skip
-            msg.update({"from": {"address": f"khach.{run}.{i}@example.vn", "name": NAMES[i % 5]}, "to": [{"address": "support@s8.example.vn"}]})  # fmt: skip
-        else:
-            msg.update(channel="live_chat", channel_message_id=f"chat-{run}-{i}", session_id=f"S-{run}-{i}")  # fmt: skip
-            msg.update(visitor_id=f"visitor-{run}-{i}", visitor_name=NAMES[i % 5], page_url="https://shop.example.vn/don-hang")  # fmt: skip
-        dedup = f"{msg['channel']}:{msg['channel_message_id']}"
-        ticket_id = "T-" + deterministic_id("ticket", dedup).hex[:16]  # intake's ticket_id_for
-        out.append((ticket_id, dedup.encode(), json.dumps(msg, ensure_ascii=False).encode()))
-    return out
+    return [new_customer_message(run, i) for i in range(n)]
 
 
 async def publish_and_wait(args: argparse.Namespace, ns: str, batch: list[tuple[str, bytes, bytes]]) -> float:  # fmt: skip
@@ -194,23 +88,6 @@ async def publish_and_wait(args: argparse.Namespace, ns: str, batch: list[tuple[
         await consumer.stop()
 
 
-async def register_agents(args: argparse.Namespace, ns: str, router_port: int) -> None:
-    """The demo roster online, on the agents topic as agent desktops publish it."""
-    producer = AIOKafkaProducer(bootstrap_servers=args.bootstrap)
-    await producer.start()
-    try:
-        for member in ROSTER:
-            profile = AgentProfile.model_validate({**member, "presence": "online"})
-            await producer.send_and_wait(topics.AGENTS.name(ns), profile.model_dump_json().encode(), key=profile.agent_id.encode())  # fmt: skip
-    finally:
-        await producer.stop()
-    deadline = time.monotonic() + 60
-    while sum(a["presence"] == "online" for a in json.loads(http_get(router_port, "/v1/agents"))) < len(ROSTER):  # fmt: skip
-        if time.monotonic() > deadline:
-            raise SystemExit(f"the router did not see the {len(ROSTER)} agents online within 60s")
-        await asyncio.sleep(0.3)
-
-
 async def run_phase(phase: str, stored: int, args: argparse.Namespace) -> Result:
     resume = phase == "stored" and args.resume
     run = args.resume.removeprefix("bench")[:8] if resume else uuid.uuid4().hex[:8]
@@ -227,9 +104,9 @@ async def run_phase(phase: str, stored: int, args: argparse.Namespace) -> Result
             )
             print(f"    preload: {stored:,} tickets, {sum(counts.values()):,} documents in {len(counts)} collections in {time.monotonic() - t0:.1f}s", flush=True)  # fmt: skip
         t0 = time.monotonic()
-        services = Services(phase, ns, args)
+        services = Services(args.infra, phase, ns, args.port_base)
         await asyncio.to_thread(services.wait_ready, args.ready_timeout)
-        await register_agents(args, ns, services.ports["s8_router"])
+        await register_agents(args.bootstrap, ns, services.ports["s8_router"])
         print(f"    services ready, {len(ROSTER)} agents online in {time.monotonic() - t0:.1f}s", flush=True)  # fmt: skip
         await publish_and_wait(args, ns, messages(f"w{run}", 5))  # warm-up: consumers joined
         seconds0, count0 = await asyncio.to_thread(services.mongo)
@@ -280,21 +157,19 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep servers, topics and databases")
     parser.add_argument("--resume", metavar="NAMESPACE", help="finish the stored phase of an earlier run whose preload stopped (its namespace, e.g. bench0123abcds)")  # fmt: skip
     args = parser.parse_args()
-    args.bootstrap, args.mongo_uri = f"{HOST}:{args.kafka_port}", f"mongodb://{HOST}:{args.mongo_port}"  # fmt: skip
+    args.infra = LocalInfra(LOCAL, args.kafka_port, args.mongo_port)
+    args.bootstrap, args.mongo_uri = args.infra.bootstrap, args.infra.mongo_uri
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the finally blocks run
-    if not (LOCAL / "lib").exists():  # infra.sh looks for the jars under S8_LOCAL_DIR
-        LOCAL.mkdir(parents=True, exist_ok=True)
-        (LOCAL / "lib").symlink_to(REPO / ".local" / "lib")
-    started = not (port_open(args.kafka_port) and port_open(args.mongo_port))
+    started = not args.infra.running()
     try:
-        infra("up", args)
+        args.infra.run("up")
         results = [asyncio.run(run_phase("empty", 0, args))]
         if args.stored:
             results.append(asyncio.run(run_phase("stored", args.stored, args)))
         report(results)
     finally:
         if started and not args.keep:
-            infra("down", args)
+            args.infra.run("down")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,8 @@ unknown channels and event types, valid messages with fields of the wrong type, 
 messages above the 1 MiB read limit (gzip-compressed, as a producer may send them). Then one
 valid message on `support.inbound.v1`. Prints: inputs, dead letters against inputs, whether
 every consumer group caught up (no blocked partition), how long the valid message took to
-become a ticket, and what the services logged as errors outside dead-lettering.
+become a ticket, and what the services logged as errors outside dead-lettering. Then a
+storm of small bad messages on `support.inbound.v1` sent at once: dead letters per second.
 
     make fuzz                                  # 1,250 inputs per topic: 10,000 in all
     python deploy/local/fuzz_topics.py --per-topic 40
@@ -26,7 +27,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from s8_analytics.app import build as build_analytics
@@ -39,7 +40,7 @@ from s8_shared import topics
 from s8_shared.contracts import DEADLETTER_EVENTS, TICKET_EVENTS, Event, EventFamily, InvalidMessage
 from s8_shared.settings import ServiceSettings
 from s8_shared.testing.builders import make_sms, make_ticket_created
-from s8_shared.testing.harness import TestStack
+from s8_shared.testing.harness import PARTITIONS, TestStack
 from s8_shared.testing.infra import provide_infra
 from s8_shared.topics import TopicSpec
 from s8_sla_monitor.app import build as build_sla
@@ -157,7 +158,39 @@ async def lagging(stack: TestStack) -> list[str]:
     return behind
 
 
-async def run(per_topic: int, seed: int = 8, drain_within: float = 300) -> dict[str, Any]:
+async def storm(stack: TestStack, n: int, within: float) -> tuple[int, float] | None:
+    """A storm of `n` small bad messages on support.inbound.v1, sent at once: dead letters
+    per second from the first send until intake has dead-lettered the last, and CPU ms per
+    message (None if not within `within` seconds)."""
+    topic = stack.topic(topics.DEADLETTER)
+    parts = [TopicPartition(topic, p) for p in range(min(topics.DEADLETTER.partitions, PARTITIONS))]  # fmt: skip
+    consumer = AIOKafkaConsumer(bootstrap_servers=stack.infra.kafka_bootstrap_servers)
+    producer = AIOKafkaProducer(bootstrap_servers=stack.infra.kafka_bootstrap_servers, linger_ms=5)  # fmt: skip
+    await consumer.start()
+    await producer.start()
+    bad = (b"not json %d", b'{"channel": "sms", "n": %d}', b"[%d]", b'{"text": 5, "x": %d}')
+    try:
+        before = sum((await consumer.end_offsets(parts)).values())
+        t0, cpu0 = time.monotonic(), time.process_time()
+        for i in range(n):
+            await producer.send(stack.topic(topics.INBOUND), bad[i % len(bad)] % i, key=b"storm%d" % (i % 64))  # fmt: skip
+        await producer.flush()
+        while time.monotonic() - t0 < within:
+            if sum((await consumer.end_offsets(parts)).values()) >= before + n:
+                cpu_ms = (
+                    (time.process_time() - cpu0) * 1000 / n
+                )  # this process: the services and the sender
+                return round(n / (time.monotonic() - t0)), round(cpu_ms, 2)
+            await asyncio.sleep(0.2)
+        return None
+    finally:
+        await producer.stop()
+        await consumer.stop()
+
+
+async def run(
+    per_topic: int, seed: int = 8, drain_within: float = 300, storm_size: int = 0
+) -> dict[str, Any]:
     rng = random.Random(seed)
     infra = next(provide_infra())
     async with TestStack(infra) as stack, services(stack):
@@ -204,6 +237,7 @@ async def run(per_topic: int, seed: int = 8, drain_within: float = 300) -> dict[
             await asyncio.sleep(2)
             behind = await lagging(stack)
         dead = await stack.read_all(topics.DEADLETTER, DEADLETTER_EVENTS)
+        stormed = await storm(stack, storm_size, within=drain_within) if storm_size else None
         by_type = Counter(d.payload.error_type for d in dead)
         gave_up = Counter(f"{d.payload.service} {d.payload.source_topic}: {d.payload.reason[:140]}" for d in dead if d.payload.error_type == "gave_up")  # fmt: skip
         return {
@@ -217,6 +251,9 @@ async def run(per_topic: int, seed: int = 8, drain_within: float = 300) -> dict[
             "groups_behind": behind,
             "valid_message_seconds": None if valid_s is None else round(valid_s, 1),
             "drain_seconds": round(time.monotonic() - t1, 1),
+            "storm_messages": storm_size,
+            "storm_dead_letters_per_s": stormed and stormed[0],
+            "storm_cpu_ms_per_message": stormed and stormed[1],
         }
 
 
@@ -224,8 +261,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     parser.add_argument("--per-topic", type=int, default=1250)
     parser.add_argument("--seed", type=int, default=8)
+    parser.add_argument("--storm", type=int, default=10_000, help="bad messages sent at once after the barrage, to measure dead letters/s")  # fmt: skip
     args = parser.parse_args()
-    result = asyncio.run(run(args.per_topic, args.seed))
+    result = asyncio.run(run(args.per_topic, args.seed, storm_size=args.storm))
     for key, value in result.items():
         print(f"{key:<24}{value}")
     print(f"command: {shlex.join([sys.executable, *sys.argv])}")

@@ -24,6 +24,7 @@ from s8_shared.contracts.deadletter import DeadLetterRecorded
 from s8_shared.handling import EventStats
 from s8_shared.http_limits import BodyLimitMiddleware
 from s8_shared.kafka.broker import Handler, make_broker, subscribe
+from s8_shared.kafka.commits import FLUSH_EVERY_SECONDS
 from s8_shared.kafka.deadletter import DeadLetterPolicy
 from s8_shared.kafka.provision import client_security, provision_topics
 from s8_shared.kafka.publisher import EventPublisher
@@ -92,6 +93,7 @@ class ServiceRuntime:
         self.every(3600, self._purge_processed, "purge processed event ids")
         self.every(CONSUMER_LAG_EVERY_SECONDS, self.update_consumer_lag, "consumer lag")
         self.every(KEPT_DEAD_LETTERS_EVERY_SECONDS, self._republish_kept, "kept dead letters")
+        self.every(FLUSH_EVERY_SECONDS, self.dead_letters.commits.flush, "commit offsets")
         self.running = False
 
     # --- wiring -------------------------------------------------------------------
@@ -139,6 +141,7 @@ class ServiceRuntime:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._background.clear()
+        await self.dead_letters.commits.flush()  # what is handled so far, while still assigned
         await self.broker.stop()
         for hook in reversed(self._on_stop):
             await hook()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -61,6 +62,8 @@ def make_broker(
         max_request_size=settings.kafka_max_request_bytes,
         security=kafka_security(settings),
         graceful_timeout=15.0,
+        # FastStream's "Received"/"Processed" lines per message: debug, not the service's log.
+        log_level=logging.DEBUG,
         middlewares=(
             KafkaPrometheusMiddleware(registry=registry, app_name=settings.service_name),
             KafkaTelemetryMiddleware(tracer_provider=tracer_provider),
@@ -78,11 +81,12 @@ def subscribe(
     """A subscriber in the service's own consumer group for that topic (one group per topic,
     so a service reading several topics never rebalances them against each other), reading
     from the start, committing only after the handler succeeded (a failure seeks back and
-    redelivers)."""
+    redelivers). Acknowledged manually: the dead-letter middleware settles every record and
+    `OffsetCommits` commits them in batches (FastStream would commit once per message)."""
     subscriber: Callable[[Handler], Any] = broker.subscriber(
         spec.name(settings.topic_namespace),
         group_id=settings.consumer_group(f".{spec.short_name}{purpose}"),
         auto_offset_reset="earliest",
-        ack_policy=AckPolicy.NACK_ON_ERROR,
+        ack_policy=AckPolicy.MANUAL,
     )
     return subscriber

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Any, Protocol
 
 from faststream.kafka import KafkaBroker
@@ -70,6 +71,18 @@ class EventPublisher:
             headers={**JSON_HEADERS, "s8-event-type": event.type},
         )
 
+    async def send_deadletter(self, event: Event[Any], key: bytes | None) -> Awaitable[Any]:
+        """Hands the dead letter to the producer's batch; the returned delivery completes
+        when the broker has it (not awaited here: a storm of dead letters is sent in batches)."""
+        delivery = await self.broker.publish(
+            event.to_bytes(),
+            self.topic(topics.DEADLETTER),
+            key=key or event.partition_key(),
+            headers={**JSON_HEADERS, "s8-event-type": event.type},
+            no_confirm=True,
+        )
+        return delivery if isinstance(delivery, Awaitable) else _done(delivery)
+
     async def publish_raw(
         self,
         spec: TopicSpec,
@@ -89,3 +102,7 @@ class EventPublisher:
         parent = context_from_headers(headers) or context_from_headers(envelope_trace(value))
         with continued(parent):
             await self.broker.publish(value, self.topic(spec), key=key, headers=headers)
+
+
+async def _done(value: Any) -> Any:
+    return value

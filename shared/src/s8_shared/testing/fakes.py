@@ -27,5 +27,8 @@ class RecordingPublisher:
     async def publish_deadletter(self, event: Event[Any], key: bytes | None) -> None:
         self.sent.append(("support.deadletter.v1", event))
 
+    async def send_deadletter(self, event: Event[Any], key: bytes | None) -> None:
+        await self.publish_deadletter(event, key)
+
     def on(self, topic: str) -> list[Event[Any]]:
         return [event for name, event in self.sent if name == topic]
