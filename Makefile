@@ -132,17 +132,18 @@ images: ## Build one image per service with docker or podman: s8-<service>:<char
 	  $$engine build --target $$svc -t $(IMAGE_REPO)-$$svc:$(IMAGE_TAG) . || exit 1; \
 	done
 
-fuzz: bootstrap ## Topic fuzzer: 10,000 hostile messages on every topic s8 reads (prints a table)
-	@echo "==> $(PY) deploy/local/fuzz_topics.py $(FUZZ_ARGS)"
-	@bash deploy/local/with-infra.sh $(PY) deploy/local/fuzz_topics.py $(FUZZ_ARGS)
+fuzz: bootstrap ## Fuzzers: 10,000 hostile messages on every topic s8 reads, then schemathesis on every service's API (prints tables)
+	@echo "==> $(PY) deploy/local/fuzz_topics.py $(FUZZ_ARGS) && $(PY) deploy/local/fuzz_http.py $(FUZZ_HTTP_ARGS)"
+	@bash deploy/local/with-infra.sh bash -c '$(PY) deploy/local/fuzz_topics.py $(FUZZ_ARGS) && $(PY) deploy/local/fuzz_http.py $(FUZZ_HTTP_ARGS)'
 
 chaos: bootstrap ## kill -9 of each service, the broker and the store under load (prints lost/duplicated per fault); CHAOS_ARGS="--rate 10"
 	@echo "==> $(PY) deploy/local/chaos.py $(CHAOS_ARGS)"
 	@$(PY) deploy/local/chaos.py $(CHAOS_ARGS)
 
-bench-cpu: bootstrap ## Intake's CPU per message for the worst inputs (corpus and a guided fuzzer)
-	@echo "==> $(PY) deploy/local/bench_cpu.py $(BENCH_ARGS)"
+bench-cpu: bootstrap ## Intake's CPU per message for the worst inputs (corpus and a guided fuzzer), /healthz under a barrage of them
+	@echo "==> $(PY) deploy/local/bench_cpu.py $(BENCH_ARGS) && $(PY) deploy/local/bench_healthz.py"
 	@$(PY) deploy/local/bench_cpu.py $(BENCH_ARGS)
+	@bash deploy/local/with-infra.sh $(PY) deploy/local/bench_healthz.py
 
 bench-store: bootstrap ## Benchmark the local store: as shipped vs s8's launcher, 1,000 vs 200,000 documents (prints a table)
 	@echo "==> $(PY) deploy/local/bench_store.py $(BENCH_ARGS)"

@@ -84,12 +84,19 @@ class LocalInfra:
 class Services:
     """The five services as processes, on base+1..base+5, with the namespace's databases."""
 
-    def __init__(self, infra: LocalInfra, phase: str, ns: str, port_base: int) -> None:
+    def __init__(
+        self,
+        infra: LocalInfra,
+        phase: str,
+        ns: str,
+        port_base: int,
+        modules: tuple[str, ...] = SERVICES,
+    ) -> None:
         self.infra, self.phase, self.ns = infra, phase, ns
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
-        self.ports = {m: port_base + i + 1 for i, m in enumerate(SERVICES)}
+        self.ports = {m: port_base + i + 1 for i, m in enumerate(SERVICES) if m in modules}
         (infra.local / "logs").mkdir(parents=True, exist_ok=True)
-        for module in SERVICES:
+        for module in modules:
             self.start(module)
 
     def start(self, module: str) -> None:
@@ -108,8 +115,8 @@ class Services:
         os.killpg(proc.pid, signal.SIGKILL)  # its own session: only what we started
         proc.wait(timeout=10)
 
-    def wait_ready(self, within: float, modules: tuple[str, ...] = SERVICES) -> None:
-        deadline, pending = time.monotonic() + within, {m: self.ports[m] for m in modules}
+    def wait_ready(self, within: float, modules: tuple[str, ...] | None = None) -> None:
+        deadline, pending = time.monotonic() + within, {m: self.ports[m] for m in modules or self.ports}  # fmt: skip
         while pending:
             for module, port in list(pending.items()):
                 if self.procs[module].poll() is not None:
