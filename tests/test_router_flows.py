@@ -420,6 +420,43 @@ async def test_the_roster_is_read_page_by_page_following_the_next_link(stack: Te
         await runtime.stop()
 
 
+async def test_the_queue_is_read_page_by_page_in_serving_order(stack: TestStack) -> None:
+    runtime, app = build(stack.settings(RouterSettings))
+    await runtime.start()
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://router"
+        ) as http:
+            # Nobody online: every ticket waits.
+            for n, priority in enumerate(("normal", "high", "normal", "high", "normal")):
+                await send_ticket(stack, f"T-page-{n}", priority=priority)
+
+            async def all_queued() -> dict[str, Any]:
+                body: dict[str, Any] = (await http.get("/v1/queues?limit=2")).json()
+                return body if sum(body["waiting_by_priority"].values()) == 5 else {}
+
+            first = await eventually(all_queued, what="five queued tickets")
+            assert first["waiting_by_priority"] == {"urgent": 0, "high": 2, "normal": 3, "low": 0}
+            assert first["by_state"] == {"new": 0, "queued": 5, "offered": 0, "assigned": 0}
+            seen: list[tuple[str, str]] = []
+            url: str | None = "/v1/queues?limit=2"
+            pages = 0
+            while url is not None:
+                page = await http.get(url)
+                assert page.status_code == 200, page.text
+                assert len(page.json()["tickets"]) <= 2
+                seen += [(t["priority"], t["ticket_id"]) for t in page.json()["tickets"]]
+                url = page.links.get("next", {}).get("url")
+                pages += 1
+            assert pages == 3
+            assert sorted(t for _, t in seen) == [f"T-page-{n}" for n in range(5)]
+            assert [p for p, _ in seen] == ["high", "high", "normal", "normal", "normal"]
+            assert (await http.get("/v1/queues?limit=201")).status_code == 422
+            assert (await http.get("/v1/queues?cursor=%%%")).status_code == 400
+    finally:
+        await runtime.stop()
+
+
 class ClaimsWhileRead:
     """The agents collection, with another replica claiming a slot right after the first
     read of an agent (the window between reading the load and writing the profile)."""

@@ -21,6 +21,7 @@ from s8_shared.business_time.calendar import BusinessCalendar
 from s8_shared.projections import TicketProjection
 
 router = APIRouter(prefix="/v1", tags=["kpis"])
+MAX_PERIOD_DAYS = 400  # every KPI period; the daily report has one bucket per day
 # The reporting period every KPI endpoint takes (read in `tz` when without an offset).
 From = Annotated[datetime | None, Query(alias="from")]
 To = Annotated[datetime | None, Query(alias="to")]
@@ -66,15 +67,24 @@ def _period(
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise HTTPException(status_code=422, detail=f"unknown time zone {tz!r}") from exc
     end = end or request.app.state.clock()
-    start = start or end - timedelta(days=7)
-    if start.tzinfo is None or end.tzinfo is None:
-        # Dates without an offset are read in the requested time zone.
-        start, end = (
-            start.replace(tzinfo=start.tzinfo or zone),
-            end.replace(tzinfo=end.tzinfo or zone),
-        )
+    try:
+        start = start or end - timedelta(days=7)
+        if start.tzinfo is None or end.tzinfo is None:
+            # Dates without an offset are read in the requested time zone.
+            start, end = (
+                start.replace(tzinfo=start.tzinfo or zone),
+                end.replace(tzinfo=end.tzinfo or zone),
+            )
+        too_long = end - start > timedelta(days=MAX_PERIOD_DAYS)
+    except OverflowError as exc:  # e.g. year 1 minus a week
+        raise HTTPException(status_code=422, detail="the period is out of range") from exc
     if end <= start:
         raise HTTPException(status_code=422, detail="`to` must be after `from`")
+    if too_long:
+        # Each report reads the period's facts: a period is bounded, not the caller's choice.
+        raise HTTPException(
+            status_code=422, detail=f"a report covers at most {MAX_PERIOD_DAYS} days"
+        )
     return start, end, zone
 
 
@@ -193,9 +203,6 @@ def _calendar(request: Request, calendar_id: str) -> BusinessCalendar:
     return calendars[calendar_id]
 
 
-MAX_DAILY_BUCKETS = 400
-
-
 @router.get("/kpis/daily", summary="The KPIs day by day in the requested time zone")
 async def get_daily(
     request: Request,
@@ -203,12 +210,7 @@ async def get_daily(
     end: To = None,
     tz: str = "Asia/Ho_Chi_Minh",
 ) -> dict[str, Any]:
-    start, end, _ = _period(request, start, end, tz)
-    if end - start > timedelta(days=MAX_DAILY_BUCKETS):
-        # Each day is one report over the store: a period is bounded, not the caller's choice.
-        raise HTTPException(
-            status_code=422, detail=f"a daily report covers at most {MAX_DAILY_BUCKETS} days"
-        )
+    start, end, _ = _period(request, start, end, tz)  # at most MAX_PERIOD_DAYS buckets
     days = []
     for day, day_start, day_end in day_buckets(start, end, tz):
         report = await _report(request.app.state.facts, day_start, day_end, None)

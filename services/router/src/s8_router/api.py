@@ -13,7 +13,7 @@ from s8_router.domain.policy import queue_order
 from s8_router.service import RouterService
 from s8_shared import topics
 from s8_shared.contracts import AgentProfile, Presence, utcnow
-from s8_shared.pagination import PageRequest, find_page, link_next, page_params
+from s8_shared.pagination import PageRequest, encode_cursor, find_page, link_next, page_params
 
 AgentId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.@-]{1,128}$")]
 router = APIRouter(prefix="/v1")
@@ -148,22 +148,38 @@ class QueuedTicket(BaseModel):
 class QueueView(BaseModel):
     waiting_by_priority: dict[str, int]
     tickets: list[QueuedTicket] = Field(description="In the order they will be served.")
-    by_state: dict[str, int]
+    by_state: dict[str, int] = Field(
+        description="Open routing records by state (new, queued, offered, assigned)."
+    )
 
 
 @router.get(
     "/queues",
     response_model=QueueView,
     tags=["queues"],
-    summary="Tickets waiting for an agent, in serving order",
+    summary="Tickets waiting for an agent, in serving order (paginated: Link / X-Next-Cursor)",
 )
-async def get_queues(service: ServiceDep) -> QueueView:
-    docs = {d["_id"]: d for d in await service.routing.queued() if d.get("route")}
+async def get_queues(
+    request: Request,
+    response: Response,
+    service: ServiceDep,
+    page: Annotated[PageRequest, Depends(page_params)],
+) -> QueueView:
+    # The cursor is a position in the serving order: the order moves as tickets age, so a
+    # page is the queue as it is now from that position on.
+    start = page.after[1] if page.after else 0
+    if not isinstance(start, int) or start < 0:
+        raise HTTPException(status_code=400, detail="cursor is not one this API gave")
+    # The oldest of each priority hold the head of the serving order: read only those.
+    head = await service.routing.queue_head(per_priority=start + page.limit + 1)
+    docs = {d["_id"]: d for d in head if d.get("route")}
     now = utcnow()
     ordered = queue_order([route_of(d) for d in docs.values()], now, service.policy())
+    more = len(ordered) > start + page.limit
+    link_next(request, response, encode_cursor(None, start + page.limit) if more else None)
     counts = {p: 0 for p in ("urgent", "high", "normal", "low")}
-    for route in ordered:
-        counts[route.priority] = counts.get(route.priority, 0) + 1
+    for (priority, _), n in (await service.routing.queue_depth()).items():
+        counts[priority] = counts.get(priority, 0) + n
     return QueueView(
         waiting_by_priority=counts,
         tickets=[
@@ -176,9 +192,9 @@ async def get_queues(service: ServiceDep) -> QueueView:
                 waiting_seconds=(now - r.waiting_since).total_seconds(),
                 why_waiting=dict(docs[r.ticket_id].get("rejected") or {}),
             )
-            for r in ordered[:200]
+            for r in ordered[start : start + page.limit]
         ],
-        by_state=await service.routing.count_by_state(),
+        by_state=await service.routing.count_open_by_state(),
     )
 
 

@@ -154,9 +154,6 @@ class RoutingStore:
             depth[key] = depth.get(key, 0) + 1
         return depth
 
-    async def queued(self) -> list[Document]:
-        return [d async for d in self.col.find({"state": "queued"})]
-
     async def held_by(self, agent_id: str, *, unanswered_only: bool) -> list[Document]:
         query: dict[str, Any] = {"agent_id": agent_id, "state": {"$in": ["offered", "assigned"]}}
         if unanswered_only:
@@ -168,9 +165,14 @@ class RoutingStore:
             d async for d in self.col.find({"state": "offered", "offer_expires_at": {"$lte": now}})
         ]
 
-    async def count_by_state(self) -> dict[str, int]:
-        cursor = await self.col.aggregate([{"$group": {"_id": "$state", "n": {"$sum": 1}}}])
-        return {str(r["_id"]): int(r["n"]) async for r in cursor}
+    async def count_open_by_state(self) -> dict[str, int]:
+        """Open records by state, each an indexed find of ids (solved and closed records are
+        the whole history: the local store would scan it all, and analytics counts them)."""
+        counts: dict[str, int] = {}
+        for state in OPEN_STATES:
+            cursor = self.col.find({"state": state}, projection={"_id": 1})
+            counts[state] = len([d async for d in cursor])
+        return counts
 
     async def remember_agent(self, customer_id: str, agent_id: str, at: datetime) -> None:
         await self.sticky.update_one(
