@@ -215,11 +215,13 @@ class SurveyService:
         swept = 0
         for survey_id in await self.store.outbox.pending():
             items = await self.store.outbox.items(survey_id)
-            decoded = [(i.spec, i.event()) for i in items]
-            if not await self._publish(survey_id, [(s, e) for s, e in decoded if e is not None]):
+            decoded = [(i, i.event()) for i in items]
+            readable = [(i.spec, e) for i, e in decoded if e is not None]
+            if not await self._publish(survey_id, readable):  # removes what it published
                 return swept  # the broker is still unreachable: next round
-            # What this version cannot read is dropped, not retried for ever.
-            await self.store.outbox.remove(survey_id, [i.event_id for i in items])
+            unreadable = [i.event_id for i, e in decoded if e is None]
+            if unreadable:  # what this version cannot read is dropped, not retried for ever
+                await self.store.outbox.remove(survey_id, unreadable)
             swept += len(items)
         return swept
 
