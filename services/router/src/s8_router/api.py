@@ -102,7 +102,8 @@ async def list_agents(
 ) -> list[AgentLoad]:
     docs, more = await find_page(service.agents.col, {}, "_id", page)
     link_next(request, response, more)
-    return [await _load(service, doc) for doc in docs]
+    held = await service.routing.held_by_agents([d["_id"] for d in docs])  # one query a page
+    return [_load(doc, held.get(doc["_id"], [])) for doc in docs]
 
 
 @router.get(
@@ -115,12 +116,12 @@ async def agent_load(agent_id: AgentId, service: ServiceDep) -> AgentLoad:
     doc = await service.agents.get(agent_id)
     if doc is None:
         raise HTTPException(status_code=404, detail=f"no agent {agent_id}")
-    return await _load(service, doc)
+    held = await service.routing.held_by_agents([agent_id])
+    return _load(doc, held[agent_id])
 
 
-async def _load(service: RouterService, doc: dict[str, Any]) -> AgentLoad:
+def _load(doc: dict[str, Any], tickets: list[str]) -> AgentLoad:
     state = to_state(doc)
-    held = await service.routing.held_by(state.agent_id, unanswered_only=False)
     return AgentLoad(
         agent_id=state.agent_id,
         presence=state.presence,
@@ -129,7 +130,7 @@ async def _load(service: RouterService, doc: dict[str, Any]) -> AgentLoad:
         capacity=dict(state.capacity),
         active=dict(state.active),
         occupancy=state.occupancy(),
-        tickets=[d["_id"] for d in held],
+        tickets=tickets,
     )
 
 

@@ -160,6 +160,14 @@ class RoutingStore:
             query["answered"] = False
         return [d async for d in self.col.find(query)]
 
+    async def held_by_agents(self, agent_ids: Sequence[str]) -> dict[str, list[str]]:
+        """The tickets offered to or assigned to each of `agent_ids`, in one query."""
+        held: dict[str, list[str]] = {a: [] for a in agent_ids}
+        query = {"agent_id": {"$in": list(agent_ids)}, "state": {"$in": ["offered", "assigned"]}}
+        async for doc in self.col.find(query, projection={"agent_id": 1}):
+            held.setdefault(doc["agent_id"], []).append(doc["_id"])
+        return held
+
     async def expired_offers(self, now: datetime) -> list[Document]:
         return [
             d async for d in self.col.find({"state": "offered", "offer_expires_at": {"$lte": now}})
