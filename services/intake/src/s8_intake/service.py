@@ -4,7 +4,6 @@ action has no second effect."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -65,6 +64,7 @@ from s8_shared.contracts.envelope import load_json_object, validation_reason
 from s8_shared.contracts.problems import ProblemSnapshot
 from s8_shared.contracts.surveys import SurveyFollowupPayload
 from s8_shared.contracts.tickets import BotConversationHandled, BotConversationPayload
+from s8_shared.cpu import CpuWorker
 from s8_shared.kafka.publisher import EventPublisher
 from s8_shared.nlp.sentiment import Sentiment
 from s8_shared.observability.tracing import current_trace_headers
@@ -131,7 +131,9 @@ class IntakeService:
         metrics: IntakeMetrics,
         own_addresses: frozenset[str] = frozenset(),
         clock: Callable[[], datetime] = utcnow,
+        cpu: CpuWorker | None = None,
     ) -> None:
+        self.cpu = cpu or CpuWorker("intake-cpu")
         self.tickets = tickets
         self.messages = messages
         self.customers = customers
@@ -146,10 +148,10 @@ class IntakeService:
     # --- customer messages ------------------------------------------------------------
     async def accept(self, inbound: InboundMessage) -> Accepted:
         now = self.clock()
-        # The CPU-bound steps (normalizing, sentiment, classification) run in a worker
-        # thread: bounded as they are, a burst of long messages must not hold the event
+        # The CPU-bound steps (normalizing, sentiment, classification) run in one worker
+        # thread (s8_shared.cpu): bounded as they are, a burst of long messages must not hold the event
         # loop (HTTP, health probes, every consumer's heartbeats).
-        msg = await asyncio.to_thread(normalize, inbound, own_addresses=self.own_addresses)
+        msg = await self.cpu.run(normalize, inbound, own_addresses=self.own_addresses)
         self.metrics.received.labels(msg.channel.value).inc()
         if msg.skip_reason:
             await self.messages.record_skipped(msg.dedup_key, msg.skip_reason, now, inbound.raw)
@@ -172,7 +174,7 @@ class IntakeService:
         if claimed is None:
             claimed = await self._claim(msg, customer.customer_id, now)
         ticket_id: str = claimed["ticket_id"]
-        sentiment = await asyncio.to_thread(self.selfservice.sentiment, msg.text)  # once
+        sentiment = await self.cpu.run(self.selfservice.sentiment, msg.text)  # once
         outcome = await self._apply_message(ticket_id, claimed, msg, customer, sentiment, now)
         info = message_info(msg, sentiment, now)
         await self.messages.mark_applied(info, inbound.raw, msg.details)
@@ -214,7 +216,7 @@ class IntakeService:
         for _ in range(MAX_CAS_ATTEMPTS):
             loaded = await self.tickets.load(ticket_id)
             if loaded is None:
-                classification = await asyncio.to_thread(
+                classification = await self.cpu.run(
                     self.selfservice.classify, msg, customer.tier, sentiment
                 )
                 change = open_ticket(
@@ -248,7 +250,7 @@ class IntakeService:
             state, applied = loaded
             if msg.dedup_key in applied:
                 return "duplicate"
-            classification = await asyncio.to_thread(
+            classification = await self.cpu.run(
                 self.selfservice.classify, msg, state.snapshot.customer_tier, sentiment
             )
             change = add_customer_message(state, msg, classification, sentiment, now)
