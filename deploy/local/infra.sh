@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Local infrastructure for s8 without Docker: an Apache Kafka 4.1 KRaft node and mongo-java-server
-# (MongoDB wire protocol, H2 file persistence), both plain JVM processes started from jars on Maven Central.
+# Local infrastructure for s8 without Docker: an Apache Kafka 4.1 KRaft node, mongo-java-server
+# (MongoDB wire protocol, H2 file persistence) and Keycloak (the OpenID Connect provider, see
+# deploy/local/keycloak.sh), plain JVM processes started from what Maven Central serves.
 #
 # Usage: deploy/local/infra.sh fetch|up|down|status|reset
 #
@@ -11,6 +12,7 @@
 #
 # Env overrides:
 #   S8_KAFKA_PORT (9092)  S8_KAFKA_CONTROLLER_PORT (9093)  S8_MONGO_PORT (27017)
+#   S8_KEYCLOAK_PORT (18080)  S8_KEYCLOAK (1; 0 leaves Keycloak out)
 #   S8_LOCAL_DIR (<repo>/.local)  S8_INFRA_TIMEOUT (120, seconds `up` waits for readiness)
 #   S8_PYTHON (python3; needs pymongo>=4.13 and aiokafka for deploy/local/probe.py)
 #
@@ -47,6 +49,9 @@ KAFKA_OUT="$LOG_DIR/kafka.out"      # JVM stdout/stderr (normally empty)
 MONGO_LOG="$LOG_DIR/mongo.log"
 KAFKA_PID="$RUN_DIR/kafka.pid"
 MONGO_PID="$RUN_DIR/mongo.pid"
+WITH_KEYCLOAK="${S8_KEYCLOAK:-1}"
+# shellcheck source=deploy/local/keycloak.sh
+source "$HERE/keycloak.sh"
 
 say() { printf 'infra: %s\n' "$*"; }
 err() { printf 'infra: ERROR: %s\n' "$*" >&2; }
@@ -64,12 +69,14 @@ marker() {
   case "$1" in
     kafka) printf '%s' "$KAFKA_CONFIG" ;;
     mongo) printf '%s' "$MONGO_H2" ;;
+    keycloak) printf '%s' "$KC_HOME/" ;;
   esac
 }
 
-pidfile() { case "$1" in kafka) echo "$KAFKA_PID" ;; mongo) echo "$MONGO_PID" ;; esac; }
-port_of() { case "$1" in kafka) echo "$KAFKA_PORT" ;; mongo) echo "$MONGO_PORT" ;; esac; }
-log_of() { case "$1" in kafka) echo "$KAFKA_LOG" ;; mongo) echo "$MONGO_LOG" ;; esac; }
+pidfile() { case "$1" in kafka) echo "$KAFKA_PID" ;; mongo) echo "$MONGO_PID" ;; keycloak) echo "$KC_PID" ;; esac; }
+port_of() { case "$1" in kafka) echo "$KAFKA_PORT" ;; mongo) echo "$MONGO_PORT" ;; keycloak) echo "$KC_PORT" ;; esac; }
+log_of() { case "$1" in kafka) echo "$KAFKA_LOG" ;; mongo) echo "$MONGO_LOG" ;; keycloak) echo "$KC_LOG" ;; esac; }
+servers() { if [[ "$WITH_KEYCLOAK" == 1 ]]; then echo kafka mongo keycloak; else echo kafka mongo; fi; }
 
 # is_ours PID NAME: PID is alive and is the java process we started for NAME (guards against pid reuse)
 is_ours() {
@@ -155,6 +162,7 @@ jars_present() {
 }
 
 cmd_fetch() {
+  if [[ "$WITH_KEYCLOAK" == 1 ]]; then kc_fetch; fi
   if jars_present; then
     say "jars present in $LIB_DIR (kafka: $(count_jars "$LIB_DIR/kafka") jars, mongo: $(count_jars "$LIB_DIR/mongo") jars)"
     return 0
@@ -298,13 +306,18 @@ cmd_up() {
   fi
   with_lock
   mkdir -p "$LOG_DIR" "$RUN_DIR"
-  local ks ms
+  local ks ms kcs=running
   ks="$(check kafka)" || exit 1
   ms="$(check mongo)" || exit 1
+  if [[ "$WITH_KEYCLOAK" == 1 ]]; then kcs="$(check keycloak)" || exit 1; fi
+  # Keycloak first: it takes longest to start.
+  if [[ "$WITH_KEYCLOAK" == 1 ]]; then
+    if [[ "$kcs" == running ]]; then report_running keycloak; else kc_start; fi
+  fi
   if [[ "$ks" == running ]]; then report_running kafka; else kafka_start; fi
   if [[ "$ms" == running ]]; then report_running mongo; else mongo_start; fi
-  if [[ "$ks" == running && "$ms" == running ]] && port_open "$KAFKA_PORT" && port_open "$MONGO_PORT"; then
-    say "nothing to do: kafka and mongo are already up"
+  if [[ "$ks" == running && "$ms" == running && "$kcs" == running ]] && port_open "$KAFKA_PORT" && port_open "$MONGO_PORT"; then
+    say "nothing to do: $(servers | sed 's/ /, /g') are already up"
     return 0
   fi
 
@@ -333,6 +346,10 @@ cmd_up() {
     2) die "probe could not run with '$PYTHON' (missing pymongo/aiokafka?); the servers are running, 'infra.sh down' stops them" ;;
     *) die "probe failed with exit code $rc ('$PYTHON' $HERE/probe.py)" ;;
   esac
+  if [[ "$WITH_KEYCLOAK" == 1 ]]; then
+    kc_wait "$TIMEOUT" || exit 1
+    say "keycloak (http://$HOST:$KC_PORT/realms/s8) is up in $((SECONDS - t0))s"
+  fi
 }
 
 # stop NAME: SIGTERM, wait up to 20 s, then SIGKILL
@@ -371,11 +388,12 @@ cmd_down() {
   with_lock
   stop kafka
   stop mongo
+  stop keycloak
 }
 
 cmd_status() {
   local name pid port state all_up=0
-  for name in kafka mongo; do
+  for name in $(servers); do
     port="$(port_of "$name")"
     pid="$(current_pid "$name")"
     if [[ -n "$pid" ]] && port_open "$port"; then
@@ -392,12 +410,12 @@ cmd_status() {
 
 cmd_reset() {
   cmd_down
-  say "deleting $KAFKA_DATA, $KAFKA_FORMAT_ENV, $KAFKA_CONFIG and $MONGO_DIR"
-  rm -rf "$KAFKA_DATA" "$KAFKA_FORMAT_ENV" "$KAFKA_CONFIG" "$MONGO_DIR"
+  say "deleting $KAFKA_DATA, $KAFKA_FORMAT_ENV, $KAFKA_CONFIG, $MONGO_DIR and $KC_HOME/data"
+  rm -rf "$KAFKA_DATA" "$KAFKA_FORMAT_ENV" "$KAFKA_CONFIG" "$MONGO_DIR" "$KC_HOME/data"
 }
 
 usage() {
-  sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 case "${1:-}" in
