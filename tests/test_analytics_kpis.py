@@ -4,7 +4,6 @@ duplicated and reordered deliveries, gives exactly the expected KPIs."""
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
 import pytest
 
 from s8_analytics.app import build
@@ -195,9 +194,7 @@ async def test_a_scripted_day_gives_exactly_the_expected_kpis(stack: TestStack) 
     try:
         for spec, event in events:
             await stack.send(spec, event.to_bytes(), key=event.partition_key())
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://analytics"
-        ) as http:
+        async with stack.client(app, "http://analytics") as http:
             query = {
                 "from": "2026-11-24T00:00:00",
                 "to": "2026-11-25T00:00:00",
@@ -296,9 +293,7 @@ async def test_a_scripted_day_gives_exactly_the_expected_kpis(stack: TestStack) 
     runtime, app = build(stack.settings(AnalyticsSettings), clock=lambda: NOW)
     await runtime.start()
     try:
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://analytics"
-        ) as http:
+        async with stack.client(app, "http://analytics") as http:
             again = (await http.get("/v1/kpis", params=query)).json()["groups"]["all"]
             assert again == kpis
     finally:
@@ -332,9 +327,7 @@ async def test_the_handoff_rate_counts_bot_conversations_that_needed_no_human(
         events: list[Event[Any]] = [handoff, *handled, handled[0]]  # the last one redelivered
         for event in events:
             await stack.send(topics.TICKETS, event.to_bytes(), key=event.partition_key())
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://analytics"
-        ) as http:
+        async with stack.client(app, "http://analytics") as http:
             query = {"from": "2026-11-24T00:00:00", "to": "2026-11-25T00:00:00"}
 
             async def rate() -> dict[str, Any]:

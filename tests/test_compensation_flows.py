@@ -21,7 +21,6 @@ from s8_shared.contracts import AgentProfile, utcnow
 from s8_shared.contracts.actions import OfferCompensation
 from s8_shared.contracts.compensation import COMPENSATION_EVENTS
 from s8_shared.runtime import ServiceRuntime
-from s8_shared.settings import DEV_SECRET
 from s8_shared.testing.builders import make_inbound
 from s8_shared.testing.harness import TestStack, eventually
 
@@ -73,11 +72,8 @@ class Intake:
 async def running_intake(stack: TestStack, settings: IntakeSettings) -> AsyncIterator[Intake]:
     runtime, app = build(settings)
     await runtime.start()
-    transport = httpx.ASGITransport(app=app)
     try:
-        async with httpx.AsyncClient(
-            transport=transport, base_url="http://intake", headers={"X-API-Key": DEV_SECRET}
-        ) as http:
+        async with stack.client(app, "http://intake") as http:
             yield Intake(runtime, app.state.compensation, http, stack)
     finally:
         await runtime.stop()

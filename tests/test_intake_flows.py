@@ -268,8 +268,8 @@ async def test_a_faq_question_is_deflected_and_a_follow_up_goes_to_a_human(intak
     )
 
     response = await intake.act(
-        result["ticket_id"], kind="not_helpful", action_id="nh-1", actor_id="customer"
-    )
+        result["ticket_id"], kind="not_helpful", action_id="nh-1"
+    )  # passed on by the chat widget's channel system
     assert response.status_code == 200, response.text
     assert response.json()["status"] == "open"
 
@@ -399,9 +399,22 @@ async def test_a_vip_from_the_crm_gets_high_priority_and_a_senior_tier(intake: I
 
 async def test_the_webhook_refuses_bad_requests_with_reasons(intake: Intake) -> None:
     no_key = await intake.http.post(
-        "/v1/inbound/email", json=make_inbound(), headers={"X-API-Key": "wrong"}
+        "/v1/inbound/email", json=make_inbound(), headers={"Authorization": "Bearer wrong"}
     )
     assert no_key.status_code == 401
+    other_channel = await intake.http.post(
+        "/v1/inbound/email",
+        json=make_inbound(),
+        headers=await intake.stack.tokens.headers_for("channel-sms"),
+    )
+    assert other_channel.status_code == 403
+    assert other_channel.json()["detail"] == "this client may send sms only"
+    agent = await intake.http.post(
+        "/v1/inbound/email",
+        json=make_inbound(),
+        headers=await intake.stack.tokens.headers_for("lan"),
+    )
+    assert agent.status_code == 403
     not_json = await intake.http.post(
         "/v1/inbound/email", content=b"{oops", headers={"content-type": "application/json"}
     )

@@ -6,7 +6,6 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
 import pytest
 
 from s8_analytics.app import build as build_analytics
@@ -302,9 +301,7 @@ async def test_analytics_counts_proactive_contacts_avoided_tickets_and_incidents
     runtime, app = build_analytics(stack.settings(AnalyticsSettings))
     await runtime.start()
     try:
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://analytics"
-        ) as analytics:
+        async with stack.client(app, "http://analytics") as analytics:
             await three_customers(intake)
             assert (await intake.http.post("/v1/problems", json=OUTAGE)).status_code == 201
 

@@ -12,7 +12,6 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from s8_router.app import build
@@ -348,9 +347,7 @@ async def test_the_roster_loads_and_queues_are_readable_over_http(stack: TestSta
     runtime, app = build(stack.settings(RouterSettings))
     await runtime.start()
     try:
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://router"
-        ) as http:
+        async with stack.client(app, "http://router") as http:
             put = await http.put(
                 "/v1/agents/lan", json=agent("lan", presence="offline").model_dump(mode="json")
             )
@@ -396,9 +393,7 @@ async def test_the_roster_is_read_page_by_page_following_the_next_link(stack: Te
     runtime, app = build(stack.settings(RouterSettings))
     await runtime.start()
     try:
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://router"
-        ) as http:
+        async with stack.client(app, "http://router") as http:
             names = [f"agent-{n:02d}" for n in range(7)]
             for name in reversed(names):
                 put = await http.put(f"/v1/agents/{name}", json=agent(name).model_dump(mode="json"))
@@ -424,9 +419,7 @@ async def test_the_queue_is_read_page_by_page_in_serving_order(stack: TestStack)
     runtime, app = build(stack.settings(RouterSettings))
     await runtime.start()
     try:
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://router"
-        ) as http:
+        async with stack.client(app, "http://router") as http:
             # Nobody online: every ticket waits.
             for n, priority in enumerate(("normal", "high", "normal", "high", "normal")):
                 await send_ticket(stack, f"T-page-{n}", priority=priority)

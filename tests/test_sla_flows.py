@@ -14,7 +14,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from s8_intake.app import build as build_intake
@@ -25,7 +24,6 @@ from s8_shared import topics
 from s8_shared.contracts import ASSIGNMENT_EVENTS, SLA_EVENTS, AgentProfile, Event, utcnow
 from s8_shared.contracts.sla import SlaClockStarted, SlaPayload
 from s8_shared.outbox import item_for
-from s8_shared.settings import DEV_SECRET
 from s8_shared.testing.builders import make_inbound, make_ticket_created
 from s8_shared.testing.harness import TestStack, eventually, holds
 from s8_sla_monitor.app import build as build_sla
@@ -192,13 +190,7 @@ async def test_an_agent_reply_meets_the_first_response_and_no_breach_follows(
         runtime, app = build_intake(intake_settings)
         await runtime.start()
         ctx.push_async_callback(runtime.stop)
-        http = await ctx.enter_async_context(
-            httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app),
-                base_url="http://intake",
-                headers={"X-API-Key": DEV_SECRET},
-            )
-        )
+        http = await ctx.enter_async_context(stack.client(app, "http://intake"))
         ticket_id = (await http.post("/v1/inbound/email", json=make_inbound())).json()["ticket_id"]
         reply = await http.post(
             f"/v1/tickets/{ticket_id}/actions",
@@ -264,13 +256,7 @@ async def test_an_sla_warning_escalates_the_ticket_end_to_end(
                 topics.AGENTS, profile.model_dump_json().encode(), key=agent_id.encode()
             )
         await stack.caught_up(router_settings, topics.AGENTS)
-        http = await ctx.enter_async_context(
-            httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app),
-                base_url="http://intake",
-                headers={"X-API-Key": DEV_SECRET},
-            )
-        )
+        http = await ctx.enter_async_context(stack.client(app, "http://intake"))
         message = make_inbound(
             text="Đơn hàng A1023 giao nhầm màu áo, mình cần shop kiểm tra lại.",
             subject="Giao nhầm hàng",
@@ -296,9 +282,7 @@ async def test_policies_and_calendars_are_edited_over_http_and_validated(stack: 
     runtime, app = build_sla(stack.settings(SlaMonitorSettings))
     await runtime.start()
     try:
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://sla"
-        ) as http:
+        async with stack.client(app, "http://sla") as http:
             shipped = (await http.get("/v1/policies")).json()
             assert shipped["policies"][-1].get("match") in (None, {})
             unknown_calendar = {
@@ -361,9 +345,7 @@ async def test_a_policy_change_recomputes_open_clocks_keeping_elapsed_time(
     )
     await runtime.start()
     try:
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://sla"
-        ) as http:
+        async with stack.client(app, "http://sla") as http:
             await send_created(stack, "T-pol")
 
             async def started() -> bool:

@@ -22,7 +22,7 @@ from s8_router.settings import RouterSettings
 from s8_shared import topics
 from s8_shared.contracts import ASSIGNMENT_EVENTS, SLA_EVENTS, TICKET_EVENTS, AgentProfile
 from s8_shared.runtime import ServiceRuntime
-from s8_shared.settings import DEV_SECRET, ServiceSettings
+from s8_shared.settings import ServiceSettings
 from s8_shared.testing.builders import make_inbound
 from s8_shared.testing.harness import TestStack, eventually
 from s8_sla_monitor.app import build as build_sla
@@ -46,12 +46,8 @@ async def traced(
         await runtime.stop()
 
 
-def intake_client(app: FastAPI) -> httpx.AsyncClient:
-    return httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app),
-        base_url="http://intake",
-        headers={"X-API-Key": DEV_SECRET},
-    )
+def intake_client(stack: TestStack, app: FastAPI) -> httpx.AsyncClient:
+    return stack.client(app, "http://intake")
 
 
 def service_of(span: ReadableSpan) -> str:
@@ -125,7 +121,7 @@ async def test_an_inbound_webhook_is_one_trace_through_intake_router_and_sla(
 
         await eventually(on_roster, within=30, what="the agent in the router's roster")
 
-        http = await ctx.enter_async_context(intake_client(intake_app))
+        http = await ctx.enter_async_context(intake_client(stack, intake_app))
         message = make_inbound(  # not a FAQ question: a human must take it
             text="Đơn hàng A1023 giao nhầm màu áo, mình cần shop kiểm tra lại.",
             subject="Giao nhầm hàng",
@@ -233,7 +229,7 @@ async def test_an_event_published_later_by_the_outbox_sweeper_stays_in_its_trace
     exporter = InMemorySpanExporter()
     tickets_topic = stack.topic(topics.TICKETS)
     async with traced(build_intake, stack.settings(IntakeSettings), exporter) as (runtime, app):
-        async with intake_client(app) as http:
+        async with intake_client(stack, app) as http:
             response = await http.post("/v1/inbound/email", json=make_inbound())
         assert response.status_code == 202, response.text
         ticket_id = response.json()["ticket_id"]

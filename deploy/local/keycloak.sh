@@ -3,14 +3,14 @@
 # Its server distribution comes from Maven Central (org.keycloak:keycloak-quarkus-dist, a zip),
 # unpacked into $LIB_DIR; it runs on Java 21+ (S8_KEYCLOAK_JAVA_HOME, else JAVA_HOME when new
 # enough, else the newest JDK under /usr/lib/jvm), bound to 127.0.0.1, in development mode (its
-# own H2 file under the unpacked folder's data/), with the realm of deploy/local/keycloak/s8-realm.json
-# imported at start. A changed realm file starts a fresh database (the import skips a realm
-# that exists).
+# own H2 file under the unpacked folder's data/), with the realms of deploy/local/keycloak/*-realm.json
+# (written by realms.py: `s8` for make run, `s8-test` for the integration tests) imported at
+# start. A changed realm file starts a fresh database (the import skips a realm that exists).
 
 KC_VERSION=26.5.6
 KC_PORT="${S8_KEYCLOAK_PORT:-18080}"
 KC_HOME="$LIB_DIR/keycloak-$KC_VERSION"
-KC_REALM="$HERE/keycloak/s8-realm.json"
+KC_REALMS="$HERE/keycloak"
 KC_LOG="$LOG_DIR/keycloak.log"
 KC_PID="$RUN_DIR/keycloak.pid"
 KC_DEV_ADMIN_PASSWORD="s8-dev-only-secret" # master realm's admin, reachable from 127.0.0.1 only
@@ -50,10 +50,11 @@ kc_start() {
   local java_home stamp
   java_home="$(kc_java_home)" || die "keycloak: no Java 21+ found (set S8_KEYCLOAK_JAVA_HOME)"
   mkdir -p "$KC_HOME/data/import" "$LOG_DIR"
-  stamp="$(sha256sum "$KC_REALM" | cut -d' ' -f1)"
+  stamp="$(cat "$KC_REALMS"/*-realm.json | sha256sum | cut -d' ' -f1)"
   if [[ "$(cat "$KC_HOME/data/realm.sha256" 2>/dev/null)" != "$stamp" ]]; then
-    rm -rf "$KC_HOME/data/h2"   # a changed realm file: import it afresh
-    cp "$KC_REALM" "$KC_HOME/data/import/s8-realm.json"
+    rm -rf "$KC_HOME/data/h2" "$KC_HOME/data/import"   # a changed realm file: import afresh
+    mkdir -p "$KC_HOME/data/import"
+    cp "$KC_REALMS"/*-realm.json "$KC_HOME/data/import/"
     echo "$stamp" >"$KC_HOME/data/realm.sha256"
   fi
   printf '\n===== %s infra.sh up: starting Keycloak on %s:%s =====\n' "$(date -Is)" "$HOST" "$KC_PORT" >>"$KC_LOG"
@@ -68,9 +69,11 @@ kc_start() {
 kc_ready() {
   "$PYTHON" - "$HOST" "$KC_PORT" <<'PY' 2>/dev/null
 import sys, urllib.request
-url = f"http://{sys.argv[1]}:{sys.argv[2]}/realms/s8/.well-known/openid-configuration"
-with urllib.request.urlopen(url, timeout=2) as reply:
-    sys.exit(0 if reply.status == 200 else 1)
+for realm in ("s8", "s8-test"):
+    url = f"http://{sys.argv[1]}:{sys.argv[2]}/realms/{realm}/.well-known/openid-configuration"
+    with urllib.request.urlopen(url, timeout=2) as reply:
+        if reply.status != 200:
+            sys.exit(1)
 PY
 }
 

@@ -21,8 +21,8 @@ from s8_intake.testing import make_new_ticket
 from s8_shared.contracts import Event
 from s8_shared.contracts.compensation import CompensationOffer, OfferStatus
 from s8_shared.pagination import PageRequest, page_of_list
-from s8_shared.settings import DEV_SECRET
 from s8_shared.testing.builders import T0
+from s8_shared.testing.tokens import LocalIssuer
 from s8_shared.topics import TopicSpec
 
 
@@ -128,20 +128,29 @@ class FakeTickets:
         return (state, frozenset()) if ticket_id == state.snapshot.ticket_id else None
 
 
+ROLES = {"agent-1": ("agent",), "agent-2": ("agent", "lead"), "lead-1": ("agent", "lead")}
+
+
 @dataclass
 class Api:
     http: httpx.AsyncClient
     publisher: RecordingPublisher
     store: FakeStore
+    issuer: LocalIssuer
 
-    async def offer(self, amount: int, action_id: str = "o-1", **fields: Any) -> httpx.Response:
-        body = {"action_id": action_id, "actor_id": "agent-1", "compensation": "refund"}
+    def as_(self, actor: str) -> dict[str, str]:
+        return self.issuer.headers(actor, *ROLES[actor])
+
+    async def offer(
+        self, amount: int, action_id: str = "o-1", by: str = "agent-1", **fields: Any
+    ) -> httpx.Response:
+        body = {"action_id": action_id, "compensation": "refund", "amount": amount, **fields}
         return await self.http.post(
-            "/v1/tickets/T-1/compensations", json={**body, "amount": amount, **fields}
+            "/v1/tickets/T-1/compensations", json=body, headers=self.as_(by)
         )
 
-    async def approve(self, offer_id: str, **body: Any) -> httpx.Response:
-        return await self.http.post(f"/v1/approvals/{offer_id}", json=body)
+    async def approve(self, offer_id: str, by: str = "lead-1", **body: Any) -> httpx.Response:
+        return await self.http.post(f"/v1/approvals/{offer_id}", json=body, headers=self.as_(by))
 
 
 @pytest.fixture
@@ -167,12 +176,14 @@ async def api() -> AsyncIterator[Api]:
     app.state.compensation = desk
     app.state.intake = SimpleNamespace(tickets=FakeTickets())
     app.state.settings = IntakeSettings()
+    issuer = LocalIssuer()
+    app.state.verifier = issuer.verifier()
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app),
         base_url="http://intake",
-        headers={"X-API-Key": DEV_SECRET},
+        headers=issuer.headers("lead-1", "agent", "lead"),
     ) as http:
-        yield Api(http, publisher, store)
+        yield Api(http, publisher, store, issuer)
 
 
 async def test_an_offer_is_created_once_and_a_repeat_returns_it(api: Api) -> None:
@@ -197,8 +208,8 @@ async def test_an_offer_is_created_once_and_a_repeat_returns_it(api: Api) -> Non
 async def test_bad_offers_are_refused_with_a_reason(
     api: Api, path: str, body: dict[str, Any], status: int, detail: str
 ) -> None:
-    valid = {"action_id": "o-1", "actor_id": "agent-1", "compensation": "refund", "amount": 1}
-    response = await api.http.post(path, json={**valid, **body})
+    valid = {"action_id": "o-1", "compensation": "refund", "amount": 1}
+    response = await api.http.post(path, json={**valid, **body}, headers=api.as_("agent-1"))
     assert response.status_code == status
     assert detail in str(response.json()["detail"])
 
@@ -215,14 +226,16 @@ async def test_an_action_id_reused_for_another_ticket_is_a_conflict(api: Api) ->
 @pytest.mark.parametrize(
     ("offer_amount", "decision", "status", "detail"),
     [
-        (900_000, {"approver_id": "agent-2", "decision": "approve"}, 403, "not a known lead"),
-        (25_000_000, {"approver_id": "lead-1", "decision": "approve"}, 403, "approval limit"),
-        (100_000, {"approver_id": "lead-1", "decision": "approve"}, 409, "nothing to decide"),
-        (900_000, {"approver_id": "lead-1", "decision": "maybe"}, 422, "'approve' or 'reject'"),
-        (900_000, {"approver_id": "", "decision": "approve"}, 422, "at least 1 character"),
+        (900_000, {"by": "agent-1", "decision": "approve"}, 403, "needs one of the roles lead"),
+        (900_000, {"by": "agent-2", "decision": "approve"}, 403, "not a known lead"),
+        (25_000_000, {"decision": "approve"}, 403, "approval limit"),
+        (100_000, {"decision": "approve"}, 409, "nothing to decide"),
+        (900_000, {"decision": "maybe"}, 422, "'approve' or 'reject'"),
+        (900_000, {"approver_id": "agent-2", "decision": "approve"}, 403, "be the caller (lead-1)"),
     ],
-    ids=["not-a-lead", "above-leads-limit", "granted-offer", "bad-decision", "no-approver"],
-)
+    ids=["no-lead-role", "not-in-roster-as-lead", "above-leads-limit", "granted-offer",
+         "bad-decision", "naming-another-approver"],
+)  # fmt: skip
 async def test_refused_approvals_say_why(
     api: Api, offer_amount: int, decision: dict[str, Any], status: int, detail: str
 ) -> None:
@@ -233,13 +246,13 @@ async def test_refused_approvals_say_why(
 
 
 async def test_a_decision_on_an_unknown_offer_is_404_and_a_reversal_is_409(api: Api) -> None:
-    missing = await api.approve("nope", approver_id="lead-1", decision="approve")
+    missing = await api.approve("nope", decision="approve")
     assert (missing.status_code, missing.json()["detail"]) == (404, "no compensation offer nope")
     assert (await api.http.get("/v1/approvals/nope")).status_code == 404
     await api.offer(900_000)
     assert (await api.approve("o-1", approver_id="lead-1", decision="reject")).status_code == 200
-    again = await api.approve("o-1", approver_id="lead-1", decision="reject")
-    reversal = await api.approve("o-1", approver_id="lead-1", decision="approve")
+    again = await api.approve("o-1", decision="reject")
+    reversal = await api.approve("o-1", decision="approve")
     assert again.status_code == 200
     assert (reversal.status_code, reversal.json()["detail"]) == (
         409,
@@ -262,11 +275,36 @@ async def test_totals_show_used_cap_and_remaining_and_check_the_period(api: Api)
     assert bad.status_code == 422
 
 
-async def test_the_api_needs_a_key(api: Api) -> None:
-    response = await api.http.get("/v1/approvals", headers={"X-API-Key": "wrong"})
+async def test_the_api_needs_a_valid_bearer_token(api: Api) -> None:
+    for headers in ({"Authorization": ""}, {"Authorization": "Bearer not-a-jwt"}):
+        response = await api.http.get("/v1/approvals", headers=headers)
+        assert response.status_code == 401, headers
+
+
+async def test_a_token_that_is_not_ascii_is_refused_not_an_error(api: Api) -> None:
+    response = await api.http.get(
+        "/v1/approvals", headers={b"Authorization": "Bearer khóa-bí-mật".encode()}
+    )
     assert response.status_code == 401
 
 
-async def test_a_key_that_is_not_ascii_is_refused_not_an_error(api: Api) -> None:
-    response = await api.http.get("/v1/approvals", headers={b"X-API-Key": "khóa-bí-mật".encode()})
-    assert response.status_code == 401
+async def test_an_offer_is_made_by_the_caller_and_naming_another_agent_is_refused(api: Api) -> None:
+    forged = await api.offer(100_000, by="agent-1", actor_id="lead-1")
+    assert forged.status_code == 403
+    assert "actor_id must be left out or be the caller (agent-1)" in forged.json()["detail"]
+    made = await api.offer(100_000, by="agent-1", actor_id="agent-1")
+    assert (made.status_code, made.json()["agent_id"]) == (201, "agent-1")
+
+
+async def test_a_lead_cannot_approve_their_own_offer(api: Api) -> None:
+    await api.offer(3_000_000, by="lead-1")  # above L2 per offer: pending
+    own = await api.approve("o-1", by="lead-1", decision="approve")
+    assert (own.status_code, own.json()["detail"]) == (403, "a lead cannot approve their own offer")
+    other = await api.approve("o-1", by="agent-2", decision="approve")
+    assert other.status_code == 403  # agent-2 has the role, not the roster's lead flag
+
+
+async def test_an_agent_reads_only_their_own_totals(api: Api) -> None:
+    theirs = await api.http.get("/v1/agents/agent-2/compensation", headers=api.as_("agent-1"))
+    own = await api.http.get("/v1/agents/agent-1/compensation", headers=api.as_("agent-1"))
+    assert (theirs.status_code, own.status_code) == (403, 200)

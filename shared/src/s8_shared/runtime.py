@@ -25,6 +25,7 @@ from s8_shared.contracts.deadletter import DeadLetterRecorded
 from s8_shared.cpu import FAST_SWITCH_SECONDS
 from s8_shared.handling import EventStats
 from s8_shared.http_limits import BodyLimitMiddleware
+from s8_shared.identity.http import HttpJson, token_verifier
 from s8_shared.kafka.broker import Handler, make_broker, subscribe
 from s8_shared.kafka.commits import FLUSH_EVERY_SECONDS
 from s8_shared.kafka.deadletter import DeadLetterPolicy
@@ -87,6 +88,8 @@ class ServiceRuntime:
         self.processed = ProcessedEvents(self.store)
         self.stats = EventStats(settings.service_name, self.registry)
         self.indexes: list[IndexSpec] = list(ProcessedEvents.INDEXES)
+        self.issuer_json = HttpJson()
+        self.verifier = token_verifier(settings, self.issuer_json)
         self.asyncapi = AsyncAPI(self.broker, title=title, version="1.0.0", description=description)
         self._on_start: list[Hook] = []
         self._on_stop: list[Hook] = []
@@ -148,6 +151,7 @@ class ServiceRuntime:
         for hook in reversed(self._on_stop):
             await hook()
         await self.store.close()
+        await self.issuer_json.close()
         # Spans still queued for the OTLP exporter leave before the process does.
         await asyncio.to_thread(self.tracer_provider.force_flush, TRACE_FLUSH_MILLIS)
         log.info("service stopped")
@@ -196,6 +200,7 @@ class ServiceRuntime:
         for router in routers:
             app.include_router(router)
         app.state.runtime = self
+        app.state.verifier = self.verifier
         instrument_http(app, self.tracer_provider)
         app.add_middleware(
             HttpMetricsMiddleware, metrics=HttpMetrics(self.settings.service_name, self.registry)

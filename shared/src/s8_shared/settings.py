@@ -15,6 +15,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET = "s8-dev-only-secret"
+LOCAL_ISSUER = "http://127.0.0.1:18080/realms/s8"  # deploy/local/infra.sh's Keycloak
 
 
 class ServiceSettings(BaseSettings):
@@ -76,6 +77,24 @@ class ServiceSettings(BaseSettings):
     idempotency_retention_days: int = Field(
         default=35, ge=1, description="Processed event ids kept (longer than topic retention)."
     )
+
+    oidc_issuer: str = Field(
+        default=LOCAL_ISSUER,
+        description="OpenID Connect issuer whose access tokens every API accepts, exactly as the "
+        "tokens' `iss` says it; its discovery document names the signing keys (JWKS).",
+    )
+    oidc_audience: str = Field(default="s8", description="The `aud` every token must carry.")
+    oidc_roles_claim: str = Field(
+        default="realm_access.roles",
+        description="Dotted path of the token claim listing the caller's roles (s8's role names).",
+    )
+    oidc_actor_claim: str = Field(
+        default="preferred_username",
+        description="Claim naming who acts: for people, their agent id.",
+    )
+    oidc_algorithms: list[
+        Literal["RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "EdDSA"]
+    ] = Field(default=["RS256", "PS256", "ES256"], min_length=1)
 
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8000, ge=1, le=65535)

@@ -18,9 +18,11 @@ from s8_analytics.domain.report import DIMENSIONS, build_report
 from s8_analytics.domain.stats import OpenTicket, backlog, day_buckets
 from s8_analytics.domain.volume import volume_by_channel
 from s8_shared.business_time.calendar import BusinessCalendar
+from s8_shared.identity.http import require
 from s8_shared.projections import TicketProjection
 
-router = APIRouter(prefix="/v1", tags=["kpis"])
+# Read only, for the people who watch the team.
+router = APIRouter(prefix="/v1", tags=["kpis"], dependencies=[require("analyst", "lead", "admin")])
 MAX_PERIOD_DAYS = 400  # every KPI period; the daily report has one bucket per day
 # The reporting period every KPI endpoint takes (read in `tz` when without an offset).
 From = Annotated[datetime | None, Query(alias="from")]

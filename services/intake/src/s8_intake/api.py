@@ -37,7 +37,8 @@ from s8_shared.contracts.envelope import (
     validation_reason,
 )
 from s8_shared.contracts.inbound import INBOUND_ADAPTER
-from s8_shared.http_auth import require_api_key
+from s8_shared.identity import Principal
+from s8_shared.identity.http import acting_as, check_channel, require
 from s8_shared.pagination import PageRequest, link_next, page_of_list, page_params
 
 
@@ -48,7 +49,9 @@ def get_service(request: Request) -> IntakeService:
 
 INBOUND_SCHEMA = INBOUND_ADAPTER.json_schema(ref_template="#/components/schemas/{model}")
 ServiceDep = Annotated[IntakeService, Depends(get_service)]
-router = APIRouter(prefix="/v1", dependencies=[Depends(require_api_key)])
+router = APIRouter(prefix="/v1")
+Staff = Annotated[Principal, require("agent", "lead", "admin")]
+Lead = Annotated[Principal, require("lead")]
 
 
 async def _json_body(request: Request) -> dict[str, Any]:
@@ -90,7 +93,13 @@ class AcceptedView(BaseModel):
         }
     },
 )
-async def post_inbound(channel: Channel, request: Request, service: ServiceDep) -> AcceptedView:
+async def post_inbound(
+    channel: Channel,
+    request: Request,
+    service: ServiceDep,
+    system: Annotated[Principal, require("channel")],
+) -> AcceptedView:
+    check_channel(system, channel.value)
     data = await _json_body(request)
     if data.setdefault("channel", channel.value) != channel.value:
         raise HTTPException(
@@ -120,7 +129,7 @@ class TicketView(BaseModel):
     tags=["tickets"],
     summary="A ticket with its messages",
 )
-async def get_ticket(ticket_id: str, service: ServiceDep) -> TicketView:
+async def get_ticket(ticket_id: str, service: ServiceDep, reader: Staff) -> TicketView:
     loaded = await service.tickets.load(ticket_id)
     if loaded is None:
         raise HTTPException(status_code=404, detail=f"no ticket {ticket_id}")
@@ -144,14 +153,22 @@ async def get_ticket(ticket_id: str, service: ServiceDep) -> TicketView:
     },
 )
 async def post_action(
-    ticket_id: Annotated[str, Path(max_length=64)], request: Request, service: ServiceDep
+    ticket_id: Annotated[str, Path(max_length=64)],
+    request: Request,
+    service: ServiceDep,
+    who: Annotated[Principal, require("agent", "lead", "channel")],
 ) -> TicketSnapshot:
+    """The caller acts as themselves (`actor_id` may be left out); a channel system only
+    passes on a customer's `not_helpful`."""
     data = await _json_body(request)
     data["ticket_id"] = ticket_id
+    data["actor_id"] = acting_as(who, data.get("actor_id"), "actor_id")
     try:
         action = ACTION_ADAPTER.validate_python(data)
     except ValidationError as exc:
         raise HTTPException(status_code=422, detail=validation_reason(exc)) from exc
+    if not who.has("agent", "lead") and action.kind != "not_helpful":
+        raise HTTPException(status_code=403, detail="a channel system only reports not_helpful")
     try:
         return await service.act(action)
     except (TicketNotFound, TransitionRefused) as exc:
@@ -202,7 +219,7 @@ class CustomerView(BaseModel):
     tags=["customers"],
     summary="Customer 360",
 )
-async def get_customer(customer_id: str, service: ServiceDep) -> CustomerView:
+async def get_customer(customer_id: str, service: ServiceDep, reader: Staff) -> CustomerView:
     found = await service.customer_360(customer_id)
     if found is None:
         raise HTTPException(status_code=404, detail=f"no customer {customer_id}")
@@ -238,7 +255,11 @@ async def get_customer(customer_id: str, service: ServiceDep) -> CustomerView:
     tags=["customers"],
     summary="Upsert customer attributes by identity (as support.customers.v1)",
 )
-async def put_customer(upsert: CustomerProfileUpsert, service: ServiceDep) -> dict[str, Any]:
+async def put_customer(
+    upsert: CustomerProfileUpsert,
+    service: ServiceDep,
+    system: Annotated[Principal, require("admin", "service")],
+) -> dict[str, Any]:
     try:
         doc = await service.upsert_customer(upsert)
     except InvalidMessage as exc:
@@ -249,12 +270,17 @@ async def put_customer(upsert: CustomerProfileUpsert, service: ServiceDep) -> di
 @router.post(
     "/customers/merges/{merge_id}/undo", tags=["customers"], summary="Undo a customer merge"
 )
-async def undo_merge(merge_id: str, service: ServiceDep) -> dict[str, Any]:
+async def undo_merge(merge_id: str, service: ServiceDep, lead: Lead) -> dict[str, Any]:
     try:
-        merge = await service.customers.undo_merge(merge_id, utcnow())
+        merge = await service.customers.undo_merge(merge_id, utcnow(), by=lead.actor_id)
     except MergeNotFound as exc:
         raise HTTPException(status_code=404, detail=f"no merge {merge_id}") from exc
-    return {"merge_id": merge["_id"], "restored": merge["merged"], "undone_at": merge["undone_at"]}
+    return {
+        "merge_id": merge["_id"],
+        "restored": merge["merged"],
+        "undone_at": merge["undone_at"],
+        "undone_by": merge.get("undone_by"),
+    }
 
 
 class ArticleBody(BaseModel):
@@ -277,6 +303,7 @@ class ArticleView(ArticleBody):
 )
 async def list_articles(
     service: ServiceDep,
+    reader: Staff,
     request: Request,
     response: Response,
     page: Annotated[PageRequest, Depends(page_params)],
@@ -307,6 +334,7 @@ async def put_article(
     body: ArticleBody,
     request: Request,
     service: ServiceDep,
+    lead: Lead,
 ) -> ArticleView:
     article = KbArticle(
         article_id,
@@ -316,6 +344,6 @@ async def put_article(
         tuple(body.keywords),
         tuple(body.questions),
     )
-    await request.app.state.kb.put(article, utcnow())
+    await request.app.state.kb.put(article, utcnow(), by=lead.actor_id)
     service.selfservice.articles = await request.app.state.kb.all()
     return ArticleView(article_id=article_id, **body.model_dump())

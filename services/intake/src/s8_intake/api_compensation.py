@@ -19,7 +19,8 @@ from s8_intake.domain.ticket import TicketState
 from s8_intake.http_errors import http_error
 from s8_shared.contracts.actions import OfferCompensation
 from s8_shared.contracts.compensation import ApprovalDecision, CompensationOffer, OfferStatus
-from s8_shared.http_auth import require_api_key
+from s8_shared.identity import Principal
+from s8_shared.identity.http import acting_as, require
 from s8_shared.pagination import PageRequest, link_next, page_params
 
 PERIOD = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -43,7 +44,9 @@ DeskDep = Annotated[CompensationDesk, Depends(get_desk)]
 PageDep = Annotated[PageRequest, Depends(page_params)]
 TicketsDep = Annotated[Tickets, Depends(get_tickets)]
 TicketId = Annotated[str, Path(min_length=1, max_length=64)]
-router = APIRouter(prefix="/v1", dependencies=[Depends(require_api_key)])
+router = APIRouter(prefix="/v1")
+Lead = Annotated[Principal, require("lead")]
+Staff = Annotated[Principal, require("agent", "lead")]
 
 
 class OfferBody(BaseModel):
@@ -54,7 +57,9 @@ class OfferBody(BaseModel):
     action_id: str = Field(
         min_length=1, max_length=128, description="Unique per offer; a repeat returns it (200)."
     )
-    actor_id: str = Field(min_length=1, max_length=128, description="The offering agent.")
+    actor_id: str | None = Field(
+        default=None, max_length=128, description="Left out, or the caller: the offering agent."
+    )
     client_at: AwareDatetime | None = Field(
         default=None,
         validation_alias=AliasChoices("client_at", "at"),
@@ -80,12 +85,19 @@ class OfferBody(BaseModel):
     },
 )
 async def post_compensation(
-    ticket_id: TicketId, body: OfferBody, response: Response, desk: DeskDep, tickets: TicketsDep
+    ticket_id: TicketId,
+    body: OfferBody,
+    response: Response,
+    desk: DeskDep,
+    tickets: TicketsDep,
+    agent: Annotated[Principal, require("agent")],
 ) -> CompensationOffer:
+    """Offered by the caller, under the caller's own limits."""
+    actor = acting_as(agent, body.actor_id, "actor_id")
     loaded = await tickets.load(ticket_id)
     if loaded is None:
         raise HTTPException(404, detail=f"no ticket {ticket_id}")
-    action = OfferCompensation(ticket_id=ticket_id, **body.model_dump())
+    action = OfferCompensation(ticket_id=ticket_id, **{**body.model_dump(), "actor_id": actor})
     try:
         offer, created = await desk.submit(action, loaded[0].snapshot)
     except TransitionRefused as exc:
@@ -102,7 +114,12 @@ async def post_compensation(
     summary="Compensation offered on a ticket, oldest first, with audit trails",
 )
 async def list_ticket_compensations(
-    ticket_id: TicketId, desk: DeskDep, request: Request, response: Response, page: PageDep
+    ticket_id: TicketId,
+    desk: DeskDep,
+    request: Request,
+    response: Response,
+    page: PageDep,
+    reader: Staff,
 ) -> list[CompensationOffer]:
     offers, more = await desk.page(page, ticket_id=ticket_id)
     link_next(request, response, more)
@@ -117,6 +134,7 @@ async def list_ticket_compensations(
 )
 async def list_approvals(
     desk: DeskDep,
+    lead: Lead,
     request: Request,
     response: Response,
     page: PageDep,
@@ -134,7 +152,7 @@ async def list_approvals(
     summary="One offer with its audit trail",
     responses={404: {"description": "no such offer"}},
 )
-async def get_approval(offer_id: str, desk: DeskDep) -> CompensationOffer:
+async def get_approval(offer_id: str, desk: DeskDep, reader: Staff) -> CompensationOffer:
     try:
         return await desk.get(offer_id)
     except OfferNotFound as exc:
@@ -153,8 +171,11 @@ async def get_approval(offer_id: str, desk: DeskDep) -> CompensationOffer:
     },
 )
 async def post_approval(
-    offer_id: str, decision: ApprovalDecision, desk: DeskDep
+    offer_id: str, decision: ApprovalDecision, desk: DeskDep, lead: Lead
 ) -> CompensationOffer:
+    """Decided by the calling lead: never their own offer, nor one on a ticket they hold."""
+    approver = acting_as(lead, decision.approver_id, "approver_id")
+    decision = decision.model_copy(update={"approver_id": approver})
     try:
         return await desk.decide(offer_id, decision)
     except (ApprovalRefused, OfferNotFound) as exc:
@@ -180,10 +201,13 @@ class TotalsView(BaseModel):
 async def get_agent_totals(
     agent_id: Annotated[str, Path(min_length=1, max_length=128)],
     desk: DeskDep,
+    who: Annotated[Principal, require("agent", "lead", "admin", "analyst")],
     period: Annotated[
         str | None, Query(pattern=PERIOD.pattern, description="YYYY-MM-DD; today by default")
     ] = None,
 ) -> TotalsView:
+    if who.actor_id != agent_id and not who.has("lead", "admin", "analyst"):
+        raise HTTPException(403, detail="an agent sees their own totals only")
     totals = await desk.totals(agent_id, period)
     return TotalsView(
         agent_id=totals.agent_id,

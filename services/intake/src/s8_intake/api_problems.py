@@ -21,7 +21,8 @@ from s8_shared.contracts.problems import (
     ProblemStatus,
     ProblemUpdate,
 )
-from s8_shared.http_auth import require_api_key
+from s8_shared.identity import Principal
+from s8_shared.identity.http import acting_as, require
 from s8_shared.pagination import PageRequest, link_next, page_params
 
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -37,7 +38,9 @@ def get_desk(request: Request) -> ProblemDesk:
 
 
 DeskDep = Annotated[ProblemDesk, Depends(get_desk)]
-router = APIRouter(prefix="/v1", tags=["problems"], dependencies=[Depends(require_api_key)])
+router = APIRouter(prefix="/v1", tags=["problems"])
+Lead = Annotated[Principal, require("lead")]
+Staff = Annotated[Principal, require("agent", "lead")]
 
 
 @router.post(
@@ -48,8 +51,9 @@ router = APIRouter(prefix="/v1", tags=["problems"], dependencies=[Depends(requir
     summary="Declare a problem; affected customers are told in the background (throttled)",
 )
 async def declare_problem(
-    body: ProblemDeclaration, desk: DeskDep, response: Response
+    body: ProblemDeclaration, desk: DeskDep, response: Response, lead: Lead
 ) -> ProblemSnapshot:
+    body = body.model_copy(update={"declared_by": acting_as(lead, body.declared_by, "declared_by")})
     try:
         problem, created = await desk.declare(body)
     except ProblemRefused as exc:
@@ -62,6 +66,7 @@ async def declare_problem(
 @router.get("/problems", response_model=list[ProblemSnapshot], summary="Problems, newest first")
 async def list_problems(
     desk: DeskDep,
+    reader: Staff,
     request: Request,
     response: Response,
     page: Annotated[PageRequest, Depends(page_params)],
@@ -77,7 +82,7 @@ async def list_problems(
     responses=ERRORS,
     summary="A problem with its incidents, notices sent and outreach progress",
 )
-async def get_problem(problem_id: str, desk: DeskDep) -> dict[str, Any]:
+async def get_problem(problem_id: str, desk: DeskDep, reader: Staff) -> dict[str, Any]:
     try:
         return await desk.details(problem_id)
     except ProblemNotFound as exc:
@@ -91,7 +96,10 @@ async def get_problem(problem_id: str, desk: DeskDep) -> dict[str, Any]:
     summary="Update a problem (status, message, segment); `resolved` tells every linked "
     "customer and solves their incidents",
 )
-async def update_problem(problem_id: str, body: ProblemUpdate, desk: DeskDep) -> ProblemSnapshot:
+async def update_problem(
+    problem_id: str, body: ProblemUpdate, desk: DeskDep, lead: Lead
+) -> ProblemSnapshot:
+    body = body.model_copy(update={"updated_by": acting_as(lead, body.updated_by, "updated_by")})
     try:
         return await desk.update(problem_id, body)
     except (ProblemNotFound, ProblemRefused) as exc:
@@ -100,7 +108,9 @@ async def update_problem(problem_id: str, body: ProblemUpdate, desk: DeskDep) ->
 
 class IncidentLink(BaseModel):
     ticket_id: str = Field(min_length=1, max_length=64)
-    actor_id: str = Field(min_length=1, max_length=128)
+    actor_id: str | None = Field(
+        default=None, max_length=128, description="Left out, or the caller (the token decides)."
+    )
 
 
 @router.post(
@@ -109,11 +119,14 @@ class IncidentLink(BaseModel):
     responses=ERRORS,
     summary="Link a ticket to the problem by hand",
 )
-async def link_incident(problem_id: str, body: IncidentLink, desk: DeskDep) -> TicketSnapshot:
+async def link_incident(
+    problem_id: str, body: IncidentLink, desk: DeskDep, who: Staff
+) -> TicketSnapshot:
+    actor = acting_as(who, body.actor_id, "actor_id")
     action = LinkProblem(
-        action_id=deterministic_id("link", problem_id, body.ticket_id, body.actor_id).hex,
+        action_id=deterministic_id("link", problem_id, body.ticket_id, actor).hex,
         ticket_id=body.ticket_id,
-        actor_id=body.actor_id,
+        actor_id=actor,
         problem_id=problem_id,
     )
     try:
@@ -133,8 +146,12 @@ async def unlink_incident(
     problem_id: str,
     ticket_id: str,
     desk: DeskDep,
-    actor_id: Annotated[str, Query(min_length=1, max_length=128)],
+    who: Staff,
+    actor_id: Annotated[
+        str | None, Query(max_length=128, description="Left out, or the caller.")
+    ] = None,
 ) -> TicketSnapshot:
+    actor = acting_as(who, actor_id, "actor_id")
     loaded = await desk.tickets.load(ticket_id)
     if loaded is None:
         raise http_error(TicketNotFound(ticket_id))
@@ -145,7 +162,7 @@ async def unlink_incident(
     action = UnlinkProblem(
         action_id=deterministic_id("unlink", problem_id, ticket_id, loaded[0].snapshot.version).hex,
         ticket_id=ticket_id,
-        actor_id=actor_id,
+        actor_id=actor,
     )
     try:
         return await desk.intake.act(action)

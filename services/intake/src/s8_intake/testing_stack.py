@@ -14,7 +14,6 @@ from s8_intake.settings import IntakeSettings
 from s8_shared import topics
 from s8_shared.contracts import OUTBOUND_EVENTS, TICKET_EVENTS
 from s8_shared.runtime import ServiceRuntime
-from s8_shared.settings import DEV_SECRET
 from s8_shared.testing.harness import TestStack
 
 
@@ -50,10 +49,7 @@ class Intake:
 async def running_intake(stack: TestStack, **overrides: Any) -> AsyncIterator[Intake]:
     runtime, app = build(stack.settings(IntakeSettings, **overrides))
     await runtime.start()
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(
-        transport=transport, base_url="http://intake", headers={"X-API-Key": DEV_SECRET}
-    ) as http:
+    async with stack.client(app, "http://intake") as http:
         try:
             yield Intake(runtime, app.state.intake, http, stack)
         finally:

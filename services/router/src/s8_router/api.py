@@ -7,12 +7,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
 from pydantic import BaseModel, Field
 
+from s8_router.access import check_own, check_presence_change, check_profile_change, forbid
 from s8_router.adapters.agent_store import to_state
 from s8_router.adapters.routing_store import route_of
 from s8_router.domain.policy import queue_order
 from s8_router.service import RouterService
 from s8_shared import topics
 from s8_shared.contracts import AgentProfile, Presence, utcnow
+from s8_shared.identity import Principal
+from s8_shared.identity.http import require
 from s8_shared.pagination import PageRequest, encode_cursor, find_page, link_next, page_params
 
 AgentId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.@-]{1,128}$")]
@@ -25,6 +28,15 @@ def get_service(request: Request) -> RouterService:
 
 
 ServiceDep = Annotated[RouterService, Depends(get_service)]
+Admins = Annotated[Principal, require("lead", "admin")]
+Agents = Annotated[Principal, require("agent", "lead", "admin")]
+Readers = Annotated[Principal, require("lead", "admin", "analyst")]
+READERS = ("lead", "admin", "analyst")
+
+
+async def _profile(service: RouterService, agent_id: str) -> AgentProfile | None:
+    doc = await service.agents.get(agent_id)
+    return None if doc is None else AgentProfile.model_validate(doc["profile"])
 
 
 async def _publish_profile(request: Request, profile: AgentProfile) -> None:
@@ -44,10 +56,15 @@ async def _publish_profile(request: Request, profile: AgentProfile) -> None:
     summary="Create or replace an agent",
 )
 async def put_agent(
-    agent_id: AgentId, profile: AgentProfile, request: Request, service: ServiceDep
+    agent_id: AgentId, profile: AgentProfile, request: Request, service: ServiceDep, who: Admins
 ) -> AgentProfile:
+    """Admins set anything; a lead adds or edits their own team's agents (a new one at L1,
+    never a tier or the lead flag)."""
     if profile.agent_id != agent_id:
         raise HTTPException(status_code=422, detail="agent_id in the body must match the URL")
+    check_profile_change(
+        who, await service.agents.get(who.actor_id), await _profile(service, agent_id), profile
+    )
     profile = profile.model_copy(update={"updated_at": utcnow()})
     await service.on_agent_profile(profile)
     await _publish_profile(request, profile)
@@ -65,14 +82,14 @@ class PresenceBody(BaseModel):
     summary="Set presence",
 )
 async def put_presence(
-    agent_id: AgentId, body: PresenceBody, request: Request, service: ServiceDep
+    agent_id: AgentId, body: PresenceBody, request: Request, service: ServiceDep, who: Agents
 ) -> AgentProfile:
-    doc = await service.agents.get(agent_id)
-    if doc is None:
+    """An agent sets their own presence, a lead that of their team's agents."""
+    stored = await _profile(service, agent_id)
+    if stored is None:
         raise HTTPException(status_code=404, detail=f"no agent {agent_id}")
-    profile = AgentProfile.model_validate(doc["profile"]).model_copy(
-        update={"presence": body.presence, "updated_at": utcnow()}
-    )
+    check_presence_change(who, await service.agents.get(who.actor_id), stored)
+    profile = stored.model_copy(update={"presence": body.presence, "updated_at": utcnow()})
     await service.on_agent_profile(profile)
     await _publish_profile(request, profile)
     return profile
@@ -96,6 +113,7 @@ class AgentLoad(BaseModel):
 )
 async def list_agents(
     service: ServiceDep,
+    reader: Readers,
     request: Request,
     response: Response,
     page: Annotated[PageRequest, Depends(page_params)],
@@ -112,7 +130,8 @@ async def list_agents(
     tags=["agents"],
     summary="An agent's current load",
 )
-async def agent_load(agent_id: AgentId, service: ServiceDep) -> AgentLoad:
+async def agent_load(agent_id: AgentId, service: ServiceDep, who: Agents) -> AgentLoad:
+    check_own(who, agent_id, readers=READERS)
     doc = await service.agents.get(agent_id)
     if doc is None:
         raise HTTPException(status_code=404, detail=f"no agent {agent_id}")
@@ -161,6 +180,7 @@ class QueueView(BaseModel):
     summary="Tickets waiting for an agent, in serving order (paginated: Link / X-Next-Cursor)",
 )
 async def get_queues(
+    reader: Annotated[Principal, require("agent", "lead", "admin", "analyst")],
     request: Request,
     response: Response,
     service: ServiceDep,
@@ -202,7 +222,16 @@ async def get_queues(
 @router.post(
     "/assignments/{ticket_id}/accept", tags=["queues"], summary="An agent accepts an offered ticket"
 )
-async def accept(ticket_id: str, agent_id: str, service: ServiceDep) -> dict[str, Any]:
+async def accept(
+    ticket_id: str,
+    service: ServiceDep,
+    who: Annotated[Principal, require("agent")],
+    agent_id: str | None = None,
+) -> dict[str, Any]:
+    """The calling agent accepts an offer made to them (`agent_id`, if given, must be theirs)."""
+    if agent_id is not None and agent_id != who.actor_id:
+        raise forbid("an agent accepts only offers made to them")
+    agent_id = who.actor_id
     if not await service.accept(ticket_id, agent_id):
         raise HTTPException(status_code=409, detail="no open offer of this ticket to this agent")
     return {"ticket_id": ticket_id, "agent_id": agent_id, "state": "assigned"}

@@ -8,6 +8,8 @@ from fastapi import APIRouter, Body, Depends, HTTPException, Request
 from pydantic import ValidationError
 
 from s8_shared.contracts.envelope import validation_reason
+from s8_shared.identity import Principal
+from s8_shared.identity.http import require
 from s8_sla_monitor.config import SlaConfig
 from s8_sla_monitor.service import SlaService
 
@@ -25,6 +27,8 @@ def get_service(request: Request) -> SlaService:
 
 
 ConfigDep = Annotated[SlaConfig, Depends(get_config)]
+Admin = Annotated[Principal, require("admin")]
+Readers = Annotated[Principal, require("lead", "admin", "analyst")]
 
 
 def _refused(exc: Exception) -> HTTPException:
@@ -33,7 +37,7 @@ def _refused(exc: Exception) -> HTTPException:
 
 
 @router.get("/policies", tags=["policies"], summary="SLA policies in match order")
-async def get_policies(config: ConfigDep) -> Any:
+async def get_policies(config: ConfigDep, reader: Readers) -> Any:
     return await config.raw("policies")
 
 
@@ -43,7 +47,7 @@ async def get_policies(config: ConfigDep) -> Any:
     summary="Replace the SLA policies (validated; calendars must exist)",
 )
 async def put_policies(
-    config: ConfigDep, body: Annotated[dict[str, Any], Body()], request: Request
+    config: ConfigDep, body: Annotated[dict[str, Any], Body()], request: Request, admin: Admin
 ) -> Any:
     try:
         policies = await config.put_policies(body)
@@ -56,13 +60,13 @@ async def put_policies(
 @router.get(
     "/calendars", tags=["calendars"], summary="Business calendars (working windows, holidays)"
 )
-async def get_calendars(config: ConfigDep) -> Any:
+async def get_calendars(config: ConfigDep, reader: Readers) -> Any:
     return await config.raw("calendars")
 
 
 @router.put("/calendars", tags=["calendars"], summary="Replace the business calendars (validated)")
 async def put_calendars(
-    config: ConfigDep, body: Annotated[dict[str, Any], Body()], request: Request
+    config: ConfigDep, body: Annotated[dict[str, Any], Body()], request: Request, admin: Admin
 ) -> Any:
     try:
         await config.put_calendars(body)
@@ -77,7 +81,11 @@ async def put_calendars(
     tags=["clocks"],
     summary="A ticket's SLA clocks with due times and elapsed time",
 )
-async def get_clocks(ticket_id: str, request: Request) -> list[dict[str, Any]]:
+async def get_clocks(
+    ticket_id: str,
+    request: Request,
+    reader: Annotated[Principal, require("agent", "lead", "admin", "analyst")],
+) -> list[dict[str, Any]]:
     service = get_service(request)
     clocks = await service.clocks.by_ticket_view(ticket_id)
     if not clocks:

@@ -10,14 +10,16 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
 from s8_shared.contracts import utcnow
-from s8_shared.http_auth import require_api_key
+from s8_shared.identity import Principal
+from s8_shared.identity.http import require
 from s8_survey.domain.rules import AnswerRefused
 from s8_survey.domain.tokens import TokenRefused, verify
 from s8_survey.pages import form_page, language_of, refused_page, thanks_page
 from s8_survey.service import SurveyNotFound, SurveyService
 
 pages = APIRouter(tags=["survey pages"], include_in_schema=True)
-api = APIRouter(prefix="/v1", tags=["surveys"], dependencies=[Depends(require_api_key)])
+api = APIRouter(prefix="/v1", tags=["surveys"])
+Readers = Annotated[Principal, require("agent", "lead", "admin", "analyst")]
 REFUSED_STATUS = {
     "forged": 403,
     "malformed": 400,
@@ -111,7 +113,12 @@ class AnswerBody(BaseModel):
 @api.post(
     "/surveys/{survey_id}/answers", summary="An answer collected by a channel (chat rating buttons)"
 )
-async def post_answer(survey_id: str, body: AnswerBody, service: ServiceDep) -> dict[str, Any]:
+async def post_answer(
+    survey_id: str,
+    body: AnswerBody,
+    service: ServiceDep,
+    caller: Annotated[Principal, require("channel", "service")],
+) -> dict[str, Any]:
     try:
         doc = await service.answer(survey_id, body.score, body.comment)
     except SurveyNotFound as exc:
@@ -123,7 +130,7 @@ async def post_answer(survey_id: str, body: AnswerBody, service: ServiceDep) -> 
 
 
 @api.get("/surveys/{survey_id}", summary="A survey with its state and answer (support staff)")
-async def get_survey(survey_id: str, service: ServiceDep) -> dict[str, Any]:
+async def get_survey(survey_id: str, service: ServiceDep, reader: Readers) -> dict[str, Any]:
     doc = await service.store.get(survey_id)
     if doc is None:
         raise HTTPException(status_code=404, detail=f"no survey {survey_id}")
@@ -132,7 +139,9 @@ async def get_survey(survey_id: str, service: ServiceDep) -> dict[str, Any]:
 
 
 @api.get("/surveys", summary="Response rates: surveys sent and answered, by kind")
-async def survey_rates(service: ServiceDep) -> dict[str, Any]:
+async def survey_rates(
+    service: ServiceDep, reader: Annotated[Principal, require("lead", "admin", "analyst")]
+) -> dict[str, Any]:
     rates = await service.store.rates()
     out: dict[str, Any] = {}
     for kind, states in rates.items():

@@ -50,7 +50,11 @@ class ApprovalDecision(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    approver_id: str = Field(min_length=1, max_length=128)
+    approver_id: str = Field(
+        default="",
+        max_length=128,
+        description="Left out, or the caller: s8 records who acts from the token.",
+    )
     decision: Literal["approve", "reject"]
     reason: str | None = Field(default=None, max_length=500)
 

@@ -105,7 +105,11 @@ class ProblemDeclaration(BaseModel):
         "(default) or always. A customer who writes again is always routed.",
     )
     notify: bool = Field(default=True, description="Send the proactive notice now.")
-    declared_by: str = Field(min_length=1, max_length=128)
+    declared_by: str = Field(
+        default="",
+        max_length=128,
+        description="Left out, or the caller: s8 records who acts from the token.",
+    )
 
 
 class ProblemUpdate(BaseModel):
@@ -125,7 +129,11 @@ class ProblemUpdate(BaseModel):
     categories: list[str] | None = Field(default=None, max_length=20)
     incident_routing: IncidentRouting | None = None
     notify: bool = True
-    updated_by: str = Field(min_length=1, max_length=128)
+    updated_by: str = Field(
+        default="",
+        max_length=128,
+        description="Left out, or the caller: s8 records who acts from the token.",
+    )
 
 
 class ProblemSnapshot(Contract):

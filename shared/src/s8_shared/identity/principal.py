@@ -7,6 +7,7 @@ from typing import Any, Literal, get_args
 
 Role = Literal["channel", "agent", "lead", "admin", "analyst", "service"]
 ROLES: frozenset[str] = frozenset(get_args(Role))
+CHANNELS_CLAIM = "s8_channels"
 
 
 @dataclass(frozen=True)
@@ -15,6 +16,9 @@ class Principal:
     actor_id: str  # who it acts as (an agent id for people, the client id for systems)
     roles: frozenset[str]
     client_id: str | None = None  # `azp`: the OAuth client the token was issued to
+    # The channels a channel system may send (`s8_channels`: a list, or names separated by
+    # commas); empty means every channel.
+    channels: frozenset[str] = frozenset()
 
     def has(self, *roles: str) -> bool:
         return not self.roles.isdisjoint(roles)
@@ -39,4 +43,9 @@ def principal_of(claims: dict[str, Any], *, roles_claim: str, actor_claim: str) 
     client = claims.get("azp") if isinstance(claims.get("azp"), str) else None
     actor = claim_at(claims, actor_claim)
     actor_id = actor if isinstance(actor, str) and actor else (client or subject)
-    return Principal(subject=subject, actor_id=actor_id, roles=roles, client_id=client)
+    found = claims.get(CHANNELS_CLAIM)
+    listed = (
+        found.split(",") if isinstance(found, str) else found if isinstance(found, list) else []
+    )
+    channels = frozenset(c.strip() for c in listed if isinstance(c, str) and c.strip())
+    return Principal(subject, actor_id, roles, client, channels)

@@ -10,6 +10,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
+import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from fastapi import FastAPI
@@ -21,6 +22,7 @@ from s8_shared.kafka.provision import delete_namespace, provision_topics
 from s8_shared.runtime import ServiceRuntime
 from s8_shared.settings import ServiceSettings
 from s8_shared.testing.infra import Infra
+from s8_shared.testing.tokens import CallerAuth, ProviderTokens
 from s8_shared.topics import TopicSpec
 
 S = TypeVar("S", bound=ServiceSettings)
@@ -40,6 +42,7 @@ class TestStack:
             infra.mongo_uri, tz_aware=True
         )
         self.producer: AIOKafkaProducer | None = None
+        self.tokens = ProviderTokens(infra.oidc_issuer)
 
     async def __aenter__(self) -> TestStack:
         # Few partitions per test topic: a session creates dozens of namespaces, and a
@@ -77,6 +80,7 @@ class TestStack:
             "consumer_group_prefix": f"{self.namespace}s8-",
             "provision_topics": False,
             "retry_backoff_seconds": 0.05,
+            "oidc_issuer": self.infra.oidc_issuer,
         }
         fields.update(overrides)
         return settings_cls(**fields)
@@ -98,6 +102,16 @@ class TestStack:
                 )
             env[f"S8_{name.upper()}"] = str(value)
         return env
+
+    def client(self, app: FastAPI, base_url: str, **kwargs: Any) -> httpx.AsyncClient:
+        """An in-process client of `app` whose requests carry the caller's Keycloak token
+        (`CallerAuth`: who the request names as acting, else every staff role)."""
+        return httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app),
+            base_url=base_url,
+            auth=CallerAuth(self.tokens),
+            **kwargs,
+        )
 
     def db(self, settings: ServiceSettings) -> Any:
         return self.mongo[settings.database_name]

@@ -1,7 +1,8 @@
 """Where integration tests find a real Kafka broker and MongoDB-wire store.
 
 `S8_TEST_INFRA` selects it:
-- `local` — the project's own servers (`deploy/local/infra.sh up`, started if needed);
+- `local` — the project's own servers (`deploy/local/infra.sh up`, started if needed; its
+  Keycloak issues the tokens the tests call the APIs with);
 - `testcontainers` — Kafka and MongoDB images, for machines with a Docker engine;
 - `external` — `S8_TEST_KAFKA_BOOTSTRAP_SERVERS` and `S8_TEST_MONGO_URI` of a running cluster;
 - `auto` (default) — testcontainers when a Docker engine answers, else local.
@@ -26,6 +27,9 @@ class Infra:
     kafka_bootstrap_servers: str
     mongo_uri: str
     mode: str
+    oidc_issuer: str = (
+        f"http://127.0.0.1:{os.environ.get('S8_KEYCLOAK_PORT', '18080')}/realms/s8-test"
+    )
 
 
 def _port_open(host: str, port: int) -> bool:
@@ -43,7 +47,8 @@ def _docker_available() -> bool:
 def _local() -> Iterator[Infra]:
     kafka_port = int(os.environ.get("S8_KAFKA_PORT", "9092"))
     mongo_port = int(os.environ.get("S8_MONGO_PORT", "27017"))
-    if not (_port_open("127.0.0.1", kafka_port) and _port_open("127.0.0.1", mongo_port)):
+    keycloak_port = int(os.environ.get("S8_KEYCLOAK_PORT", "18080"))  # tokens for the APIs
+    if not all(_port_open("127.0.0.1", p) for p in (kafka_port, mongo_port, keycloak_port)):
         env = {**os.environ, "S8_PYTHON": os.environ.get("S8_PYTHON", _python())}
         result = subprocess.run(
             ["bash", str(REPO_ROOT / "deploy/local/infra.sh"), "up"],

@@ -120,7 +120,7 @@ class CustomerStore:
             {"_id": {"$in": merged}}, {"$set": {"merged_into": resolution.customer_id}}
         )
 
-    async def undo_merge(self, merge_id: str, now: datetime) -> Document:
+    async def undo_merge(self, merge_id: str, now: datetime, by: str) -> Document:
         merge = await self.merges.find_one({"_id": merge_id})
         if merge is None:
             raise MergeNotFound(merge_id)
@@ -133,8 +133,10 @@ class CustomerStore:
             await self.customers.update_many(
                 {"_id": {"$in": merge["merged"]}}, {"$set": {"merged_into": None}}
             )
-            await self.merges.update_one({"_id": merge_id}, {"$set": {"undone_at": now}})
-            merge["undone_at"] = now
+            await self.merges.update_one(
+                {"_id": merge_id}, {"$set": {"undone_at": now, "undone_by": by}}
+            )
+            merge.update(undone_at=now, undone_by=by)
         return merge
 
     async def get(self, customer_id: str) -> Document | None:

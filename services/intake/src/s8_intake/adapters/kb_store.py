@@ -50,6 +50,6 @@ class KbStore:
     async def all(self) -> list[KbArticle]:
         return [_from_doc(d) async for d in self.col.find({}).sort("_id", 1)]
 
-    async def put(self, article: KbArticle, now: datetime) -> None:
-        doc = _to_doc(article, now)
+    async def put(self, article: KbArticle, now: datetime, by: str) -> None:
+        doc = {**_to_doc(article, now), "updated_by": by}
         await self.col.replace_one({"_id": doc["_id"]}, doc, upsert=True)

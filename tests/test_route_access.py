@@ -1,0 +1,138 @@
+"""Every route of every service, read from its OpenAPI document: no token → 401, a token of the
+wrong role → 403, a token of a role the route names → past the door (neither 401 nor 403).
+Tokens come from the local Keycloak; a route that names no roles fails the test (a new route
+cannot be left open by forgetting them). Bad tokens (expired, another signer, `alg: none`,
+another audience) → 401."""
+
+import base64
+import json
+import re
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from s8_analytics.app import build as build_analytics
+from s8_analytics.settings import AnalyticsSettings
+from s8_intake.app import build as build_intake
+from s8_intake.settings import IntakeSettings
+from s8_router.app import build as build_router
+from s8_router.settings import RouterSettings
+from s8_shared.identity import ROLES
+from s8_shared.settings import ServiceSettings
+from s8_shared.testing.harness import TestStack
+from s8_shared.testing.tokens import LocalIssuer
+from s8_sla_monitor.app import build as build_sla
+from s8_sla_monitor.settings import SlaMonitorSettings
+from s8_survey.app import build as build_survey
+from s8_survey.settings import SurveySettings
+
+pytestmark = pytest.mark.integration
+
+# Who holds each role in the local realm (deploy/local/keycloak/s8-realm.json).
+HOLDER = {"agent": "lan", "lead": "ha", "admin": "an", "analyst": "thao",
+          "channel": "channel-email", "service": "s8-intake"}  # fmt: skip
+ROLES_OF = {"lan": {"agent"}, "ha": {"agent", "lead"}, "an": {"admin"}, "thao": {"analyst"},
+            "channel-email": {"channel"}, "s8-intake": {"service"}}  # fmt: skip
+OPEN = {"/healthz", "/readyz", "/metrics", "/asyncapi.json", "/s/{token}"}  # public by design
+SERVICES: list[tuple[str, Callable[[Any], Any], type[ServiceSettings]]] = [
+    ("intake", build_intake, IntakeSettings),
+    ("router", build_router, RouterSettings),
+    ("sla-monitor", build_sla, SlaMonitorSettings),
+    ("survey", build_survey, SurveySettings),
+    ("analytics", build_analytics, AnalyticsSettings),
+]
+
+
+def routes(app: FastAPI) -> list[tuple[str, str, list[str] | None]]:
+    """(method, path, roles) of every operation; roles None when the route names none."""
+    found = []
+    for path, operations in app.openapi()["paths"].items():
+        for method, operation in operations.items():
+            requirements = operation.get("security") or []
+            roles = sorted({r for req in requirements for r in req.get("bearer", [])})
+            found.append((method.upper(), path, roles if requirements else None))
+    return found
+
+
+def concrete(path: str, caller: str = "lan") -> str:
+    """The path with its parameters filled in (an agent's own resources: the caller's)."""
+    path = path.replace("{agent_id}", caller)
+    return re.sub(r"\{[^}]+\}", "email" if "inbound" in path else "x1", path)
+
+
+def wrong_holder(roles: list[str]) -> str | None:
+    for holder, held in ROLES_OF.items():
+        if not held & set(roles):
+            return holder
+    return None
+
+
+@pytest.mark.parametrize(("name", "build", "settings_cls"), SERVICES, ids=[s[0] for s in SERVICES])
+async def test_every_route_admits_only_its_roles(
+    stack: TestStack, name: str, build: Callable[[Any], Any], settings_cls: type[ServiceSettings]
+) -> None:
+    _, app = build(stack.settings(settings_cls))
+    tokens = stack.tokens
+    checked = 0
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app, raise_app_exceptions=False), base_url="http://s"
+    ) as http:
+        for method, path, roles in routes(app):
+            if path in OPEN:
+                assert roles is None, f"{method} {path} is public by design"
+                continue
+            assert roles, f"{name}: {method} {path} names no roles: every route must"
+            assert set(roles) <= ROLES, (path, roles)
+            url = concrete(path)
+            body: dict[str, Any] | None = {} if method in ("POST", "PUT", "PATCH") else None
+            anonymous = await http.request(method, url, json=body)
+            assert anonymous.status_code == 401, f"{method} {path} without a token"
+            if (wrong := wrong_holder(roles)) is not None:
+                refused = await http.request(method, url, json=body, headers=await tokens.headers_for(wrong))  # fmt: skip
+                assert refused.status_code == 403, f"{method} {path} as {wrong}: {refused.text}"
+            for role in roles:
+                own = concrete(path, HOLDER[role])
+                admitted = await http.request(method, own, json=body, headers=await tokens.headers_for(HOLDER[role]))  # fmt: skip
+                assert admitted.status_code not in (401, 403), f"{method} {path} as {role}: {admitted.text}"  # fmt: skip
+            checked += 1
+    assert checked >= 3
+
+
+def _unsigned(claims: dict[str, Any]) -> str:
+    def part(value: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+
+    return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part(claims)}."
+
+
+async def test_bad_tokens_are_refused_on_every_service(stack: TestStack) -> None:
+    real = await stack.tokens.person("an")  # an admin: every bad variant of a good caller
+    payload = real.split(".")[1]
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    other_key = LocalIssuer()  # the same issuer name, another signing key
+    now = int(time.time())
+    bad = {
+        "signed by another key": other_key.token("an", "admin"),
+        "alg none": _unsigned(claims),
+        "expired": other_key.token("an", "admin", exp=now - 3600),
+        "another audience": other_key.token("an", "admin", aud="not-s8"),
+        "tampered": real[:-4] + ("AAAA" if not real.endswith("AAAA") else "BBBB"),
+        "not a JWT": "x" * 40,
+    }
+    for name, build, settings_cls in SERVICES:
+        _, app = build(stack.settings(settings_cls))
+        method, path, _roles = next(r for r in routes(app) if r[2] and "admin" in r[2])
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app, raise_app_exceptions=False), base_url="http://s"
+        ) as http:
+            good = await http.request(method, concrete(path), headers={"Authorization": f"Bearer {real}"})  # fmt: skip
+            assert good.status_code not in (401, 403), (name, path, good.text)
+            for why, token in bad.items():
+                reply = await http.request(method, concrete(path), headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+                assert reply.status_code == 401, (
+                    f"{name} {method} {path}: {why} → {reply.status_code}"
+                )
