@@ -12,6 +12,7 @@ from s8_intake.testing_stack import Intake, running_intake
 from s8_shared import topics
 from s8_shared.contracts import DEADLETTER_EVENTS
 from s8_shared.contracts.surveys import SurveyFollowupPayload, SurveyFollowupRequested
+from s8_shared.settings import DEV_SECRET
 from s8_shared.testing.builders import make_inbound, make_sms
 from s8_shared.testing.harness import TestStack, eventually
 
@@ -415,6 +416,18 @@ async def test_the_webhook_refuses_bad_requests_with_reasons(intake: Intake) -> 
         headers=await intake.stack.tokens.headers_for("lan"),
     )
     assert agent.status_code == 403
+    keyed = await intake.http.post(  # the development channel key, for systems without OAuth
+        "/v1/inbound/email", json=make_inbound(), headers={"X-API-Key": DEV_SECRET}
+    )
+    assert keyed.status_code == 202, keyed.text
+    elsewhere = await intake.http.get(
+        f"/v1/tickets/{keyed.json()['ticket_id']}", headers={"X-API-Key": DEV_SECRET}
+    )
+    assert elsewhere.status_code == 401  # a channel key opens the webhook only
+    wrong_key = await intake.http.post(
+        "/v1/inbound/email", json=make_inbound(), headers={"X-API-Key": "khóa-sai"}
+    )
+    assert wrong_key.status_code == 401
     not_json = await intake.http.post(
         "/v1/inbound/email", content=b"{oops", headers={"content-type": "application/json"}
     )

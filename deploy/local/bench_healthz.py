@@ -23,10 +23,9 @@ from typing import Any
 
 import httpx
 from bench_cpu import CORPUS, cpu_ms
-from procs import HOST, REPO, LocalInfra, Services
+from procs import HOST, REPO, TOKENS, LocalInfra, Services
 
 from s8_shared.kafka.provision import delete_namespace, provision_topics
-from s8_shared.settings import DEV_SECRET
 
 GOAL_MS = 100.0
 
@@ -43,7 +42,8 @@ async def barrage(port: int, messages: list[dict[str, Any]], senders: int) -> tu
     async def send(client: httpx.AsyncClient) -> None:
         while not queue.empty():
             m = queue.get_nowait()
-            r = await client.post(f"/v1/inbound/{m['channel']}", json=m, headers={"X-API-Key": DEV_SECRET})  # fmt: skip
+            system = await TOKENS.headers_for(f"channel-{m['channel'].replace('_', '-')}")
+            r = await client.post(f"/v1/inbound/{m['channel']}", json=m, headers=system)
             statuses[r.status_code] += 1
 
     async def probe() -> None:

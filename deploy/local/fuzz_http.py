@@ -24,13 +24,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from procs import HOST, REPO, SERVICES, LocalInfra, Services, http_get
+from procs import HOST, REPO, SERVICES, TOKENS, LocalInfra, Services, http_get
 
 from s8_shared.kafka.provision import delete_namespace, provision_topics
-from s8_shared.settings import DEV_SECRET
 
 LOCAL = REPO / ".local" / "fuzz-http"
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
+FUZZER = "s8-fuzzer"  # the test realm's client holding every role: every route's door opens
 
 
 def schemathesis(port: int, har: Path, max_examples: int, seed: int) -> None:
@@ -39,7 +39,7 @@ def schemathesis(port: int, har: Path, max_examples: int, seed: int) -> None:
         str(SCHEMATHESIS), "run", f"http://{HOST}:{port}/openapi.json",
         "--checks", "not_a_server_error", "--phases", "examples,coverage,fuzzing",
         "--max-examples", str(max_examples), "--seed", str(seed), "--workers", "2",
-        "--header", f"X-API-Key: {DEV_SECRET}", "--request-timeout", "30",
+        "--header", f"Authorization: Bearer {TOKENS.token_sync(FUZZER)}", "--request-timeout", "30",
         "--report", "har", "--report-har-path", str(har), "--no-color",
         "--continue-on-failure", "--suppress-health-check", "all", "--warnings", "off",
     ]  # fmt: skip

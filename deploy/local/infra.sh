@@ -3,7 +3,7 @@
 # (MongoDB wire protocol, H2 file persistence) and Keycloak (the OpenID Connect provider, see
 # deploy/local/keycloak.sh), plain JVM processes started from what Maven Central serves.
 #
-# Usage: deploy/local/infra.sh fetch|up|down|status|reset
+# Usage: deploy/local/infra.sh fetch|up|down|status|reset|keycloak   (keycloak: only Keycloak up)
 #
 # Jars are fetched by (what `fetch` runs; only when they are missing or deploy/local/pom.xml changed):
 #   mvn -q -B -f deploy/local/pom.xml -P kafka -Ds8.lib.dir=<S8_LOCAL_DIR>/lib process-resources
@@ -384,6 +384,23 @@ stop() {
   say "$name: stopped (pid ${pids//$'\n'/ })"
 }
 
+# Only Keycloak: the benchmarks' and chaos run's stacks (their own Kafka and store, S8_KEYCLOAK=0)
+# share the one of the default directory.
+cmd_keycloak() {
+  kc_fetch
+  with_lock
+  mkdir -p "$LOG_DIR" "$RUN_DIR"
+  local kcs t0=$SECONDS
+  kcs="$(check keycloak)" || exit 1
+  if [[ "$kcs" == running ]] && kc_ready; then
+    say "keycloak: already up (http://$HOST:$KC_PORT)"
+    return 0
+  fi
+  [[ "$kcs" == running ]] || kc_start
+  kc_wait "$TIMEOUT" || exit 1
+  say "keycloak (http://$HOST:$KC_PORT/realms/s8) is up in $((SECONDS - t0))s"
+}
+
 cmd_down() {
   with_lock
   stop kafka
@@ -424,6 +441,7 @@ case "${1:-}" in
   down) cmd_down ;;
   status) cmd_status || exit 3 ;;
   reset) cmd_reset ;;
+  keycloak) cmd_keycloak ;;
   -h|--help|help) usage ;;
   *) usage >&2; exit 2 ;;
 esac

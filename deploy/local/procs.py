@@ -24,6 +24,7 @@ from traffic import MESSAGES
 
 from s8_shared import topics
 from s8_shared.contracts import AgentProfile, deterministic_id
+from s8_shared.testing.tokens import ProviderTokens
 
 REPO = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
@@ -32,6 +33,10 @@ NAMES = ("Nguyễn Thị Mai", "Trần Quốc Bảo", "Lê Thu Trang", "Phạm �
 # Vietnamese complaints that need a human (no FAQ question, no unaccented text): each gets a decision.
 TEXTS = [m for m in MESSAGES["vi"] if m[0] not in ("Không đăng nhập được", "Hỏi về khuyến mãi", "Khan cap")]  # fmt: skip
 Stats = dict[tuple[str, str], float]  # (service, Mongo command) -> seconds or count
+# One Keycloak for every local stack (infra.sh's, default directory); these stacks' services
+# accept the `s8-test` realm's tokens (deploy/local/keycloak/realms.py).
+ISSUER = f"http://{HOST}:{os.environ.get('S8_KEYCLOAK_PORT', '18080')}/realms/s8-test"
+TOKENS = ProviderTokens(ISSUER)
 
 
 def port_open(port: int) -> bool:
@@ -40,8 +45,11 @@ def port_open(port: int) -> bool:
         return s.connect_ex((HOST, port)) == 0
 
 
-def http_get(port: int, path: str) -> bytes:
-    with urllib.request.urlopen(f"http://{HOST}:{port}{path}", timeout=5) as resp:
+def http_get(port: int, path: str, as_: str | None = None) -> bytes:
+    """GET, as `as_` (a person or client of the test realm) or without a token."""
+    headers = TOKENS.headers_sync(as_) if as_ else {}
+    request = urllib.request.Request(f"http://{HOST}:{port}{path}", headers=headers)
+    with urllib.request.urlopen(request, timeout=5) as resp:
         return bytes(resp.read())
 
 
@@ -67,8 +75,11 @@ class LocalInfra:
             (self.local / "lib").symlink_to(REPO / ".local" / "lib")
         ports = {"KAFKA": self.kafka_port, "KAFKA_CONTROLLER": self.kafka_port + 1, "MONGO": self.mongo_port}  # fmt: skip
         env = {**os.environ, **{f"S8_{k}_PORT": str(v) for k, v in ports.items()}}
-        env.update(S8_LOCAL_DIR=str(self.local), S8_PYTHON=sys.executable)
+        env.update(S8_LOCAL_DIR=str(self.local), S8_PYTHON=sys.executable, S8_KEYCLOAK="0")
         subprocess.run(["bash", str(REPO / "deploy/local/infra.sh"), command], env=env, check=True, timeout=300)  # fmt: skip
+        if command == "up":  # the shared Keycloak, in the default directory
+            env = {k: v for k, v in os.environ.items() if k != "S8_LOCAL_DIR"}
+            subprocess.run(["bash", str(REPO / "deploy/local/infra.sh"), "keycloak"], env={**env, "S8_PYTHON": sys.executable}, check=True, timeout=600)  # fmt: skip
 
     def running(self) -> bool:
         return port_open(self.kafka_port) and port_open(self.mongo_port)
@@ -103,7 +114,7 @@ class Services:
         env = {**os.environ, "S8_KAFKA_BOOTSTRAP_SERVERS": self.infra.bootstrap, "S8_MONGO_URI": self.infra.mongo_uri}  # fmt: skip
         env.update(S8_MONGO_DATABASE=self.ns.replace(".", "_") + module, S8_TOPIC_NAMESPACE=self.ns)
         env.update(S8_CONSUMER_GROUP_PREFIX=f"{self.ns}s8-", S8_PROVISION_TOPICS="false")
-        env.update(S8_HTTP_HOST=HOST, S8_HTTP_PORT=str(self.ports[module]))
+        env.update(S8_HTTP_HOST=HOST, S8_HTTP_PORT=str(self.ports[module]), S8_OIDC_ISSUER=ISSUER)
         with (self.infra.local / "logs" / f"{self.phase}-{module}.log").open("ab") as log:
             self.procs[module] = subprocess.Popen(
                 [sys.executable, "-m", module], env=env, stdout=log, stderr=subprocess.STDOUT,
@@ -182,7 +193,7 @@ async def register_agents(bootstrap: str, ns: str, router_port: int) -> None:
     finally:
         await producer.stop()
     deadline = time.monotonic() + 60
-    while sum(a["presence"] == "online" for a in json.loads(http_get(router_port, "/v1/agents"))) < len(ROSTER):  # fmt: skip
+    while sum(a["presence"] == "online" for a in json.loads(http_get(router_port, "/v1/agents", "thao"))) < len(ROSTER):  # fmt: skip
         if time.monotonic() > deadline:
             raise SystemExit(f"the router did not see the {len(ROSTER)} agents online within 60s")
         await asyncio.sleep(0.3)

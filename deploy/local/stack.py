@@ -28,6 +28,9 @@ import yaml
 from aiokafka import AIOKafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
 
+from s8_shared.settings import LOCAL_ISSUER
+from s8_shared.testing.tokens import ProviderTokens
+
 sys.path.insert(0, str(Path(__file__).parent))
 from agents import AgentStats, simulate_agents, simulate_customers, simulate_lead
 from proactive_demo import LEAD, load_crm, run_problem
@@ -297,17 +300,20 @@ def live_view(
     return "\n".join(lines)
 
 
-def _send_json(port: int, method: str, path: str, body: Any = None) -> Any:
-    """One JSON request with the demo API key (intake and survey require it, the router
-    and SLA monitor ignore it); an error status raises `urllib.error.HTTPError`."""
+# The demo's callers get their tokens from the local Keycloak's `s8` realm
+# (deploy/local/keycloak/s8-realm.json): `an` the admin, `ha` the lead, `thao` the analyst,
+# each agent for their own presence, the chat widget's channel system for survey answers.
+TOKENS = ProviderTokens(os.environ.get("S8_OIDC_ISSUER", LOCAL_ISSUER))
+
+
+def _send_json(port: int, method: str, path: str, body: Any = None, as_: str = "an") -> Any:
+    """One JSON request made by `as_` with their token; an error status raises
+    `urllib.error.HTTPError`."""
     request = urllib.request.Request(
         f"http://127.0.0.1:{port}{path}",
         data=None if body is None else json.dumps(body).encode(),
         method=method,
-        headers={
-            "content-type": "application/json",
-            "x-api-key": os.environ.get("S8_DEMO_API_KEY", "s8-dev-only-secret"),
-        },
+        headers={"content-type": "application/json", **TOKENS.headers_sync(as_)},
     )
     with urllib.request.urlopen(request, timeout=5) as resp:
         return json.loads(resp.read())
@@ -315,7 +321,7 @@ def _send_json(port: int, method: str, path: str, body: Any = None) -> Any:
 
 def _get_json(port: int, path: str) -> Any:
     try:
-        return _send_json(port, "GET", path)
+        return _send_json(port, "GET", path, as_="thao")
     except Exception:
         return None
 
@@ -368,12 +374,16 @@ async def main_async(args: argparse.Namespace, stack: Stack) -> None:
             "PUT",
             f"/v1/agents/{agent_id}/presence",
             {"presence": presence},
+            agent_id,  # an agent sets their own presence
         )
 
-    async def intake(method: str, path: str, body: Any) -> Any:
-        return await asyncio.to_thread(_send_json, ports["intake"], method, path, body)
+    async def intake(method: str, path: str, body: Any) -> Any:  # the lead's desk
+        return await asyncio.to_thread(_send_json, ports["intake"], method, path, body, LEAD)
 
-    in_ha_noi = await load_crm(intake)
+    async def crm(method: str, path: str, body: Any) -> Any:  # the CRM, an admin's client
+        return await asyncio.to_thread(_send_json, ports["intake"], method, path, body, "an")
+
+    in_ha_noi = await load_crm(crm)
     print(f"==> CRM attributes for the demo customers ({in_ha_noi} in Hà Nội, the rest in HCMC)")
     traffic = asyncio.create_task(
         send_traffic(args.bootstrap, args.namespace, args.rate, sent, stop)
@@ -387,6 +397,7 @@ async def main_async(args: argparse.Namespace, stack: Stack) -> None:
                 "POST",
                 f"/v1/surveys/{survey_id}/answers",
                 {"score": score, "comment": comment},
+                "channel-live-chat",  # the rating buttons in the chat widget
             )
 
     async def problem_demo() -> None:

@@ -63,7 +63,9 @@ def _system(client_id: str, name: str, roles: list[str], *mappers: dict[str, Any
     return client, account
 
 
-def realm(name: str, display: str, people: list[tuple[str, str, str, list[str]]]) -> dict[str, Any]:
+def realm(
+    name: str, display: str, people: list[tuple[str, str, str, list[str]]], *, test: bool = False
+) -> dict[str, Any]:
     systems = [_system(f"s8-{s}", f"s8 {s} service", ["service"]) for s in SERVICES]
     systems += [
         _system(f"channel-{c.replace('_', '-')}", f"{c} channel system", ["channel"],
@@ -72,6 +74,8 @@ def realm(name: str, display: str, people: list[tuple[str, str, str, list[str]]]
         for c in CHANNELS
     ]  # fmt: skip
     systems.append(_system("s8-workforce", "Workforce system (agent tiers, leads)", ["admin"]))
+    if test:  # the HTTP fuzzer's caller: every route's door opens, so the handlers get fuzzed
+        systems.append(_system("s8-fuzzer", "make fuzz's schemathesis", list(ROLES)))
     desk = {
         "clientId": "s8-desk", "name": "s8 agent desk and demo scripts", "enabled": True,
         "protocol": "openid-connect", "publicClient": True, "standardFlowEnabled": True,
@@ -87,7 +91,7 @@ def realm(name: str, display: str, people: list[tuple[str, str, str, list[str]]]
     ]  # fmt: skip
     return {
         "realm": name, "enabled": True, "displayName": display, "sslRequired": "none",
-        "accessTokenLifespan": 900, "registrationAllowed": False,
+        "accessTokenLifespan": 3600 if test else 900, "registrationAllowed": False,
         "roles": {"realm": [{"name": r, "description": d} for r, d in ROLES.items()]},
         "clients": [c for c, _ in systems] + [desk],
         "users": [a for _, a in systems] + users,
@@ -97,7 +101,9 @@ def realm(name: str, display: str, people: list[tuple[str, str, str, list[str]]]
 def documents() -> dict[str, str]:
     realms = {
         "s8-realm.json": realm("s8", "s8 (local development)", DEMO_PEOPLE),
-        "s8-test-realm.json": realm("s8-test", "s8 (integration tests)", DEMO_PEOPLE + TEST_PEOPLE),
+        "s8-test-realm.json": realm(
+            "s8-test", "s8 (integration tests)", DEMO_PEOPLE + TEST_PEOPLE, test=True
+        ),
     }
     return {f: json.dumps(r, ensure_ascii=False, indent=1) + "\n" for f, r in realms.items()}
 

@@ -96,6 +96,11 @@ class ServiceSettings(BaseSettings):
         Literal["RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "EdDSA"]
     ] = Field(default=["RS256", "PS256", "ES256"], min_length=1)
 
+    allow_plaintext_kafka: bool = Field(
+        default=False,
+        description="In production, accept PLAINTEXT Kafka (only on a network you trust).",
+    )
+
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8000, ge=1, le=65535)
 
@@ -127,6 +132,23 @@ class ServiceSettings(BaseSettings):
         if value is not None and not value.is_file():
             raise ValueError(f"no CA bundle at {value}")
         return value
+
+    @model_validator(mode="after")
+    def _production_guard(self) -> ServiceSettings:
+        """A production service refuses to start with development defaults."""
+        if self.environment != "production":
+            return self
+        wrong = []
+        if self.oidc_issuer == LOCAL_ISSUER or not self.oidc_issuer.startswith("https://"):
+            wrong.append("S8_OIDC_ISSUER must name your OpenID provider, over https")
+        if self.kafka_security_protocol == "PLAINTEXT" and not self.allow_plaintext_kafka:
+            wrong.append("PLAINTEXT Kafka needs S8_ALLOW_PLAINTEXT_KAFKA=true")
+        password = self.kafka_sasl_password
+        if password is not None and password.get_secret_value() == DEV_SECRET:
+            wrong.append("S8_KAFKA_SASL_PASSWORD is the development secret")
+        if wrong:
+            raise ValueError("production: " + "; ".join(wrong))
+        return self
 
     @model_validator(mode="after")
     def _check_sasl(self) -> ServiceSettings:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response, Security
 from pydantic import BaseModel, Field, ValidationError
 
 from s8_intake.adapters.customer_store import MergeNotFound
@@ -38,7 +38,7 @@ from s8_shared.contracts.envelope import (
 )
 from s8_shared.contracts.inbound import INBOUND_ADAPTER
 from s8_shared.identity import Principal
-from s8_shared.identity.http import acting_as, check_channel, require
+from s8_shared.identity.http import acting_as, channel_caller, require
 from s8_shared.pagination import PageRequest, link_next, page_of_list, page_params
 
 
@@ -97,9 +97,8 @@ async def post_inbound(
     channel: Channel,
     request: Request,
     service: ServiceDep,
-    system: Annotated[Principal, require("channel")],
+    system: Annotated[Principal, Security(channel_caller, scopes=["channel"])],
 ) -> AcceptedView:
-    check_channel(system, channel.value)
     data = await _json_body(request)
     if data.setdefault("channel", channel.value) != channel.value:
         raise HTTPException(

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, model_validator
 
 from s8_intake.domain import compensation, rules
-from s8_shared.settings import DEV_SECRET, ServiceSettings, require_real_secret
+from s8_shared.identity.channel_keys import ChannelKey, check_rotation, hash_key
+from s8_shared.settings import DEV_SECRET, ServiceSettings
 
 
 class IntakeSettings(ServiceSettings):
     service_name: str = "s8-intake"
     http_port: int = Field(default=8001, ge=1, le=65535)
-    api_keys: list[SecretStr] = Field(
-        default_factory=lambda: [SecretStr(DEV_SECRET)],
-        description="Keys accepted in the X-API-Key header (JSON list in S8_API_KEYS).",
+    channel_keys: list[ChannelKey] = Field(
+        default_factory=lambda: [ChannelKey(id="dev", channel="*", sha256=hash_key(DEV_SECRET))],
+        description="Keys channel systems without OAuth send in X-API-Key, valid only on "
+        "POST /v1/inbound/{channel}: JSON list of {id, channel (or *), sha256}; two per channel "
+        "at most (rotation). The default is the development key, refused outside development.",
     )
     own_addresses: list[str] = Field(
         default_factory=lambda: ["support@s8.example.vn"],
@@ -40,7 +43,9 @@ class IntakeSettings(ServiceSettings):
     )
 
     @model_validator(mode="after")
-    def _no_dev_keys_in_production(self) -> IntakeSettings:
-        for key in self.api_keys:
-            require_real_secret(self, "api_keys", key)
+    def _channel_keys(self) -> IntakeSettings:
+        check_rotation(self.channel_keys)
+        dev = hash_key(DEV_SECRET)
+        if self.environment != "development" and any(k.sha256 == dev for k in self.channel_keys):
+            raise ValueError("S8_CHANNEL_KEYS holds the development key: set real keys outside development")  # fmt: skip
         return self

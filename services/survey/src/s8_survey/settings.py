@@ -6,6 +6,8 @@ from pydantic import Field, SecretStr, model_validator
 
 from s8_shared.settings import DEV_SECRET, ServiceSettings, require_real_secret
 
+MIN_HMAC_KEY_BYTES = 32  # HMAC-SHA256: a key shorter than the hash weakens the links
+
 
 class SurveySettings(ServiceSettings):
     service_name: str = "s8-survey"
@@ -17,10 +19,6 @@ class SurveySettings(ServiceSettings):
         default="http://127.0.0.1:8004",
         description="Where customers open survey links (the Ingress URL).",
     )
-    api_keys: list[SecretStr] = Field(
-        default_factory=lambda: [SecretStr(DEV_SECRET)],
-        description="Keys for the JSON answer API (X-API-Key), for channels that collect ratings.",
-    )
     csat_delay_seconds: int = Field(default=1800, ge=0)
     csat_throttle_days: int = Field(default=7, ge=0)
     csat_sampling: float = Field(default=1.0, ge=0.0, le=1.0)
@@ -31,6 +29,6 @@ class SurveySettings(ServiceSettings):
     @model_validator(mode="after")
     def _real_secrets_outside_development(self) -> SurveySettings:
         require_real_secret(self, "survey_hmac_key", self.survey_hmac_key)
-        for key in self.api_keys:
-            require_real_secret(self, "api_keys", key)
+        if self.environment == "production" and len(self.survey_hmac_key.get_secret_value().encode()) < MIN_HMAC_KEY_BYTES:  # fmt: skip
+            raise ValueError(f"S8_SURVEY_HMAC_KEY must be at least {MIN_HMAC_KEY_BYTES} bytes in production")  # fmt: skip
         return self

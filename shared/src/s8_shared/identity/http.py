@@ -12,8 +12,9 @@ from typing import Annotated, Any
 
 import httpx
 from fastapi import Depends, HTTPException, Request, Security
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, SecurityScopes
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer, SecurityScopes
 
+from s8_shared.identity.channel_keys import ChannelKey, channel_principal
 from s8_shared.identity.jwks import JwksCache
 from s8_shared.identity.principal import Principal, Role
 from s8_shared.identity.tokens import TokenVerifier, Unauthorized
@@ -51,6 +52,37 @@ async def authorized(
     if scopes.scopes and not principal.has(*scopes.scopes):
         raise HTTPException(403, f"this needs one of the roles {', '.join(scopes.scopes)}")
     request.state.principal = principal
+    return principal
+
+
+channel_key = APIKeyHeader(
+    name="X-API-Key",
+    scheme_name="channelKey",
+    description="A channel key (S8_CHANNEL_KEYS of intake), for channel systems without OAuth; "
+    "valid on POST /v1/inbound/{channel} only.",
+    auto_error=False,
+)
+
+
+async def channel_caller(
+    request: Request,
+    scopes: SecurityScopes,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    key: Annotated[str | None, Security(channel_key)],
+) -> Principal:
+    """A channel system: a channel key for the URL's channel, else a bearer token with the
+    `channel` role (and, if the token limits it, that channel)."""
+    channel = str(request.path_params.get("channel", ""))
+    if key is not None and credentials is None:
+        keys: list[ChannelKey] = request.app.state.settings.channel_keys
+        # As bytes: a header may hold any byte, and a non-ASCII key is simply a wrong one.
+        principal = channel_principal(keys, channel, key.encode(errors="surrogateescape"))
+        if principal is None:
+            raise HTTPException(401, "wrong X-API-Key for this channel")
+        request.state.principal = principal
+        return principal
+    principal = await authorized(request, scopes, credentials)
+    check_channel(principal, channel)
     return principal
 
 

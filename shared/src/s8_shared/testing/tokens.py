@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import threading
 import time
 from typing import Any
 
@@ -60,44 +61,55 @@ class LocalIssuer:
 
 class ProviderTokens:
     """Tokens from a running OpenID provider's token endpoint, cached until shortly before
-    they expire: `person("lan")` (password grant on the desk client, for the demo people) and
-    `client("channel-email")` (client credentials)."""
+    they expire: people by the password grant on the desk client (the demo and test people),
+    systems (`channel-*`, `s8-*` clients) by client credentials. Thread-safe; the async
+    methods fetch in a worker thread on a cache miss."""
 
     def __init__(self, issuer: str = LOCAL_ISSUER, secret: str = DEV_SECRET) -> None:
         self.issuer = issuer.rstrip("/")
         self.secret = secret
-        self._cache: dict[tuple[str, str], tuple[str, float]] = {}
-        self._lock = asyncio.Lock()
+        self._cache: dict[str, tuple[str, float]] = {}
+        self._lock = threading.Lock()
 
-    async def person(self, username: str, password: str = DEMO_PASSWORD) -> str:
-        form = {"grant_type": "password", "client_id": DESK_CLIENT, "username": username,
-                "password": password, "scope": "openid"}  # fmt: skip
-        return await self._token(("person", username), form)
+    def token_sync(self, name: str) -> str:
+        with self._lock:
+            cached = self._cache.get(name)
+            if cached and cached[1] > time.monotonic():
+                return cached[0]
+            if name.startswith(("channel-", "s8-")):
+                form = {"grant_type": "client_credentials", "client_id": name,
+                        "client_secret": self.secret}  # fmt: skip
+            else:
+                form = {"grant_type": "password", "client_id": DESK_CLIENT, "username": name,
+                        "password": DEMO_PASSWORD, "scope": "openid"}  # fmt: skip
+            reply = httpx.post(
+                f"{self.issuer}/protocol/openid-connect/token", data=form, timeout=30
+            )
+            if reply.status_code != 200:
+                raise RuntimeError(f"no token for {name}: {reply.status_code} {reply.text[:300]}")
+            body = reply.json()
+            expires = time.monotonic() + float(body.get("expires_in", 300)) - REFRESH_MARGIN_SECONDS
+            self._cache[name] = (str(body["access_token"]), expires)
+            return str(body["access_token"])
+
+    def headers_sync(self, name: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token_sync(name)}"}
+
+    async def token(self, name: str) -> str:
+        cached = self._cache.get(name)
+        if cached and cached[1] > time.monotonic():
+            return cached[0]
+        return await asyncio.to_thread(self.token_sync, name)
+
+    async def person(self, username: str) -> str:
+        return await self.token(username)
 
     async def client(self, client_id: str) -> str:
-        form = {"grant_type": "client_credentials", "client_id": client_id,
-                "client_secret": self.secret}  # fmt: skip
-        return await self._token(("client", client_id), form)
+        return await self.token(client_id)
 
     async def headers_for(self, name: str) -> dict[str, str]:
         """`channel-*`, `s8-*` names are clients; other names are people."""
-        is_client = name.startswith(("channel-", "s8-"))
-        token = await (self.client(name) if is_client else self.person(name))
-        return {"Authorization": f"Bearer {token}"}
-
-    async def _token(self, key: tuple[str, str], form: dict[str, str]) -> str:
-        async with self._lock:
-            cached = self._cache.get(key)
-            if cached and cached[1] > time.monotonic():
-                return cached[0]
-            async with httpx.AsyncClient(timeout=30) as http:
-                reply = await http.post(f"{self.issuer}/protocol/openid-connect/token", data=form)
-            if reply.status_code != 200:
-                raise RuntimeError(f"no token for {key[1]}: {reply.status_code} {reply.text[:300]}")
-            body = reply.json()
-            expires = time.monotonic() + float(body.get("expires_in", 300)) - REFRESH_MARGIN_SECONDS
-            self._cache[key] = (str(body["access_token"]), expires)
-            return str(body["access_token"])
+        return {"Authorization": f"Bearer {await self.token(name)}"}
 
 
 class BearerAuth(httpx.Auth):
