@@ -23,3 +23,4 @@ async def test_no_generated_request_gets_a_5xx_or_crashes_a_service() -> None:
         assert row["inputs"] > 20, module  # every operation was exercised
         assert (row["5xx"], row["failing"], row["crashed"]) == (0, [], False), module
         assert row["healthz_after"] == "ok", module
+        assert row["open_writes"] == [], module  # no write answers without a valid token

@@ -417,15 +417,20 @@ async def test_the_webhook_refuses_bad_requests_with_reasons(intake: Intake) -> 
     )
     assert agent.status_code == 403
     keyed = await intake.http.post(  # the development channel key, for systems without OAuth
-        "/v1/inbound/email", json=make_inbound(), headers={"X-API-Key": DEV_SECRET}
+        "/v1/inbound/email",
+        json=make_inbound(),
+        headers={"X-API-Key": DEV_SECRET, "Authorization": ""},
     )
     assert keyed.status_code == 202, keyed.text
     elsewhere = await intake.http.get(
-        f"/v1/tickets/{keyed.json()['ticket_id']}", headers={"X-API-Key": DEV_SECRET}
+        f"/v1/tickets/{keyed.json()['ticket_id']}",
+        headers={"X-API-Key": DEV_SECRET, "Authorization": ""},
     )
     assert elsewhere.status_code == 401  # a channel key opens the webhook only
     wrong_key = await intake.http.post(
-        "/v1/inbound/email", json=make_inbound(), headers={"X-API-Key": "khóa-sai"}
+        "/v1/inbound/email",
+        json=make_inbound(),
+        headers=[(b"X-API-Key", "khóa-sai".encode()), (b"Authorization", b"")],
     )
     assert wrong_key.status_code == 401
     not_json = await intake.http.post(

@@ -1,5 +1,7 @@
 """With S8_ENVIRONMENT=production a service refuses development defaults at start."""
 
+from typing import Any
+
 import pytest
 from pydantic import SecretStr, ValidationError
 
@@ -8,7 +10,7 @@ from s8_shared.identity.channel_keys import ChannelKey, hash_key
 from s8_shared.settings import DEV_SECRET, ServiceSettings
 from s8_survey.settings import SurveySettings
 
-PRODUCTION = {
+PRODUCTION: dict[str, Any] = {
     "environment": "production",
     "oidc_issuer": "https://id.example.vn/realms/support",
     "kafka_security_protocol": "SASL_SSL",
@@ -32,7 +34,7 @@ def test_a_production_service_starts_with_real_settings() -> None:
     ],
     ids=["local-issuer", "plain-http-issuer", "plaintext-kafka", "dev-kafka-password"],
 )
-def test_a_production_service_refuses_development_defaults(override: dict[str, object], reason: str) -> None:  # fmt: skip
+def test_a_production_service_refuses_development_defaults(override: dict[str, Any], reason: str) -> None:  # fmt: skip
     with pytest.raises(ValidationError, match=reason):
         ServiceSettings(**{**PRODUCTION, **override})
 

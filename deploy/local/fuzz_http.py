@@ -1,5 +1,6 @@
 """The HTTP fuzzer: schemathesis against every service's OpenAPI document, with valid
-credentials, the five services running as processes on the real broker and store.
+credentials, the five services running as processes on the real broker and store; then every
+write operation of every running service without a token and with a forged one (each must be 401).
 
 Per service: schemathesis's examples, coverage and fuzzing phases (`--max-examples` per
 operation), checking that no response is a 5xx; every exchange recorded as HAR under
@@ -18,6 +19,8 @@ import json
 import shlex
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 import uuid
 from collections import Counter
 from pathlib import Path
@@ -47,6 +50,30 @@ def schemathesis(port: int, har: Path, max_examples: int, seed: int) -> None:
         subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, check=False, timeout=3600)
 
 
+PUBLIC_WRITES = {"/s/{token}"}  # the customer's survey page: its signed token is the credential
+WRITES = ("post", "put", "patch", "delete")
+
+
+def open_doors(port: int) -> list[str]:
+    """Every write operation of the running service, called without a token and with a
+    forged one: those that did not answer 401 (goal: none)."""
+    spec = json.loads(http_get(port, "/openapi.json"))
+    opened = []
+    for path, operations in spec["paths"].items():
+        for method in (m for m in operations if m in WRITES and path not in PUBLIC_WRITES):
+            url = f"http://{HOST}:{port}" + path.replace("{channel}", "email").replace("{", "").replace("}", "")  # fmt: skip
+            for headers in ({}, {"Authorization": "Bearer eyJhbGciOiJub25lIn0.e30."}):
+                request = urllib.request.Request(url, data=b"{}", method=method.upper(), headers={"content-type": "application/json", **headers})  # fmt: skip
+                try:
+                    with urllib.request.urlopen(request, timeout=10) as reply:
+                        status = reply.status
+                except urllib.error.HTTPError as refused:
+                    status = refused.code
+                if status != 401:
+                    opened.append(f"{method.upper()} {path} {'forged' if headers else 'anonymous'} -> {status}")  # fmt: skip
+    return opened
+
+
 def tally(har: Path) -> dict[str, Any]:
     entries = json.loads(har.read_text())["log"]["entries"] if har.exists() else []
     errors = Counter(_exchange(e) for e in entries if e["response"]["status"] >= 500)
@@ -71,6 +98,7 @@ async def run(infra: LocalInfra, max_examples: int, seed: int, port_base: int) -
             har.unlink(missing_ok=True)
             await asyncio.to_thread(schemathesis, services.ports[module], har, max_examples, seed)
             row = tally(har)
+            row["open_writes"] = await asyncio.to_thread(open_doors, services.ports[module])
             row["crashed"] = services.procs[module].poll() is not None
             try:
                 row["healthz_after"] = json.loads(http_get(services.ports[module], "/healthz"))["status"]  # fmt: skip
@@ -84,13 +112,15 @@ async def run(infra: LocalInfra, max_examples: int, seed: int, port_base: int) -
 
 
 def report(results: dict[str, Any]) -> None:
-    print(f"\n{'service':<16}{'inputs':>8}{'5xx':>6}{'crashed':>9}  healthz after")
+    print(f"\n{'service':<16}{'inputs':>8}{'5xx':>6}{'crashed':>9}{'open writes':>13}  healthz after")  # fmt: skip
     for module, row in results.items():
-        print(f"{module:<16}{row['inputs']:>8}{row['5xx']:>6}{row['crashed']!s:>9}  {row['healthz_after']}")  # fmt: skip
+        print(f"{module:<16}{row['inputs']:>8}{row['5xx']:>6}{row['crashed']!s:>9}{len(row['open_writes']):>13}  {row['healthz_after']}")  # fmt: skip
     print(f"{'all':<16}{sum(r['inputs'] for r in results.values()):>8}{sum(r['5xx'] for r in results.values()):>6}")  # fmt: skip
     for module, row in results.items():
         for what, n in row["failing"]:
             print(f"  {module}: {what} (x{n})")
+        for door in row["open_writes"]:
+            print(f"  {module}: a write without a valid token was not refused: {door}")
     print(f"exchanges (HAR) and schemathesis's logs: {LOCAL}/")
 
 
@@ -106,7 +136,7 @@ def main() -> None:
     results = asyncio.run(run(infra, args.max_examples, args.seed, args.port_base))
     report(results)
     print(f"command: {shlex.join([sys.executable, *sys.argv])}")
-    bad = any(r["5xx"] or r["crashed"] for r in results.values())
+    bad = any(r["5xx"] or r["crashed"] or r["open_writes"] for r in results.values())
     raise SystemExit(1 if bad else 0)
 
 

@@ -12,7 +12,7 @@ RELAY = ChannelKey(id="relay", channel="*", sha256=hash_key("r" * 40))
 def test_a_key_names_its_system_for_its_channel_only() -> None:
     principal = channel_principal([PBX, RELAY], "phone", b"k" * 40)
     assert principal is not None
-    assert (principal.actor_id, principal.roles, principal.channels) == ("pbx-1", {"channel"}, {"phone"})  # fmt: skip
+    assert (principal.actor_id, principal.roles, principal.channels) == ("pbx-1", frozenset({"channel"}), frozenset({"phone"}))  # fmt: skip
     assert channel_principal([PBX, RELAY], "email", b"k" * 40) is None
 
 

@@ -26,7 +26,8 @@ from pydantic_settings import BaseSettings
 from s8_analytics.settings import AnalyticsSettings
 from s8_intake.settings import IntakeSettings
 from s8_router.settings import RouterSettings
-from s8_shared.settings import ServiceSettings
+from s8_shared.identity.channel_keys import hash_key
+from s8_shared.settings import DEV_SECRET, LOCAL_ISSUER, ServiceSettings
 from s8_sla_monitor.settings import SlaMonitorSettings
 from s8_survey.settings import SurveySettings
 
@@ -45,6 +46,8 @@ SERVICES: dict[str, tuple[str, str, type[ServiceSettings]]] = {
     "analytics": ("analytics", "s8_analytics", AnalyticsSettings),
 }
 CASES = ["default", "small", "production"]
+# A channel key a production Secret would hold (only its SHA-256 is configured).
+FAKE_CHANNEL_KEY = "ck-3b9d0c7e41f2a8"
 
 Manifest = dict[str, Any]
 
@@ -98,11 +101,18 @@ class Rendered:
     def deployment(self, service: str) -> Manifest:
         return self.get("Deployment", f"{RELEASE}-{service}")
 
+    def network_policy(self, name: str) -> Manifest:
+        return self.get("NetworkPolicy", f"{RELEASE}-{name}")
+
+
+def parse(stdout: str) -> Rendered:
+    return Rendered([m for m in yaml.safe_load_all(stdout) if m])
+
 
 def template(*args: str) -> Rendered:
     result = helm("template", RELEASE, str(CHART), *args)
     assert result.returncode == 0, result.stderr
-    return Rendered([m for m in yaml.safe_load_all(result.stdout) if m])
+    return parse(result.stdout)
 
 
 @cache
@@ -115,6 +125,12 @@ def template_with(values: dict[str, Any], tmp_path: Path) -> subprocess.Complete
     path = tmp_path / "values.yaml"
     path.write_text(yaml.safe_dump(values))
     return helm("template", RELEASE, str(CHART), "-f", str(path))
+
+
+def rendered_with(values: dict[str, Any], tmp_path: Path) -> Rendered:
+    result = template_with(values, tmp_path)
+    assert result.returncode == 0, result.stderr
+    return parse(result.stdout)
 
 
 def container(deployment: Manifest) -> Manifest:
@@ -133,6 +149,13 @@ def env_of(rendered_: Rendered, deployment: Manifest) -> dict[str, Any]:
     for var in spec.get("env", []):
         env[var["name"]] = var.get("value", var.get("valueFrom"))
     return env
+
+
+def job_env(rendered_: Rendered) -> dict[str, Any]:
+    """Env of the topic Job's container (inline values, no ConfigMap: it runs as a hook)."""
+    (job,) = rendered_.of_kind("Job")
+    (spec,) = job["spec"]["template"]["spec"]["containers"]
+    return {v["name"]: v.get("value", v.get("valueFrom")) for v in spec["env"]}
 
 
 def secret_ref(env: dict[str, Any], name: str) -> tuple[str, str]:
@@ -154,9 +177,17 @@ def resolve_env(rendered_: Rendered, env: dict[str, Any]) -> dict[str, str]:
         else:
             resolved[name] = {
                 "S8_MONGO_URI": "mongodb+srv://s8:pw@mongo.example.internal/?tls=true",
-                "S8_API_KEYS": '["k-8f3a", "k-19bc"]',
+                "S8_CHANNEL_KEYS": json.dumps(
+                    [
+                        {
+                            "id": "pbx-2026-12",
+                            "channel": "voice",
+                            "sha256": hash_key(FAKE_CHANNEL_KEY),
+                        }
+                    ]
+                ),
                 "S8_SURVEY_HMAC_KEY": "c0ffee" * 8,
-                "S8_KAFKA_SASL_USERNAME": "s8",
+                "S8_KAFKA_SASL_USERNAME": secret.removeprefix("s8-kafka-"),
                 "S8_KAFKA_SASL_PASSWORD": "kafka-pw",
             }[name]
     return resolved
@@ -266,16 +297,38 @@ def test_rendered_env_names_are_real_settings_and_the_services_accept_them(
         assert settings.http_host == "0.0.0.0"
         assert settings.provision_topics is False  # the Job provisions
         assert settings.kafka_bootstrap_servers == env["S8_KAFKA_BOOTSTRAP_SERVERS"]
+        assert settings.oidc_issuer == env["S8_OIDC_ISSUER"] != LOCAL_ISSUER
 
 
-def test_production_reads_mongo_kafka_credentials_and_api_keys_from_existing_secrets() -> None:
+@pytest.mark.parametrize("case", CASES)
+def test_the_topic_job_env_is_accepted_by_the_shared_settings(
+    case: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The Job builds ServiceSettings too, so in production it passes the same guard."""
+    out = rendered(case)
+    mounted_ca = tmp_path / "ca.crt"
+    mounted_ca.write_text(Path(ssl.get_default_verify_paths().cafile or "").read_text())
+    env = resolve_env(out, job_env(out))
+    if "S8_KAFKA_SSL_CAFILE" in env:
+        env = {**env, "S8_KAFKA_SSL_CAFILE": str(mounted_ca)}
+    unknown = {n for n in env if n.startswith("S8_")} - field_env_names(ServiceSettings)
+    assert not unknown, f"env the Job would silently ignore: {unknown}"
+    settings = load_settings(monkeypatch, ServiceSettings, env)
+    assert isinstance(settings, ServiceSettings)
+    assert settings.oidc_issuer == env["S8_OIDC_ISSUER"]
+
+
+def test_production_reads_mongo_per_service_kafka_users_and_channel_keys_from_secrets() -> None:
     out = rendered("production")
     assert not out.of_kind("Secret")  # nothing secret in the release
+    kafka_users = set()
     for service, deployment in out.deployments():
         env = env_of(out, deployment)
         assert secret_ref(env, "S8_MONGO_URI") == ("s8-mongo", "uri")
-        assert secret_ref(env, "S8_KAFKA_SASL_USERNAME") == ("s8-kafka", "username")
-        assert secret_ref(env, "S8_KAFKA_SASL_PASSWORD") == ("s8-kafka", "password")
+        # Each service logs in to Kafka as its own user.
+        assert secret_ref(env, "S8_KAFKA_SASL_USERNAME") == (f"s8-kafka-{service}", "username")
+        assert secret_ref(env, "S8_KAFKA_SASL_PASSWORD") == (f"s8-kafka-{service}", "password")
+        kafka_users.add(secret_ref(env, "S8_KAFKA_SASL_USERNAME")[0])
         assert env["S8_KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL"
         assert env["S8_KAFKA_SASL_MECHANISM"] == "SCRAM-SHA-512"
         assert env["S8_KAFKA_BOOTSTRAP_SERVERS"].count(":9096") == 3
@@ -292,14 +345,41 @@ def test_production_reads_mongo_kafka_credentials_and_api_keys_from_existing_sec
             m for m in container(deployment)["volumeMounts"] if m["name"] == ca_volume["name"]
         )
         assert env["S8_KAFKA_SSL_CAFILE"] == f"{mount['mountPath']}/ca.crt"
+        assert env["S8_ALLOW_PLAINTEXT_KAFKA"] == "false"
+        assert env["S8_OIDC_ISSUER"] == "https://id.example.vn/realms/support"
+        assert "S8_API_KEYS" not in env  # replaced by bearer tokens (and intake's channel keys)
         if service == "intake":
-            assert secret_ref(env, "S8_API_KEYS") == ("s8-app", "intake-api-keys")
-        elif service == "survey":
-            assert secret_ref(env, "S8_API_KEYS") == ("s8-app", "survey-api-keys")
+            assert secret_ref(env, "S8_CHANNEL_KEYS") == ("s8-app", "intake-channel-keys")
+        else:
+            assert "S8_CHANNEL_KEYS" not in env
+        if service == "survey":
             assert secret_ref(env, "S8_SURVEY_HMAC_KEY") == ("s8-app", "survey-hmac-key")
             assert env["S8_PUBLIC_BASE_URL"] == "https://survey.example.vn"
         else:
-            assert "S8_API_KEYS" not in env
+            assert "S8_SURVEY_HMAC_KEY" not in env
+    # The topic Job has a user of its own too (the only one that needs to create topics).
+    env = job_env(out)
+    assert secret_ref(env, "S8_KAFKA_SASL_USERNAME") == ("s8-kafka-provisioning", "username")
+    assert secret_ref(env, "S8_KAFKA_SASL_PASSWORD") == ("s8-kafka-provisioning", "password")
+    kafka_users.add("s8-kafka-provisioning")
+    assert len(kafka_users) == 6
+
+
+def test_the_dev_secret_holds_one_kafka_user_for_every_process(tmp_path: Path) -> None:
+    values = {
+        "environment": "development",
+        "devSecret": {"create": True, "kafkaSaslUsername": "s8", "kafkaSaslPassword": "dev-pw"},
+        "kafka": {"securityProtocol": "SASL_PLAINTEXT", "saslMechanism": "PLAIN"},
+    }
+    out = rendered_with(values, tmp_path)
+    (dev_secret,) = out.of_kind("Secret")
+    name = dev_secret["metadata"]["name"]
+    envs = [env_of(out, d) for _, d in out.deployments()] + [job_env(out)]
+    assert len(envs) == 6
+    for env in envs:
+        assert secret_ref(env, "S8_KAFKA_SASL_USERNAME") == (name, "kafkaSaslUsername")
+        assert secret_ref(env, "S8_KAFKA_SASL_PASSWORD") == (name, "kafkaSaslPassword")
+    assert dev_secret["stringData"]["kafkaSaslUsername"] == "s8"
 
 
 @pytest.mark.parametrize("case", ["default", "small"])
@@ -325,6 +405,20 @@ def test_small_install_uses_the_dev_secret_and_refuses_it_nowhere(
     assert isinstance(settings, SurveySettings)
     assert settings.environment == "development"
     assert settings.csat_delay_seconds == 60
+    # intake's development channel key: the SHA-256 of the development secret, for every channel.
+    intake = env_of(out, out.deployment("intake"))
+    assert secret_ref(intake, "S8_CHANNEL_KEYS") == (dev_secret["metadata"]["name"], "intakeChannelKeys")  # fmt: skip
+    assert set(dev_secret["stringData"]) == {
+        "mongoUri",
+        "intakeChannelKeys",
+        "surveyHmacKey",
+        "kafkaSaslUsername",
+        "kafkaSaslPassword",
+    }
+    intake_settings = load_settings(monkeypatch, IntakeSettings, resolve_env(out, intake))
+    assert isinstance(intake_settings, IntakeSettings)
+    (key,) = intake_settings.channel_keys
+    assert (key.id, key.channel, key.sha256) == ("dev", "*", hash_key(DEV_SECRET))
 
 
 def test_service_settings_reach_the_service_with_their_types(
@@ -355,7 +449,10 @@ def test_service_settings_reach_the_service_with_their_types(
     assert settings.max_body_bytes == 2_000_000
     assert settings.faq_threshold == 0.5
     assert settings.own_addresses == ["hotro@example.vn", "cskh@example.vn"]
-    assert [k.get_secret_value() for k in settings.api_keys] == ["k-8f3a", "k-19bc"]
+    assert [(k.id, k.channel, k.sha256) for k in settings.channel_keys] == [
+        ("pbx-2026-12", "voice", hash_key(FAKE_CHANNEL_KEY))
+    ]
+    assert settings.oidc_issuer == "https://id.s8.example.com/realms/s8"
 
 
 def test_settings_allowed_by_the_schema_exist_on_each_service_and_are_not_secrets() -> None:
@@ -369,6 +466,10 @@ def test_settings_allowed_by_the_schema_exist_on_each_service_and_are_not_secret
         "consumer",
         "environment",
         "otel",
+        "oidc",
+        "allow_plaintext_kafka",
+        "channel_keys",
+        "survey_hmac_key",
     }
     for service, (key, _, cls) in SERVICES.items():
         allowed = schema["definitions"][f"settings_{key}"]["properties"]
@@ -378,6 +479,54 @@ def test_settings_allowed_by_the_schema_exist_on_each_service_and_are_not_secret
             annotation = str(cls.model_fields[name].annotation)
             assert "SecretStr" not in annotation, f"{service}: {name} is a secret"
             assert not any(name.startswith(p) for p in chart_managed), name
+
+
+# --- identity: OpenID Connect settings --------------------------------------------------------
+
+ISSUERS = {
+    "default": "https://id.s8.example.com/realms/s8",
+    "small": "http://keycloak.keycloak.svc:8080/realms/s8",
+    "production": "https://id.example.vn/realms/support",
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_every_service_and_the_job_get_the_oidc_settings(case: str) -> None:
+    out = rendered(case)
+    envs = {service: env_of(out, d) for service, d in out.deployments()}
+    envs["provision-topics"] = job_env(out)
+    assert len(envs) == 6
+    for name, env in envs.items():
+        assert env["S8_OIDC_ISSUER"] == ISSUERS[case], name
+        assert env["S8_OIDC_AUDIENCE"] == "s8", name
+        assert env["S8_OIDC_ROLES_CLAIM"] == "realm_access.roles", name
+        assert env["S8_OIDC_ACTOR_CLAIM"] == "preferred_username", name
+        assert json.loads(env["S8_OIDC_ALGORITHMS"]) == ["RS256", "PS256", "ES256"], name
+    if case == "production":
+        assert all(env["S8_OIDC_ISSUER"].startswith("https://") for env in envs.values())
+
+
+def test_oidc_values_reach_every_service_with_their_types(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    oidc = {
+        "issuer": "https://login.example.org/realms/helpdesk",
+        "audience": "support-api",
+        "rolesClaim": "resource_access.s8.roles",
+        "actorClaim": "email",
+        "algorithms": ["ES256"],
+    }
+    out = rendered_with({"oidc": oidc}, tmp_path)
+    for service, deployment in out.deployments():
+        settings = load_settings(
+            monkeypatch, SERVICES[service][2], resolve_env(out, env_of(out, deployment))
+        )
+        assert isinstance(settings, ServiceSettings)
+        assert settings.oidc_issuer == oidc["issuer"]
+        assert settings.oidc_audience == "support-api"
+        assert settings.oidc_roles_claim == "resource_access.s8.roles"
+        assert settings.oidc_actor_claim == "email"
+        assert settings.oidc_algorithms == ["ES256"]
 
 
 # --- scaling, disruption, scraping ---------------------------------------------------------
@@ -477,12 +626,22 @@ def test_topic_job_runs_the_provision_module_with_the_services_kafka_settings(ca
     assert spec["command"][:3] == ["python", "-m", "s8_shared.kafka.provision"]
     assert importlib.util.find_spec("s8_shared.kafka.provision") is not None
     replication = spec["command"][spec["command"].index("--replication-factor") + 1]
-    job_env = {v["name"]: v.get("value", v.get("valueFrom")) for v in spec["env"]}
+    env = job_env(out)
     intake_env = env_of(out, out.deployment("intake"))
     assert replication == intake_env["S8_KAFKA_REPLICATION_FACTOR"]
+    own_user = {
+        "S8_KAFKA_SASL_USERNAME",
+        "S8_KAFKA_SASL_PASSWORD",
+    }  # the Job's Kafka user is its own
     for name, value in intake_env.items():
-        if name.startswith("S8_KAFKA") or name in {"S8_TOPIC_NAMESPACE"}:
-            assert job_env[name] == value, name
+        if name in own_user:
+            assert env[name] != value, name
+        elif name.startswith(("S8_KAFKA", "S8_OIDC")) or name in {
+            "S8_TOPIC_NAMESPACE",
+            "S8_ALLOW_PLAINTEXT_KAFKA",
+            "S8_ENVIRONMENT",
+        }:
+            assert env[name] == value, name
     # The image carries the topic list: the Job uses one of the service images.
     assert spec["image"] == container(out.deployment("intake"))["image"]
 
@@ -517,6 +676,231 @@ def test_a_disabled_service_disappears_everywhere(tmp_path: Path) -> None:
     assert "analytics" not in monitor["spec"]["selector"]["matchExpressions"][0]["values"]
 
 
+# --- NetworkPolicies -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Pod:
+    """A would-be client: its namespace's labels and its own."""
+
+    namespace: str
+    labels: dict[str, str]
+
+    @property
+    def namespace_labels(self) -> dict[str, str]:
+        return {"kubernetes.io/metadata.name": self.namespace}
+
+
+NAMESPACE = "default"  # `helm template` without -n
+INGRESS_CONTROLLER = Pod("ingress-nginx", {"app.kubernetes.io/name": "ingress-nginx"})
+PROMETHEUS = Pod("monitoring", {"app.kubernetes.io/name": "prometheus"})
+API_CLIENT = Pod(NAMESPACE, {"s8.io/api-client": "true"})
+API_CLIENT_ELSEWHERE = Pod("tools", {"s8.io/api-client": "true"})
+UNLABELLED_NEIGHBOUR = Pod(NAMESPACE, {"app": "something-else"})
+S8_SURVEY_POD = Pod(
+    NAMESPACE,
+    {
+        "app.kubernetes.io/name": "s8",
+        "app.kubernetes.io/instance": RELEASE,
+        "app.kubernetes.io/component": "survey",
+    },
+)
+HTTP_PORT = 8080
+PUBLIC = {"intake", "survey"}  # what the Ingress routes to
+
+
+def peer_matches(peer: dict[str, Any], policy_namespace: str, pod: Pod) -> bool:
+    assert "ipBlock" not in peer, "the default peers name pods, not addresses"
+    if "namespaceSelector" in peer:
+        if not labels_match(peer["namespaceSelector"], pod.namespace_labels):
+            return False
+    elif pod.namespace != policy_namespace:
+        return False  # a podSelector alone: the policy's own namespace
+    return "podSelector" not in peer or labels_match(peer["podSelector"], pod.labels)
+
+
+def admits(policy: Manifest, pod: Pod, port: int = HTTP_PORT) -> bool:
+    """Whether `policy` lets `pod` connect to `port` of the pods it selects (Kubernetes'
+    semantics: any rule whose ports and peers both match)."""
+    assert "Ingress" in policy["spec"]["policyTypes"]
+    namespace = policy["metadata"]["namespace"]
+    for rule in policy["spec"].get("ingress") or []:
+        ports = [(p["port"], p.get("protocol", "TCP")) for p in rule.get("ports", [])]
+        if ports and (port, "TCP") not in ports:
+            continue
+        if not rule.get("from") or any(peer_matches(p, namespace, pod) for p in rule["from"]):
+            return True
+    return False
+
+
+def service_policy(out: Rendered, deployment: Manifest) -> Manifest:
+    """The one NetworkPolicy selecting the Deployment's pods."""
+    pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
+    (policy,) = [
+        p
+        for p in out.of_kind("NetworkPolicy")
+        if labels_match(p["spec"]["podSelector"], pod_labels)
+    ]
+    return policy
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_each_service_has_a_network_policy_restricting_ingress_to_the_http_port(
+    case: str,
+) -> None:
+    out = rendered(case)
+    for service, deployment in out.deployments():
+        policy = service_policy(out, deployment)
+        assert policy["apiVersion"] == "networking.k8s.io/v1"
+        assert policy["metadata"]["name"] == f"{RELEASE}-{service}"
+        rules = policy["spec"]["ingress"]
+        assert rules, service
+        for rule in rules:
+            # Every rule names its peers (a rule without `from` admits everyone) and the port.
+            assert rule["from"], service
+            assert rule["ports"] == [{"port": HTTP_PORT, "protocol": "TCP"}], service
+        assert not admits(policy, UNLABELLED_NEIGHBOUR), service
+        assert not admits(policy, S8_SURVEY_POD), service  # the services never call each other
+        assert not admits(policy, API_CLIENT_ELSEWHERE), service
+        assert admits(policy, API_CLIENT), service
+        assert admits(policy, PROMETHEUS), service
+        assert not admits(policy, PROMETHEUS, port=9090), service
+    # Six policies: the five services and the topic Job.
+    assert len(out.of_kind("NetworkPolicy")) == 6
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_only_the_services_the_ingress_routes_to_admit_the_ingress_controller(case: str) -> None:
+    out = rendered(case)
+    routed = {
+        path["backend"]["service"]["name"].removeprefix(f"{RELEASE}-")
+        for ingress in out.of_kind("Ingress")
+        for rule in ingress["spec"]["rules"]
+        for path in rule["http"]["paths"]
+    }
+    assert routed == (PUBLIC if case == "production" else set())
+    admitting = {
+        service
+        for service, deployment in out.deployments()
+        if admits(service_policy(out, deployment), INGRESS_CONTROLLER)
+    }
+    assert admitting == routed
+
+
+def test_a_service_dropped_from_the_ingress_no_longer_admits_the_controller(
+    tmp_path: Path,
+) -> None:
+    out = rendered_with({"ingress": {"enabled": True}, "services": {"intake": {"enabled": False}}}, tmp_path)  # fmt: skip
+    assert admits(out.network_policy("survey"), INGRESS_CONTROLLER)
+    for service in ["router", "sla-monitor", "analytics"]:
+        assert not admits(out.network_policy(service), INGRESS_CONTROLLER)
+    assert not [p for p in out.of_kind("NetworkPolicy") if p["metadata"]["name"] == f"{RELEASE}-intake"]  # fmt: skip
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_the_topic_job_admits_no_one(case: str) -> None:
+    out = rendered(case)
+    (job,) = out.of_kind("Job")
+    policy = out.network_policy("provision-topics")
+    assert labels_match(
+        policy["spec"]["podSelector"], job["spec"]["template"]["metadata"]["labels"]
+    )
+    assert policy["spec"]["ingress"] == []
+    for pod in [INGRESS_CONTROLLER, PROMETHEUS, API_CLIENT, UNLABELLED_NEIGHBOUR]:
+        assert not admits(policy, pod)
+
+
+def test_an_empty_client_list_admits_no_caller_instead_of_everyone(tmp_path: Path) -> None:
+    values: dict[str, Any] = {
+        "networkPolicy": {"apiClients": [], "prometheus": [], "ingressController": []}
+    }
+    out = rendered_with({**values, "ingress": {"enabled": True}}, tmp_path)
+    for service, deployment in out.deployments():
+        policy = service_policy(out, deployment)
+        assert policy["spec"]["ingress"] == [], service
+        for pod in [INGRESS_CONTROLLER, PROMETHEUS, API_CLIENT, UNLABELLED_NEIGHBOUR]:
+            assert not admits(policy, pod), service
+
+
+def test_api_clients_from_another_namespace_are_configurable(tmp_path: Path) -> None:
+    gateway = {
+        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "api-gateway"}},
+        "podSelector": {"matchLabels": {"app": "gateway"}},
+    }
+    out = rendered_with({"networkPolicy": {"apiClients": [gateway]}}, tmp_path)
+    for _, deployment in out.deployments():
+        policy = service_policy(out, deployment)
+        assert admits(policy, Pod("api-gateway", {"app": "gateway"}))
+        assert not admits(policy, Pod("api-gateway", {"app": "other"}))
+        assert not admits(policy, API_CLIENT)  # the default peer was replaced
+
+
+def test_network_policies_are_not_rendered_when_disabled(tmp_path: Path) -> None:
+    out = rendered_with({"networkPolicy": {"enabled": False}}, tmp_path)
+    assert not out.of_kind("NetworkPolicy")
+    assert len(dict(out.deployments())) == 5
+
+
+@pytest.mark.parametrize("case", ["default", "small"])
+def test_egress_is_left_open_unless_restricted(case: str) -> None:
+    for policy in rendered(case).of_kind("NetworkPolicy"):
+        assert policy["spec"]["policyTypes"] == ["Ingress"]
+        assert "egress" not in policy["spec"]
+
+
+def egress_ports(policy: Manifest) -> set[tuple[int, str]]:
+    rules = policy["spec"]["egress"]
+    for rule in rules:
+        assert rule["ports"], "a port-less egress rule would let everything out"
+    return {(p["port"], p["protocol"]) for rule in rules for p in rule["ports"]}
+
+
+def test_production_restricts_egress_to_dns_kafka_mongo_the_issuer_and_the_collector() -> None:
+    out = rendered("production")
+    for service, deployment in out.deployments():
+        policy = service_policy(out, deployment)
+        assert set(policy["spec"]["policyTypes"]) == {"Ingress", "Egress"}
+        assert egress_ports(policy) == {
+            (53, "UDP"),
+            (53, "TCP"),
+            (9096, "TCP"),  # the port of kafka.bootstrapServers
+            (27017, "TCP"),
+            (443, "TCP"),  # the https issuer
+            (4318, "TCP"),
+        }, service
+        dns = next(r for r in policy["spec"]["egress"] if r["ports"][0]["port"] == 53)
+        assert dns["to"] == [
+            {
+                "namespaceSelector": {
+                    "matchLabels": {"kubernetes.io/metadata.name": "kube-system"}
+                },
+                "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+            }
+        ]
+    # The topic Job only talks to Kafka.
+    job = out.network_policy("provision-topics")
+    assert egress_ports(job) == {(53, "UDP"), (53, "TCP"), (9096, "TCP")}
+
+
+def test_restricted_egress_derives_the_ports_of_kafka_and_the_issuer(tmp_path: Path) -> None:
+    values = {
+        "kafka": {"bootstrapServers": "k1.internal:19092, k2.internal:19093"},
+        "oidc": {"issuer": "https://sso.example.org:8443/realms/s8"},
+        "networkPolicy": {
+            "egress": {
+                "restrict": True,
+                "rules": {"mongo": {"to": [{"ipBlock": {"cidr": "10.20.0.0/16"}}]}},
+            }
+        },
+    }
+    out = rendered_with(values, tmp_path)
+    policy = out.network_policy("router")
+    # No OTLP endpoint: no collector rule. Mongo keeps its default port with the given CIDR.
+    assert egress_ports(policy) == {(53, "UDP"), (53, "TCP"), (19092, "TCP"), (19093, "TCP"), (8443, "TCP"), (27017, "TCP")}  # fmt: skip
+    mongo = next(r for r in policy["spec"]["egress"] if r["ports"][0]["port"] == 27017)
+    assert mongo["to"] == [{"ipBlock": {"cidr": "10.20.0.0/16"}}]
+
+
 # --- the schema refuses wrong values -------------------------------------------------------
 
 BAD_VALUES: dict[str, dict[str, Any]] = {
@@ -537,6 +921,19 @@ BAD_VALUES: dict[str, dict[str, Any]] = {
     "privileged port": {"http": {"port": 80}},
     "secret reference without key": {"secrets": {"mongoUri": {"name": "s8-mongo", "key": ""}}},
     "reserved key typo": {"grafanaDashboards": {"enable": True}},
+    "http issuer in production": {"oidc": {"issuer": "http://keycloak.s8.svc:8080/realms/s8"}},
+    "the local issuer in production": {"oidc": {"issuer": LOCAL_ISSUER}},
+    "issuer not a URL": {"oidc": {"issuer": "s8-realm"}},
+    "issuer not a string": {"oidc": {"issuer": 42}},
+    "unknown signing algorithm": {"oidc": {"algorithms": ["HS256"]}},
+    "plaintext kafka in production not allowed": {"kafka": {"allowPlaintext": False}},
+    "the removed api keys secret": {"secrets": {"intakeApiKeys": {"name": "s8", "key": "k"}}},
+    "the removed api keys dev value": {"devSecret": {"surveyApiKeys": '["k"]'}},
+    "one kafka user for all": {"secrets": {"kafkaSaslUsername": {"name": "s8", "key": "u"}}},
+    "kafka user without password": {"secrets": {"kafka": {"router": {"password": None}}}},
+    "network policy peer without selector": {"networkPolicy": {"apiClients": [{}]}},
+    "network policy key typo": {"networkPolicy": {"enable": False}},
+    "egress rule typo": {"networkPolicy": {"egress": {"rules": {"kafak": {"ports": []}}}}},
 }
 
 

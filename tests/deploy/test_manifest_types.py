@@ -35,6 +35,8 @@ def test_every_rendered_object_decodes_strictly_into_its_api_type(values: str) -
     assert result.returncode == 0, result.stderr
     checked = [line for line in result.stdout.splitlines() if line.startswith("ok ")]
     assert sum("apps/v1/Deployment" in line for line in checked) == 5
+    # One per service and one for the topic Job, decoded into networking/v1 NetworkPolicy.
+    assert sum("networking.k8s.io/v1/NetworkPolicy" in line for line in checked) == 6
 
 
 DEPLOYMENT = """
@@ -63,6 +65,32 @@ spec:
 )
 def test_a_misspelt_field_or_a_wrong_type_is_refused_with_its_name(line: str, reason: str) -> None:
     result = check(DEPLOYMENT % line)
+    assert result.returncode == 1
+    assert reason in result.stderr
+
+
+NETWORK_POLICY = """
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: bad}
+spec:
+  podSelector: {matchLabels: {app: bad}}
+  policyTypes: [Ingress]
+  ingress:
+    - %s
+"""
+
+
+@pytest.mark.parametrize(
+    ("rule", "reason"),
+    [
+        ("{form: [{podSelector: {}}], ports: [{port: 8080}]}", "form"),
+        # A NetworkPolicy has no URL paths (the Ingress filters those).
+        ("{from: [{podSelector: {}}], ports: [{port: 8080, protocol: TCP, path: /s}]}", "path"),
+    ],
+)
+def test_a_wrong_network_policy_is_refused(rule: str, reason: str) -> None:
+    result = check(NETWORK_POLICY % rule)
     assert result.returncode == 1
     assert reason in result.stderr
 

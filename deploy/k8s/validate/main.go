@@ -46,6 +46,8 @@ func newObject(apiVersion, kind string) any {
 		return &autoscalingv2.HorizontalPodAutoscaler{}
 	case "networking.k8s.io/v1/Ingress":
 		return &networkingv1.Ingress{}
+	case "networking.k8s.io/v1/NetworkPolicy":
+		return &networkingv1.NetworkPolicy{}
 	case "rbac.authorization.k8s.io/v1/Role":
 		return &rbacv1.Role{}
 	case "rbac.authorization.k8s.io/v1/RoleBinding":

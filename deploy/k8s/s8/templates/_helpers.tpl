@@ -55,6 +55,21 @@ Templates range over this list so a service is declared once.
 - {key: analytics, name: analytics, module: s8_analytics}
 {{- end -}}
 
+{{/*
+The services the Ingress routes to (values keys; ingress.<key> holds host and paths), while
+ingress.enabled. The Ingress and the NetworkPolicies both read this list, so what the outside
+reaches and what the ingress controller may connect to stay the same.
+*/}}
+{{- define "s8.publicServices" -}}
+{{- if .Values.ingress.enabled -}}
+{{- range $key := list "survey" "intake" -}}
+{{- if (index $.Values.services $key).enabled }}
+- {{ $key }}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
 {{- define "s8.serviceAccountName" -}}
 {{- if .Values.serviceAccount.create -}}
 {{- default (include "s8.fullname" .) .Values.serviceAccount.name -}}
@@ -74,16 +89,19 @@ Templates range over this list so a service is declared once.
 {{- end -}}
 
 {{/*
-A secretKeyRef for one of .Values.secrets: (dict "root" $ "ref" "mongoUri").
-The development Secret, when created, replaces every reference; its keys are the value names.
+A secretKeyRef for one of .Values.secrets: (dict "root" $ "ref" "mongoUri"); a dotted ref reaches
+a nested one ("kafka.intake.username"). The development Secret, when created, replaces every
+reference; its keys are the value names (devKey when given, else ref).
 */}}
 {{- define "s8.secretKeyRef" -}}
 {{- if .root.Values.devSecret.create -}}
 secretKeyRef:
   name: {{ include "s8.devSecretName" .root }}
-  key: {{ .ref }}
+  key: {{ default .ref .devKey }}
 {{- else -}}
-{{- $ref := index .root.Values.secrets .ref -}}
+{{- $ref := .root.Values.secrets -}}
+{{- range splitList "." .ref }}{{ $ref = index (default dict $ref) . }}{{ end -}}
+{{- $ref = default dict $ref -}}
 secretKeyRef:
   name: {{ required (printf "secrets.%s.name is required (or devSecret.create for development)" .ref) $ref.name }}
   key: {{ required (printf "secrets.%s.key is required" .ref) $ref.key }}
@@ -127,20 +145,31 @@ S8_KAFKA_SSL_CAFILE: {{ printf "%s/%s" (include "s8.kafkaCaDir" .) .Values.kafka
 S8_KAFKA_REPLICATION_FACTOR: {{ .Values.kafka.replicationFactor | int | quote }}
 S8_TOPIC_NAMESPACE: {{ .Values.kafka.topicNamespace | quote }}
 S8_CONSUMER_GROUP_PREFIX: {{ .Values.kafka.consumerGroupPrefix | quote }}
+S8_ALLOW_PLAINTEXT_KAFKA: {{ .Values.kafka.allowPlaintext | toString | quote }}
 {{- with .Values.observability.otlpEndpoint }}
 S8_OTEL_EXPORTER_OTLP_ENDPOINT: {{ . | quote }}
 {{- end }}
+S8_OIDC_ISSUER: {{ required "oidc.issuer is required: the OpenID Connect issuer of the access tokens" .Values.oidc.issuer | quote }}
+S8_OIDC_AUDIENCE: {{ .Values.oidc.audience | quote }}
+S8_OIDC_ROLES_CLAIM: {{ .Values.oidc.rolesClaim | quote }}
+S8_OIDC_ACTOR_CLAIM: {{ .Values.oidc.actorClaim | quote }}
+{{- with .Values.oidc.algorithms }}
+S8_OIDC_ALGORITHMS: {{ toJson . | quote }}
+{{- end }}
 {{- end -}}
 
-{{/* Secret-backed env of the Kafka SASL credentials (empty without SASL). */}}
+{{/*
+Secret-backed env of one process's Kafka SASL user (empty without SASL):
+(dict "root" $ "process" "intake"), the process being a key of secrets.kafka.
+*/}}
 {{- define "s8.kafkaSecretEnv" -}}
-{{- if include "s8.sasl" . }}
+{{- if include "s8.sasl" .root }}
 - name: S8_KAFKA_SASL_USERNAME
   valueFrom:
-    {{- include "s8.secretKeyRef" (dict "root" . "ref" "kafkaSaslUsername") | nindent 4 }}
+    {{- include "s8.secretKeyRef" (dict "root" .root "ref" (printf "kafka.%s.username" .process) "devKey" "kafkaSaslUsername") | nindent 4 }}
 - name: S8_KAFKA_SASL_PASSWORD
   valueFrom:
-    {{- include "s8.secretKeyRef" (dict "root" . "ref" "kafkaSaslPassword") | nindent 4 }}
+    {{- include "s8.secretKeyRef" (dict "root" .root "ref" (printf "kafka.%s.password" .process) "devKey" "kafkaSaslPassword") | nindent 4 }}
 {{- end }}
 {{- end -}}
 
@@ -198,4 +227,58 @@ per-service setting (say log_level) replaces the release-wide one instead of rep
 {{- $_ = set $data (printf "S8_%s" (upper $name)) (include "s8.envValue" $value) -}}
 {{- end -}}
 {{- toYaml $data -}}
+{{- end -}}
+
+
+{{/* The ports (numbers) of a host:port list, each once. */}}
+{{- define "s8.hostPorts" -}}
+{{- $ports := list -}}
+{{- range splitList "," . -}}
+{{- $ports = append $ports (regexFind "[0-9]+$" (trim .) | int) -}}
+{{- end -}}
+{{- toJson (uniq $ports) -}}
+{{- end -}}
+
+{{/* The port of a URL: the explicit one, else 443 for https and 80 for http. */}}
+{{- define "s8.urlPort" -}}
+{{- $url := urlParse . -}}
+{{- $port := regexFind ":[0-9]+$" $url.host | trimPrefix ":" -}}
+{{- default (ternary "443" "80" (eq $url.scheme "https")) $port -}}
+{{- end -}}
+
+{{/*
+The egress rules named in .names from networkPolicy.egress.rules, as a YAML list
+(dict "root" $ "names" (list "dns" "kafka")). A rule without ports takes the derived ones (see
+values.yaml); otlp is left out while no endpoint is set. A rule never comes out port-less: with
+no `to` as well it would let everything out.
+*/}}
+{{- define "s8.egressRules" -}}
+{{- $root := .root -}}
+{{- $rules := list -}}
+{{- range $name := .names -}}
+{{- $rule := index $root.Values.networkPolicy.egress.rules $name -}}
+{{- if and $rule (or (ne $name "otlp") $root.Values.observability.otlpEndpoint) -}}
+{{- $ports := default list $rule.ports -}}
+{{- if not $ports -}}
+{{- $numbers := list -}}
+{{- if eq $name "kafka" -}}
+{{- $numbers = include "s8.hostPorts" $root.Values.kafka.bootstrapServers | fromJsonArray -}}
+{{- else if eq $name "oidc" -}}
+{{- $numbers = list (include "s8.urlPort" $root.Values.oidc.issuer | int) -}}
+{{- else if eq $name "otlp" -}}
+{{- $numbers = list (include "s8.urlPort" $root.Values.observability.otlpEndpoint | int) -}}
+{{- end -}}
+{{- range $numbers -}}
+{{- $ports = append $ports (dict "port" (int .) "protocol" "TCP") -}}
+{{- end -}}
+{{- end -}}
+{{- if not $ports -}}
+{{- fail (printf "networkPolicy.egress.rules.%s needs ports" $name) -}}
+{{- end -}}
+{{- $entry := dict "ports" $ports -}}
+{{- with $rule.to -}}{{- $_ := set $entry "to" . -}}{{- end -}}
+{{- $rules = append $rules $entry -}}
+{{- end -}}
+{{- end -}}
+{{- toYaml $rules -}}
 {{- end -}}

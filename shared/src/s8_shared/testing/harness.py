@@ -14,7 +14,7 @@ import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from fastapi import FastAPI
-from pydantic import SecretStr
+from pydantic import BaseModel, SecretStr
 from pymongo import AsyncMongoClient
 
 from s8_shared.contracts.envelope import Event, EventFamily
@@ -95,11 +95,7 @@ class TestStack:
             if isinstance(value, SecretStr):
                 value = value.get_secret_value()
             if isinstance(value, list | dict):
-                value = json.dumps(
-                    [v.get_secret_value() if isinstance(v, SecretStr) else v for v in value]
-                    if isinstance(value, list)
-                    else value
-                )
+                value = json.dumps([_plain(v) for v in value] if isinstance(value, list) else value)
             env[f"S8_{name.upper()}"] = str(value)
         return env
 
@@ -192,6 +188,12 @@ class TestStack:
         finally:
             await consumer.stop()
         return events
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, SecretStr):
+        return value.get_secret_value()
+    return value.model_dump(mode="json") if isinstance(value, BaseModel) else value
 
 
 async def eventually(
