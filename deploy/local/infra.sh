@@ -11,7 +11,8 @@
 # (Kafka and mongo-java-server need different slf4j-api versions, hence two folders: lib/kafka, lib/mongo.)
 #
 # Env overrides:
-#   S8_KAFKA_PORT (9092)  S8_KAFKA_CONTROLLER_PORT (9093)  S8_MONGO_PORT (27017)
+#   S8_KAFKA_PORT (9092)  S8_KAFKA_CONTROLLER_PORT (9093)  S8_KAFKA_SASL_PORT (KAFKA_PORT+2)
+#   S8_MONGO_PORT (27017)
 #   S8_KEYCLOAK_PORT (18080)  S8_KEYCLOAK (1; 0 leaves Keycloak out)
 #   S8_LOCAL_DIR (<repo>/.local)  S8_INFRA_TIMEOUT (120, seconds `up` waits for readiness)
 #   S8_PYTHON (python3; needs pymongo>=4.13 and aiokafka for deploy/local/probe.py)
@@ -24,6 +25,7 @@ REPO_ROOT="$(cd "$HERE/../.." && pwd)"
 
 KAFKA_PORT="${S8_KAFKA_PORT:-9092}"
 CONTROLLER_PORT="${S8_KAFKA_CONTROLLER_PORT:-9093}"
+SASL_PORT="${S8_KAFKA_SASL_PORT:-$((KAFKA_PORT + 2))}"  # the services' SCRAM principals
 MONGO_PORT="${S8_MONGO_PORT:-27017}"
 LOCAL_DIR="${S8_LOCAL_DIR:-$REPO_ROOT/.local}"
 TIMEOUT="${S8_INFRA_TIMEOUT:-120}"
@@ -203,6 +205,7 @@ kafka_configure() {
   esc="$(printf '%s' "$KAFKA_DATA" | sed 's/[&|\\]/\\&/g')"
   sed -e "s|@KAFKA_PORT@|$KAFKA_PORT|g" \
       -e "s|@CONTROLLER_PORT@|$CONTROLLER_PORT|g" \
+      -e "s|@SASL_PORT@|$SASL_PORT|g" \
       -e "s|@LOG_DIRS@|$esc|g" \
       "$HERE/kafka/server.properties.template" >"$KAFKA_CONFIG.tmp"
   mv "$KAFKA_CONFIG.tmp" "$KAFKA_CONFIG"
@@ -339,7 +342,10 @@ cmd_up() {
   done
   wait "$probe_pid" || rc=$?
   case "$rc" in
-    0) say "kafka ($HOST:$KAFKA_PORT) and mongo ($HOST:$MONGO_PORT) are up in $((SECONDS - t0))s" ;;
+    0) say "kafka ($HOST:$KAFKA_PORT) and mongo ($HOST:$MONGO_PORT) are up in $((SECONDS - t0))s"
+       # Each service's Kafka user and ACLs (SASL_PLAINTEXT on $SASL_PORT).
+       "$PYTHON" "$HERE/kafka_access.py" --bootstrap "$HOST:$KAFKA_PORT" | sed 's/^/infra: /' \
+         || die "kafka: could not create the services' users and ACLs" ;;
     10) fail_server mongo "not ready after ${TIMEOUT}s"; exit 1 ;;
     11) fail_server kafka "not ready after ${TIMEOUT}s"; exit 1 ;;
     12) fail_server kafka "not ready after ${TIMEOUT}s"; fail_server mongo "not ready after ${TIMEOUT}s"; exit 1 ;;
@@ -432,7 +438,7 @@ cmd_reset() {
 }
 
 usage() {
-  sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 case "${1:-}" in

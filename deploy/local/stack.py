@@ -28,11 +28,14 @@ import yaml
 from aiokafka import AIOKafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
 
+from s8_shared.kafka.provision import provision_topics
 from s8_shared.settings import LOCAL_ISSUER
 from s8_shared.testing.tokens import ProviderTokens
 
 sys.path.insert(0, str(Path(__file__).parent))
+import kafka_access
 from agents import AgentStats, simulate_agents, simulate_customers, simulate_lead
+from kafka_access import PASSWORD as KAFKA_PASSWORD
 from proactive_demo import LEAD, load_crm, run_problem
 from prometheus import LocalPrometheus
 from roster import ROSTER
@@ -65,6 +68,7 @@ class Stack:
     bootstrap: str
     port_base: int = 8000
     fast_surveys: bool = True
+    sasl: str | None = None  # the broker's SASL listener: each service as its own Kafka user
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     def start(self) -> None:
@@ -76,6 +80,15 @@ class Stack:
                 "S8_TOPIC_NAMESPACE": self.namespace,
                 "S8_KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
             }
+            if self.sasl:  # its own principal, held to its ACLs (topics provisioned beforehand)
+                env.update(
+                    S8_KAFKA_BOOTSTRAP_SERVERS=self.sasl,
+                    S8_KAFKA_SECURITY_PROTOCOL="SASL_PLAINTEXT",
+                    S8_KAFKA_SASL_MECHANISM="SCRAM-SHA-512",
+                    S8_KAFKA_SASL_USERNAME=f"s8-{name}",
+                    S8_KAFKA_SASL_PASSWORD=KAFKA_PASSWORD,
+                    S8_PROVISION_TOPICS="false",
+                )
             if self.fast_surveys:
                 env.setdefault("S8_CSAT_DELAY_SECONDS", "5")
             if self.namespace:  # a namespaced stack also gets its own databases
@@ -466,9 +479,21 @@ def main() -> None:
     )
     parser.add_argument("--prometheus-port", type=int, default=9090)
     parser.add_argument("--scrape-interval", default="5s", help="Prometheus scrape interval")
+    parser.add_argument(
+        "--sasl",
+        default=os.environ.get("S8_KAFKA_SASL_BOOTSTRAP"),
+        help="the broker's SASL listener for the services' own Kafka users (infra.sh's: the "
+        "bootstrap port + 2; '' keeps them on PLAINTEXT)",
+    )
     args = parser.parse_args()
+    if args.sasl is None:
+        host, port = args.bootstrap.split(",")[0].rsplit(":", 1)
+        args.sasl = f"{host}:{int(port) + 2}"
 
-    stack = Stack(args.namespace, args.bootstrap, args.port_base, fast_surveys=not args.real_sla)
+    stack = Stack(args.namespace, args.bootstrap, args.port_base, fast_surveys=not args.real_sla, sasl=args.sasl or None)  # fmt: skip
+    if stack.sasl:
+        asyncio.run(provision_topics(args.bootstrap, namespace=args.namespace))
+        print(f"==> {kafka_access.apply(args.bootstrap, args.namespace)}; services on {stack.sasl} as themselves")  # fmt: skip
     prometheus: LocalPrometheus | None = None
     t0 = time.monotonic()
     print("==> starting the five s8 services (logs in .local/logs/)")

@@ -59,6 +59,9 @@ def make_broker(
         settings.kafka_bootstrap_servers,
         client_id=settings.service_name,
         enable_idempotence=True,
+        # Topics are s8's to provision (S8_PROVISION_TOPICS, the chart's Job), with their
+        # partitions and retention; a service's Kafka user may not create any.
+        allow_auto_create_topics=False,
         max_request_size=settings.kafka_max_request_bytes,
         security=kafka_security(settings),
         graceful_timeout=15.0,

@@ -1,0 +1,99 @@
+"""Kafka principals for the local broker: a SCRAM-SHA-512 user per service, and ACLs that let
+each service write only the topics it produces and read only those it consumes, as its own
+AsyncAPI document (docs/api/<service>.asyncapi.json) says, plus the systems around s8: channel
+systems write `support.inbound.v1`, the workforce system `support.agents.v1` (beside the
+router), the agent desk `support.actions.v1`. Applied by KafkaAccess.java through the PLAINTEXT
+listener (the local super user); services then connect to the SASL_PLAINTEXT listener.
+
+    .venv/bin/python deploy/local/kafka_access.py [--namespace NS] [--bootstrap 127.0.0.1:9092]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+SERVICES = ("intake", "router", "sla-monitor", "survey", "analytics")
+PASSWORD = "s8-dev-only-secret"  # local development only
+# Writers the AsyncAPI documents do not show: raw profile copies and the systems around s8.
+EXTRA_WRITES = {
+    "s8-router": ["support.agents.v1"],
+    "s8-intake": ["support.inbound.v1"],
+    "s8-workforce": ["support.agents.v1"],
+    "s8-desk": ["support.actions.v1"],
+    "s8-channels": ["support.inbound.v1"],
+}
+Acl = dict[str, str]
+
+
+def topics_of(service: str) -> tuple[set[str], set[str]]:
+    """(produced, consumed) topic names of a service, from its AsyncAPI document."""
+    doc = json.loads((REPO / "docs" / "api" / f"{service}.asyncapi.json").read_text())
+    found: dict[str, set[str]] = {"send": set(), "receive": set()}
+    for operation in doc.get("operations", {}).values():
+        channel = doc["channels"][operation["channel"]["$ref"].rsplit("/", 1)[-1]]
+        found[operation["action"]].add(channel["address"])
+    return found["send"], found["receive"]
+
+
+def _acl(user: str, resource: str, name: str, operation: str, pattern: str = "LITERAL") -> Acl:
+    return {"principal": f"User:{user}", "resource": resource, "name": name, "pattern": pattern, "operation": operation}  # fmt: skip
+
+
+def grants(namespace: str = "", group_prefix: str = "s8-") -> tuple[list[str], list[Acl]]:
+    """The users and the ACLs for topics under `namespace` (test runs use their own)."""
+    acls: list[Acl] = []
+    users = [f"s8-{s}" for s in SERVICES] + sorted(u for u in EXTRA_WRITES if u not in {f"s8-{s}" for s in SERVICES})  # fmt: skip
+    for service in SERVICES:
+        user = f"s8-{service}"
+        produced, consumed = topics_of(service)
+        for topic in sorted(produced | set(EXTRA_WRITES.get(user, []))):
+            acls += [_acl(user, "TOPIC", namespace + topic, op) for op in ("WRITE", "DESCRIBE")]
+        for topic in sorted(consumed):
+            acls += [_acl(user, "TOPIC", namespace + topic, op) for op in ("READ", "DESCRIBE")]
+        # Its consumer groups: <prefix><service>.<topic>
+        acls.append(_acl(user, "GROUP", f"{namespace}{group_prefix}{service}", "READ", "PREFIXED"))
+    for user, topics in EXTRA_WRITES.items():
+        if user.removeprefix("s8-") not in SERVICES:
+            for topic in topics:
+                acls += [_acl(user, "TOPIC", namespace + topic, op) for op in ("WRITE", "DESCRIBE")]
+    return users, acls
+
+
+def apply(bootstrap: str, namespace: str = "", group_prefix: str = "s8-") -> str:
+    users, acls = grants(namespace, group_prefix)
+    spec: dict[str, Any] = {
+        "users": [{"name": u, "password": PASSWORD} for u in users],
+        "acls": acls,
+    }
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as file:
+        json.dump(spec, file)
+    try:
+        done = subprocess.run(
+            ["java", "-cp", str(REPO / ".local" / "lib" / "kafka" / "*"),
+             str(REPO / "deploy" / "local" / "KafkaAccess.java"), bootstrap, file.name],
+            capture_output=True, text=True, check=False, timeout=180,
+        )  # fmt: skip
+    finally:
+        Path(file.name).unlink()
+    if done.returncode != 0:
+        raise RuntimeError(f"KafkaAccess failed: {done.stderr[-2000:]}")
+    return done.stdout.strip()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    parser.add_argument("--bootstrap", default="127.0.0.1:9092", help="the PLAINTEXT listener")
+    parser.add_argument("--namespace", default="", help="topic namespace (S8_TOPIC_NAMESPACE)")
+    parser.add_argument("--group-prefix", default="s8-", help="S8_CONSUMER_GROUP_PREFIX")
+    args = parser.parse_args()
+    print(apply(args.bootstrap, args.namespace, args.group_prefix))
+
+
+if __name__ == "__main__":
+    main()
