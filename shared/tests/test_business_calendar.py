@@ -15,6 +15,7 @@ from s8_shared.business_time.calendar import (
     business_seconds_between,
     load_calendars,
     next_open,
+    parse_calendars,
 )
 
 CALS = load_calendars(DEFAULT_CALENDARS_PATH)
@@ -220,3 +221,20 @@ def test_between_is_monotonic_and_additive(
     assert 0 <= ab <= ac
     assert abs(ab + bc - ac) <= 1e-6
     assert ac <= (c - a).total_seconds()
+
+
+@pytest.mark.parametrize(
+    ("holidays", "reason"),
+    [
+        (["0001-01-01..9999-12-30"], "between 1970 and 2200"),
+        (["2026-01-01..2028-01-01"], "at most 366 days"),
+        ([f"{y}-01-01..{y}-12-31" for y in range(2000, 2015)], "at most 5000 holidays"),
+        ("2026-01-01", "a list of at most"),
+        (["2026-13-01"], "month"),
+    ],
+    ids=["centuries", "long-range", "too-many", "not-a-list", "not-a-date"],
+)
+def test_a_calendar_s_holidays_are_bounded_input(holidays: object, reason: str) -> None:
+    raw = {"calendars": {"vn": {"tz": "Asia/Ho_Chi_Minh", "weekly": {"mon": ["08:00-17:00"]}, "extra_holidays": holidays}}}  # fmt: skip
+    with pytest.raises(ValueError, match=reason):
+        parse_calendars(raw)

@@ -164,20 +164,31 @@ def _parse_window(text: str) -> Window:
 
 
 def _parse_dates(items: list[Any]) -> set[date]:
-    """Dates, or `YYYY-MM-DD..YYYY-MM-DD` inclusive ranges."""
+    """Dates, or `YYYY-MM-DD..YYYY-MM-DD` inclusive ranges, within bounds: a calendar is input
+    like any other, and a range of centuries would cost seconds and megabytes to expand."""
+    if not isinstance(items, list) or len(items) > MAX_HOLIDAYS:
+        raise ValueError(f"holidays: a list of at most {MAX_HOLIDAYS} dates or ranges")
     out: set[date] = set()
     for item in items:
-        if isinstance(item, date):
-            out.add(item)
-            continue
-        first, _, last = str(item).partition("..")
+        first, _, last = (item.isoformat() if isinstance(item, date) else str(item)[:32]).partition("..")  # fmt: skip
         d, end = date.fromisoformat(first.strip()), date.fromisoformat((last or first).strip())
         if end < d:
             raise ValueError(f"holiday range ends before it starts: {item}")
+        if not (FIRST_YEAR <= d.year and end.year <= LAST_YEAR):
+            raise ValueError(f"holidays lie between {FIRST_YEAR} and {LAST_YEAR}: {item}")
+        if (end - d).days >= MAX_RANGE_DAYS:
+            raise ValueError(f"a holiday range spans at most {MAX_RANGE_DAYS} days: {item}")
         while d <= end:
             out.add(d)
             d += timedelta(days=1)
+        if len(out) > MAX_HOLIDAYS:
+            raise ValueError(f"at most {MAX_HOLIDAYS} holidays per set or calendar")
     return out
+
+
+MAX_HOLIDAYS = 5000  # about 14 years of days
+MAX_RANGE_DAYS = 366
+FIRST_YEAR, LAST_YEAR = 1970, 2200
 
 
 def load_calendars(path: Path = DEFAULT_CALENDARS_PATH) -> dict[str, BusinessCalendar]:
@@ -204,6 +215,8 @@ def parse_calendars(raw: Mapping[str, Any]) -> dict[str, BusinessCalendar]:
             if name not in sets:
                 raise ValueError(f"{cal_id}: unknown holiday set {name!r}")
             holidays |= sets[name]
+        if len(holidays) > MAX_HOLIDAYS:
+            raise ValueError(f"{cal_id}: at most {MAX_HOLIDAYS} holidays")
         calendars[str(cal_id)] = BusinessCalendar(
             calendar_id=str(cal_id),
             tz=spec.get("tz", "UTC"),
