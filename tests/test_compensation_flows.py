@@ -19,6 +19,7 @@ from s8_intake.settings import IntakeSettings
 from s8_shared import topics
 from s8_shared.contracts import AgentProfile, utcnow
 from s8_shared.contracts.actions import OfferCompensation
+from s8_shared.contracts.assignments import AssignmentPayload, TicketAssigned, TicketReassigned
 from s8_shared.contracts.compensation import COMPENSATION_EVENTS
 from s8_shared.runtime import ServiceRuntime
 from s8_shared.testing.builders import make_inbound
@@ -314,3 +315,33 @@ async def test_the_latest_agent_profile_wins_and_a_lead_can_be_promoted(intake: 
         "/v1/approvals/o-p", json={"approver_id": "agent-2", "decision": "approve"}
     )
     assert decided.json()["status"] == "approved"
+
+
+async def test_a_lead_holding_the_ticket_cannot_approve_its_offer_until_it_moves_on(
+    intake: Intake,
+) -> None:
+    ticket_id = await intake.ticket(7)
+    pending = await intake.offer(ticket_id, "o-held", 900_000)  # above L1's per-offer limit
+    assert pending.json()["status"] == "pending_approval", pending.text
+
+    async def assign(agent: str | None, cls: Any, minute: int) -> None:
+        event = cls(
+            producer="s8-router", occurred_at=utcnow().replace(microsecond=0) + timedelta(minutes=minute),
+            payload=AssignmentPayload(ticket_id=ticket_id, agent_id=agent, channel_kind="email", priority="normal", reason="least_loaded"),
+        )  # fmt: skip
+        await intake.stack.send(topics.ASSIGNMENTS, event.model_dump_json().encode(), key=ticket_id.encode())  # fmt: skip
+
+    async def held_by(agent: str | None) -> bool:
+        doc = await intake.db().ticket_holders.find_one({"_id": ticket_id})
+        return doc is not None and doc["agent_id"] == agent
+
+    await assign("lead-1", TicketAssigned, 1)
+    await eventually(lambda: held_by("lead-1"), what="intake to see the lead holding the ticket")
+    refused = await intake.http.post("/v1/approvals/o-held", json={"approver_id": "lead-1", "decision": "approve"})  # fmt: skip
+    assert (refused.status_code, refused.json()["detail"]) == (403, "a lead cannot approve an offer on a ticket they hold")  # fmt: skip
+    await assign("agent-2", TicketReassigned, 2)
+    await assign("lead-1", TicketAssigned, 0)  # late: an older event changes nothing
+    await intake.stack.caught_up(intake.runtime.settings, topics.ASSIGNMENTS)
+    assert await held_by("agent-2")
+    approved = await intake.http.post("/v1/approvals/o-held", json={"approver_id": "lead-1", "decision": "approve"})  # fmt: skip
+    assert approved.status_code == 200, approved.text

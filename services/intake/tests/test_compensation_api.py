@@ -132,11 +132,20 @@ ROLES = {"agent-1": ("agent",), "agent-2": ("agent", "lead"), "lead-1": ("agent"
 
 
 @dataclass
+class FakeHolders:
+    held: dict[str, str] = field(default_factory=dict)
+
+    async def holder(self, ticket_id: str) -> str | None:
+        return self.held.get(ticket_id)
+
+
+@dataclass
 class Api:
     http: httpx.AsyncClient
     publisher: RecordingPublisher
     store: FakeStore
     issuer: LocalIssuer
+    holders: FakeHolders
 
     def as_(self, actor: str) -> dict[str, str]:
         return self.issuer.headers(actor, *ROLES[actor])
@@ -170,6 +179,7 @@ async def api() -> AsyncIterator[Api]:
         publisher=publisher,
         metrics=CompensationMetrics(CollectorRegistry()),
         clock=lambda: T0,
+        holders=(holders := FakeHolders()),
     )
     app = FastAPI()
     app.include_router(router)
@@ -183,7 +193,7 @@ async def api() -> AsyncIterator[Api]:
         base_url="http://intake",
         headers=issuer.headers("lead-1", "agent", "lead"),
     ) as http:
-        yield Api(http, publisher, store, issuer)
+        yield Api(http, publisher, store, issuer, holders)
 
 
 async def test_an_offer_is_created_once_and_a_repeat_returns_it(api: Api) -> None:
@@ -308,3 +318,12 @@ async def test_an_agent_reads_only_their_own_totals(api: Api) -> None:
     theirs = await api.http.get("/v1/agents/agent-2/compensation", headers=api.as_("agent-1"))
     own = await api.http.get("/v1/agents/agent-1/compensation", headers=api.as_("agent-1"))
     assert (theirs.status_code, own.status_code) == (403, 200)
+
+
+async def test_a_lead_cannot_approve_an_offer_on_a_ticket_they_hold(api: Api) -> None:
+    await api.offer(900_000, by="agent-1")  # above L1's per-offer limit: pending
+    api.holders.held["T-1"] = "lead-1"  # the router assigned T-1 to the lead
+    held = await api.approve("o-1", by="lead-1", decision="approve")
+    assert (held.status_code, held.json()["detail"]) == (403, "a lead cannot approve an offer on a ticket they hold")  # fmt: skip
+    api.holders.held["T-1"] = "agent-1"
+    assert (await api.approve("o-1", by="lead-1", decision="approve")).status_code == 200

@@ -14,6 +14,7 @@ from s8_intake.adapters.handlers import register_handlers
 from s8_intake.adapters.kb_store import KbStore
 from s8_intake.adapters.message_store import MessageStore
 from s8_intake.adapters.problem_store import ProblemStore
+from s8_intake.adapters.ticket_holders import TicketHolders, register_holder_handlers
 from s8_intake.adapters.ticket_store import TicketStore
 from s8_intake.api import router
 from s8_intake.api_compensation import router as compensation_router
@@ -91,12 +92,15 @@ def build(settings: IntakeSettings | None = None) -> tuple[ServiceRuntime, FastA
     runtime.every(OUTBOX_SWEEP_SECONDS, problems.sweep, "problem outbox sweep")
     register_handlers(runtime, service)
     directory = AgentDirectory(runtime.store)
+    holders = TicketHolders(runtime.store)
+    register_holder_handlers(runtime, holders)
     compensation = CompensationDesk(
         limits=load_limits(settings.compensation_limits_path),
         store=CompensationStore(runtime.store),
         agents=directory,
         publisher=service,  # counts what it publishes, like the ticket outboxes
         metrics=CompensationMetrics(runtime.registry),
+        holders=holders,
     )
     service.compensation = compensation
     runtime.add_indexes(*CompensationStore.INDEXES)

@@ -72,6 +72,10 @@ class Agents(Protocol):
     async def get(self, agent_id: str) -> Agent | None: ...
 
 
+class Holders(Protocol):
+    async def holder(self, ticket_id: str) -> str | None: ...
+
+
 class RawPublisher(Protocol):
     async def publish_raw(
         self,
@@ -127,7 +131,9 @@ class CompensationDesk:
         publisher: RawPublisher,
         metrics: CompensationMetrics,
         clock: Callable[[], datetime] = utcnow,
+        holders: Holders | None = None,
     ) -> None:
+        self.holders = holders
         self.limits = limits
         self.store = store
         self.agents = agents
@@ -213,7 +219,8 @@ class CompensationDesk:
             if offer is None:
                 raise OfferNotFound(offer_id)
             approver = await self.agents.get(decision.approver_id)
-            decided = approve(self.limits, offer, approver, decision, self._now())
+            holder = await self.holders.holder(offer.ticket_id) if self.holders else None
+            decided = approve(self.limits, offer, approver, decision, self._now(), holder)
             if decided is None:
                 await self._settle(offer)
                 return offer

@@ -198,6 +198,7 @@ def approve(
     approver: Agent | None,
     decision: ApprovalDecision,
     now: datetime,
+    ticket_holder: str | None = None,
 ) -> CompensationOffer | None:
     """The decided offer, or None when this approver already made this very decision
     (a retried request changes nothing)."""
@@ -219,6 +220,10 @@ def approve(
         # Four eyes: a lead's own offer goes to another lead.
         if approver.agent_id == offer.agent_id:
             raise ApprovalRefused("a lead cannot approve their own offer", "forbidden")
+        if approver.agent_id == ticket_holder:
+            raise ApprovalRefused(
+                "a lead cannot approve an offer on a ticket they hold", "forbidden"
+            )
         if offer.amount > limits.leads.approve_up_to:
             raise ApprovalRefused(
                 f"{vnd(offer.amount)} is above a lead's approval limit of "

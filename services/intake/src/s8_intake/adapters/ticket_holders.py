@@ -1,0 +1,44 @@
+"""Who holds each ticket now, from the router's `support.assignments.v1`: a lead may not
+approve compensation on a ticket they hold (four eyes). The latest event by its time wins,
+so a redelivered or late event changes nothing."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from faststream.kafka.annotations import KafkaMessage
+from pymongo.errors import DuplicateKeyError
+
+from s8_shared import topics
+from s8_shared.contracts import ASSIGNMENT_EVENTS, Event
+from s8_shared.handling import EventApplier
+from s8_shared.mongo import MongoStore
+from s8_shared.runtime import ServiceRuntime
+
+COLLECTION = "ticket_holders"
+
+
+class TicketHolders:
+    def __init__(self, store: MongoStore) -> None:
+        self.col = store.collection(COLLECTION)
+
+    async def record(self, event: Event[Any]) -> None:
+        payload = event.payload  # agent_id: the agent now responsible (none when queued)
+        agent = payload.agent_id
+        query = {"_id": payload.ticket_id, "at": {"$lte": event.occurred_at}}
+        with contextlib.suppress(DuplicateKeyError):  # a newer event is stored: this one is late
+            await self.col.update_one(query, {"$set": {"agent_id": agent, "at": event.occurred_at}}, upsert=True)  # fmt: skip
+
+    async def holder(self, ticket_id: str) -> str | None:
+        doc = await self.col.find_one({"_id": ticket_id})
+        return None if doc is None else doc.get("agent_id")
+
+
+def register_holder_handlers(runtime: ServiceRuntime, holders: TicketHolders) -> None:
+    applier = EventApplier(ASSIGNMENT_EVENTS, runtime.processed, runtime.stats, runtime.topic(topics.ASSIGNMENTS))  # fmt: skip
+
+    @runtime.subscriber(topics.ASSIGNMENTS)
+    async def on_assignment(msg: KafkaMessage) -> None:
+        """Who holds each ticket (for the four-eyes rule on compensation approvals)."""
+        await applier(msg.body, holders.record)
