@@ -174,7 +174,7 @@ def _parse_dates(items: list[Any]) -> set[date]:
         d, end = date.fromisoformat(first.strip()), date.fromisoformat((last or first).strip())
         if end < d:
             raise ValueError(f"holiday range ends before it starts: {item}")
-        if not (FIRST_YEAR <= d.year and end.year <= LAST_YEAR):
+        if d.year < FIRST_YEAR or end.year > LAST_YEAR:
             raise ValueError(f"holidays lie between {FIRST_YEAR} and {LAST_YEAR}: {item}")
         if (end - d).days >= MAX_RANGE_DAYS:
             raise ValueError(f"a holiday range spans at most {MAX_RANGE_DAYS} days: {item}")
