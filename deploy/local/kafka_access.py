@@ -6,6 +6,11 @@ router), the agent desk `support.actions.v1`. Applied by KafkaAccess.java throug
 listener (the local super user); services then connect to the SASL_PLAINTEXT listener.
 
     .venv/bin/python deploy/local/kafka_access.py [--namespace NS] [--bootstrap 127.0.0.1:9092]
+
+`--write-chart` writes the same grants, by user, to the Helm chart's files/kafka-acls.json
+instead (no broker needed): topic names without a namespace and group names without the
+consumer-group prefix, which the chart adds (kafka.topicNamespace, kafka.consumerGroupPrefix).
+tests/deploy checks the file is current, so run it when an AsyncAPI document changes.
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ EXTRA_WRITES = {
     "s8-channels": ["support.inbound.v1"],
 }
 Acl = dict[str, str]
+CHART_ACLS = REPO / "deploy" / "k8s" / "s8" / "files" / "kafka-acls.json"
+OPERATIONS = ("READ", "WRITE", "DESCRIBE")  # the order of `operations` in CHART_ACLS
 
 
 def topics_of(service: str) -> tuple[set[str], set[str]]:
@@ -65,6 +72,34 @@ def grants(namespace: str = "", group_prefix: str = "s8-") -> tuple[list[str], l
     return users, acls
 
 
+def chart_acls() -> dict[str, list[dict[str, Any]]]:
+    """The grants by user, one entry per resource with its operations, for the Helm chart:
+    names as they are without a topic namespace and a consumer-group prefix (the chart adds
+    both). Users, resources and operations in a stable order."""
+    users, acls = grants(namespace="", group_prefix="")
+    by_user: dict[str, dict[tuple[str, str, str], set[str]]] = {user: {} for user in users}
+    for acl in acls:
+        resource = (acl["resource"], acl["name"], acl["pattern"])
+        by_user[acl["principal"].removeprefix("User:")].setdefault(resource, set()).add(acl["operation"])  # fmt: skip
+    return {
+        user: [
+            {
+                "resource": kind,
+                "name": name,
+                "pattern": pattern,
+                "operations": sorted(operations, key=OPERATIONS.index),
+            }
+            for (kind, name, pattern), operations in sorted(resources.items())
+        ]
+        for user, resources in sorted(by_user.items())
+    }
+
+
+def chart_acls_text() -> str:
+    """The content of CHART_ACLS."""
+    return json.dumps(chart_acls(), indent=1) + "\n"
+
+
 def apply(bootstrap: str, namespace: str = "", group_prefix: str = "s8-") -> str:
     users, acls = grants(namespace, group_prefix)
     spec: dict[str, Any] = {
@@ -91,7 +126,17 @@ def main() -> None:
     parser.add_argument("--bootstrap", default="127.0.0.1:9092", help="the PLAINTEXT listener")
     parser.add_argument("--namespace", default="", help="topic namespace (S8_TOPIC_NAMESPACE)")
     parser.add_argument("--group-prefix", default="s8-", help="S8_CONSUMER_GROUP_PREFIX")
+    parser.add_argument(
+        "--write-chart",
+        action="store_true",
+        help=f"write {CHART_ACLS.relative_to(REPO)} (for the Helm chart) instead of applying",
+    )
     args = parser.parse_args()
+    if args.write_chart:
+        CHART_ACLS.parent.mkdir(parents=True, exist_ok=True)
+        CHART_ACLS.write_text(chart_acls_text())
+        print(f"wrote {CHART_ACLS.relative_to(REPO)}")
+        return
     print(apply(args.bootstrap, args.namespace, args.group_prefix))
 
 

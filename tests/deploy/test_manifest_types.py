@@ -99,3 +99,59 @@ def test_a_kind_the_checker_does_not_know_is_refused() -> None:
     result = check("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n")
     assert result.returncode == 1
     assert "kind not known" in result.stderr
+
+
+KAFKA_USER = """
+apiVersion: kafka.strimzi.io/v1beta2
+kind: KafkaUser
+metadata:
+  name: s8-router
+  labels: {%s}
+spec:
+  authentication: {type: scram-sha-512}
+  authorization:
+    type: simple
+    acls:
+      - %s
+"""
+CLUSTER = "strimzi.io/cluster: events"
+RULE = "{resource: {type: topic, name: support.agents.v1, patternType: literal}, operations: [Write, Describe]}"  # fmt: skip
+
+
+def test_a_strimzi_kafka_user_is_decoded_into_its_schema() -> None:
+    result = check(KAFKA_USER % (CLUSTER, RULE))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok kafka.strimzi.io/v1beta2/KafkaUser s8-router"
+
+
+@pytest.mark.parametrize(
+    ("labels", "rule", "reason"),
+    [
+        # v1beta1's singular field, gone from v1beta2's ACL rules.
+        (CLUSTER, "{resource: {type: topic, name: t}, operation: Read}", "operation"),
+        (
+            CLUSTER,
+            "{resource: {type: topic, name: t, patternType: prefixed}, operations: [Read]}",
+            "patternType",
+        ),
+        (
+            CLUSTER,
+            "{resource: {type: topic, name: t}, operations: [READ]}",
+            "not a Kafka ACL operation",
+        ),
+        (CLUSTER, "{resource: {type: topics, name: t}, operations: [Read]}", "resource.type"),
+        (CLUSTER, "{resource: {type: group}, operations: [Read]}", "resource.name is required"),
+        (CLUSTER, "{resource: {type: topic, name: t}, operations: []}", "operations is required"),
+        ("", RULE, "strimzi.io/cluster is required"),
+    ],
+)
+def test_a_wrong_kafka_user_is_refused(labels: str, rule: str, reason: str) -> None:
+    result = check(KAFKA_USER % (labels, rule))
+    assert result.returncode == 1
+    assert reason in result.stderr
+
+
+def test_another_strimzi_kind_or_version_is_not_known() -> None:
+    result = check((KAFKA_USER % (CLUSTER, RULE)).replace("v1beta2", "v1beta1"))
+    assert result.returncode == 1
+    assert "kind not known" in result.stderr

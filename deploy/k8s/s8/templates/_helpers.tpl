@@ -159,14 +159,31 @@ S8_OIDC_ALGORITHMS: {{ toJson . | quote }}
 {{- end -}}
 
 {{/*
+The Kafka user name of one process with kafka.acls.strimzi (its KafkaUser's name): s8-<service>,
+s8-provisioning for the topic Job. (dict "root" $ "process" "slaMonitor").
+*/}}
+{{- define "s8.kafkaUserName" -}}
+{{- $name := .process -}}
+{{- range $svc := include "s8.services" .root | fromYamlArray -}}
+{{- if eq $svc.key $.process }}{{ $name = $svc.name }}{{ end -}}
+{{- end -}}
+{{- printf "s8-%s" $name -}}
+{{- end -}}
+
+{{/*
 Secret-backed env of one process's Kafka SASL user (empty without SASL):
-(dict "root" $ "process" "intake"), the process being a key of secrets.kafka.
+(dict "root" $ "process" "intake"), the process being a key of secrets.kafka. With the chart's
+Strimzi KafkaUsers the user name is the KafkaUser's (Strimzi's Secret holds the password only).
 */}}
 {{- define "s8.kafkaSecretEnv" -}}
 {{- if include "s8.sasl" .root }}
 - name: S8_KAFKA_SASL_USERNAME
+  {{- if and .root.Values.kafka.acls.strimzi.enabled (not .root.Values.devSecret.create) }}
+  value: {{ include "s8.kafkaUserName" . | quote }}
+  {{- else }}
   valueFrom:
     {{- include "s8.secretKeyRef" (dict "root" .root "ref" (printf "kafka.%s.username" .process) "devKey" "kafkaSaslUsername") | nindent 4 }}
+  {{- end }}
 - name: S8_KAFKA_SASL_PASSWORD
   valueFrom:
     {{- include "s8.secretKeyRef" (dict "root" .root "ref" (printf "kafka.%s.password" .process) "devKey" "kafkaSaslPassword") | nindent 4 }}
