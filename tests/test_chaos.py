@@ -16,8 +16,8 @@ pytestmark = pytest.mark.integration
 
 
 async def test_killing_intake_the_broker_or_the_store_loses_and_duplicates_no_ticket() -> None:
-    args = argparse.Namespace(rate=5.0, faults=("s8_intake", "kafka", "mongo"), window=10.0, down=2.0, drain=300.0, port_base=38100)  # fmt: skip
-    infra = LocalInfra(LOCAL, 39092, 38017)
+    args = argparse.Namespace(rate=5.0, faults=("s8_intake", "kafka", "mongo"), window=10.0, down=2.0, drain=300.0, port_base=31100)  # fmt: skip
+    infra = LocalInfra(LOCAL, 31092, 31017)
     infra.run("up")
     try:
         result = await chaos(args, infra)

@@ -94,7 +94,7 @@ def main() -> None:
     parser.add_argument("--senders", type=int, default=8)
     parser.add_argument("--kafka-port", type=int, default=9092)
     parser.add_argument("--mongo-port", type=int, default=27017)
-    parser.add_argument("--port-base", type=int, default=37300)
+    parser.add_argument("--port-base", type=int, default=31400)
     args = parser.parse_args()
     infra = LocalInfra(REPO / ".local", args.kafka_port, args.mongo_port)
     r = asyncio.run(run(infra, args.messages, args.senders, args.port_base))

@@ -1,7 +1,8 @@
 """make chaos: kill -9 of every part of a loaded stack, then count what every fault cost.
 
 Its own Kafka and store (infra.sh, S8_LOCAL_DIR=.local/chaos, ports that do not clash with
-`make run` or the benchmarks) and the five services as processes. A steady load of new
+`make run` or the benchmarks, and below Linux's ephemeral range 32768-60999, where an outgoing
+connection could hold a port a killed service needs again) and the five services as processes. A steady load of new
 customers (each message its own customer and ticket, e-mail and live chat) runs throughout;
 each fault in turn kills one part with SIGKILL, leaves it down a moment and starts it again
 (a service as a process, the broker and the store with infra.sh). Messages are attributed to
@@ -215,9 +216,9 @@ def main() -> None:
     parser.add_argument("--window", type=float, default=25, help="seconds of load per fault")
     parser.add_argument("--down", type=float, default=3, help="seconds a killed part stays down")
     parser.add_argument("--drain", type=float, default=1200, help="seconds to wait for lag 0")
-    parser.add_argument("--kafka-port", type=int, default=39092)
-    parser.add_argument("--mongo-port", type=int, default=38017)
-    parser.add_argument("--port-base", type=int, default=38100, help="services on base+1..base+5")  # fmt: skip
+    parser.add_argument("--kafka-port", type=int, default=31092)
+    parser.add_argument("--mongo-port", type=int, default=31017)
+    parser.add_argument("--port-base", type=int, default=31100, help="services on base+1..base+5")  # fmt: skip
     args = parser.parse_args()
     unknown = set(args.faults) - set(FAULTS)
     if unknown:

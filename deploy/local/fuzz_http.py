@@ -130,7 +130,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=8)
     parser.add_argument("--kafka-port", type=int, default=9092)
     parser.add_argument("--mongo-port", type=int, default=27017)
-    parser.add_argument("--port-base", type=int, default=37100, help="services on base+1..base+5")  # fmt: skip
+    parser.add_argument("--port-base", type=int, default=31200, help="services on base+1..base+5")  # fmt: skip
     args = parser.parse_args()
     infra = LocalInfra(REPO / ".local", args.kafka_port, args.mongo_port)
     results = asyncio.run(run(infra, args.max_examples, args.seed, args.port_base))
