@@ -2,12 +2,14 @@
 
 import asyncio
 import uuid
+from typing import Any
 
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from s8_shared.kafka.provision import delete_namespace, provision_topics
+from s8_shared.testing.harness import eventually
 from s8_shared.testing.infra import Infra
 from s8_shared.topics import AGENTS, ALL_TOPICS
 
@@ -28,8 +30,13 @@ async def test_provisioning_creates_every_declared_topic_once_even_when_replicas
     admin = AIOKafkaAdminClient(bootstrap_servers=infra.kafka_bootstrap_servers)
     await admin.start()
     try:
-        [description] = await admin.describe_topics([AGENTS.name(namespace)])
-        assert len(description["partitions"]) == AGENTS.partitions
+
+        async def partitions() -> int:
+            [description] = await admin.describe_topics([AGENTS.name(namespace)])
+            return len(description["partitions"])
+
+        # A topic just created may not show its partitions in the metadata yet.
+        assert await eventually(lambda: _equals(partitions, AGENTS.partitions), what="the partitions") is True  # fmt: skip
         [configs] = await admin.describe_configs(
             [ConfigResource(ConfigResourceType.TOPIC, AGENTS.name(namespace))]
         )
@@ -48,3 +55,7 @@ async def test_an_invalid_topic_config_fails_loudly(infra: Infra) -> None:
     with pytest.raises(RuntimeError, match="could not create topics"):
         await provision_topics(infra.kafka_bootstrap_servers, namespace=namespace, topics=(bad,))
     await delete_namespace(infra.kafka_bootstrap_servers, namespace)
+
+
+async def _equals(check: Any, expected: object) -> bool:
+    return bool(await check() == expected)
