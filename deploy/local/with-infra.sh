@@ -10,8 +10,9 @@ if [[ "$mode" == "auto" ]] && { [[ -n "${DOCKER_HOST:-}" ]] || [[ -S /var/run/do
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 started=0
-if port_open "${S8_KAFKA_PORT:-9092}" && port_open "${S8_MONGO_PORT:-27017}"; then
-  echo "with-infra: using the Kafka and Mongo servers already listening"
+keycloak_up() { [[ "${S8_KEYCLOAK:-1}" == 0 ]] || port_open "${S8_KEYCLOAK_PORT:-18080}"; }
+if port_open "${S8_KAFKA_PORT:-9092}" && port_open "${S8_MONGO_PORT:-27017}" && keycloak_up; then
+  echo "with-infra: using the Kafka, Mongo and Keycloak servers already listening"
 elif ! bash "$HERE/infra.sh" status >/dev/null 2>&1; then
   S8_PYTHON="${S8_PYTHON:-$REPO_ROOT/.venv/bin/python}" bash "$HERE/infra.sh" up
   started=1
