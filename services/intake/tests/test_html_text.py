@@ -1,6 +1,11 @@
 import pytest
 
-from s8_intake.domain.html_text import html_to_text, strip_quoted_reply
+from s8_intake.domain.html_text import (
+    MAX_HTML_EVENTS,
+    convert_html,
+    html_to_text,
+    strip_quoted_reply,
+)
 from s8_shared.contracts.inbound import MAX_TEXT_CHARS
 
 GMAIL_VI_HTML = """<!DOCTYPE html>
@@ -231,3 +236,19 @@ def test_with_a_limit_conversion_stops_soon_after_the_limit() -> None:
     assert MAX_TEXT_CHARS < len(text) < 2 * MAX_TEXT_CHARS
     assert html_to_text(html).startswith(text)
     assert html_to_text("<p>ngắn</p>", limit=MAX_TEXT_CHARS) == "ngắn"
+
+
+def test_a_body_of_tens_of_thousands_of_tags_stops_early_and_says_so() -> None:
+    html = "<p>đơn <b>B1</b></p>" * 10_000  # 50,000 tags and texts, little text
+    text, stopped = convert_html(html, limit=MAX_TEXT_CHARS)
+    assert stopped
+    assert text.startswith("đơn B1")
+    assert text.count("đơn B1") < MAX_HTML_EVENTS // 5 + 1  # the text read before the stop
+    assert convert_html("<p>ngắn</p>", limit=MAX_TEXT_CHARS) == ("ngắn", False)
+
+
+def test_thousands_of_unclosed_tags_stop_the_conversion_early() -> None:
+    html = "<b> đơn " * 20_000  # each <b> stays open: libxml2's work per tag grows with depth
+    text, stopped = convert_html(html, limit=MAX_TEXT_CHARS)
+    assert stopped
+    assert text.startswith("đơn đơn")

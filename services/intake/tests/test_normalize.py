@@ -507,3 +507,8 @@ def test_an_email_is_answered_at_its_reply_to_address_when_it_has_one() -> None:
         }
     )
     assert normalize(message).reply_address == "lan.nguyen@example.vn"
+
+
+def test_an_html_body_stopped_for_its_tags_records_the_cut() -> None:
+    html = "<p>đơn <b>B1</b></p>" * 10_000  # 50,000 tags and texts
+    assert run(email(text=None, html=html)).text_cut_from == len(html)

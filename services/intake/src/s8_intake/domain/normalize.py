@@ -6,7 +6,7 @@ import re
 from dataclasses import replace
 from typing import Any, assert_never
 
-from s8_intake.domain.html_text import html_to_text, strip_quoted_reply
+from s8_intake.domain.html_text import convert_html, strip_quoted_reply
 from s8_intake.domain.identities import (
     identity_for_email,
     identity_for_id,
@@ -117,8 +117,8 @@ def _email(message: EmailMessage, own_addresses: frozenset[str]) -> NormalizedMe
         body = message.text or ""
         cut_from = len(body) if len(body) > MAX_TEXT_CHARS else None
     else:  # conversion stops past the limit: the cut is recorded as the HTML body's size
-        body = html_to_text(message.html or "", limit=MAX_TEXT_CHARS)
-        cut_from = len(message.html or "") if len(body) > MAX_TEXT_CHARS else None
+        body, stopped = convert_html(message.html or "", limit=MAX_TEXT_CHARS)
+        cut_from = len(message.html or "") if stopped or len(body) > MAX_TEXT_CHARS else None
     # Cut before the quote search, so that every step reads at most MAX_TEXT_CHARS.
     text = strip_quoted_reply(body[:MAX_TEXT_CHARS]).strip() or message.subject.strip() or NO_TEXT
     return NormalizedMessage(
