@@ -397,6 +397,10 @@ cmd_keycloak() {
   with_lock
   mkdir -p "$LOG_DIR" "$RUN_DIR"
   local kcs t0=$SECONDS
+  if [[ -z "$(current_pid keycloak)" ]] && port_open "$KC_PORT" && kc_ready; then
+    say "keycloak: using the one already answering on $HOST:$KC_PORT (another checkout's)"
+    return 0
+  fi
   kcs="$(check keycloak)" || exit 1
   if [[ "$kcs" == running ]] && kc_ready; then
     say "keycloak: already up (http://$HOST:$KC_PORT)"
