@@ -30,11 +30,10 @@ from faststream import BaseMiddleware
 from opentelemetry import trace
 from opentelemetry.trace import Status, StatusCode
 from prometheus_client import CollectorRegistry, Counter
-from pydantic import ValidationError
 
 from s8_shared.contracts.deadletter import DeadLetterPayload, DeadLetterRecorded
-from s8_shared.contracts.envelope import InvalidMessage, validation_reason
 from s8_shared.kafka.commits import Committer, OffsetCommits, Refused
+from s8_shared.kafka.failures import classify, error_type_of
 from s8_shared.kafka.originals import (
     COPY_LIMIT_BYTES,
     HEADER_LIMIT_BYTES,
@@ -43,6 +42,7 @@ from s8_shared.kafka.originals import (
     bounded,
     original_copy,
 )
+from s8_shared.observability.log_budget import LogBudget
 from s8_shared.topics import DEADLETTER, TopicSpec
 
 if TYPE_CHECKING:
@@ -73,29 +73,6 @@ class DeadLetterKeeper(Protocol):
     async def keep(self, event: DeadLetterRecorded, key: bytes | None) -> None: ...
 
 
-def classify(exc: BaseException) -> str | None:
-    """The reason when `exc` means the message itself is bad, else None (transient)."""
-    if isinstance(exc, InvalidMessage):
-        return exc.reason
-    if isinstance(exc, ValidationError):
-        return validation_reason(exc)
-    if isinstance(exc, UnicodeDecodeError):
-        return f"not UTF-8: {exc}"
-    if isinstance(exc, UnicodeEncodeError):
-        return "text that is not Unicode (a lone surrogate)"
-    if isinstance(exc, RecursionError):
-        return "nested too deeply"
-    if isinstance(exc, ValueError) and "integer string conversion" in str(exc):
-        # FastStream's own JSON decoding, before the handler: Python has no subclass for it.
-        return "an integer of more digits than Python converts"
-    return None
-
-
-def error_type_of(exc: BaseException) -> str:
-    """`too_large`, or `invalid` for any other message that can never be processed."""
-    return exc.error_type if isinstance(exc, InvalidMessage) else "invalid"
-
-
 @dataclass(slots=True)
 class DeadLettered:
     """A failure settled as a dead letter: its delivery (None when already done or not sent)
@@ -123,6 +100,7 @@ class DeadLetterPolicy:
         self.keeper: DeadLetterKeeper | None = None
         self.commits = OffsetCommits()
         self._attempts: dict[RecordId, int] = {}
+        self.log_budget = LogBudget()  # a storm's lines are counted, not each written
         self.dead_letters = Counter(
             "s8_dead_letters_total",
             "Messages sent to the dead-letter topic.",
@@ -215,16 +193,18 @@ class DeadLetterPolicy:
             ),
         )
         self.dead_letters.labels(self.service, record.topic, error_type).inc()
-        log.error(
-            "dead-lettered message",
-            extra={
-                "topic": record.topic,
-                "partition": record.partition,
-                "offset": record.offset,
-                "reason": reason,
-                "error_type": error_type,
-            },
-        )
+        if (skipped := self.log_budget.take()) is not None:
+            log.error(
+                "dead-lettered message",
+                extra={
+                    "topic": record.topic,
+                    "partition": record.partition,
+                    "offset": record.offset,
+                    "reason": reason,
+                    "error_type": error_type,
+                    "not_logged_before": skipped,
+                },
+            )
 
         async def keep(error: BaseException) -> bool:
             if self.keeper is None:
