@@ -27,6 +27,8 @@ ENV UV_COMPILE_BYTECODE=1 \
     UV_PROJECT_ENVIRONMENT=/app/.venv
 WORKDIR /src
 # The workspace needs every member's pyproject.toml to resolve one package from the lock.
+# testing/ (s8-testing, test support in the root's dev group) is not in the context: with
+# --frozen and --no-dev uv installs a service from uv.lock without it, and never installs it.
 COPY pyproject.toml uv.lock ./
 COPY shared/ shared/
 COPY services/ services/

@@ -30,7 +30,7 @@ $(UV):
 	@python3 -m venv $(TOOLS)
 	@$(TOOLS)/bin/pip install -q "uv==$(UV_VERSION)"
 
-.venv/.synced: $(UV) uv.lock pyproject.toml shared/pyproject.toml $(wildcard services/*/pyproject.toml)
+.venv/.synced: $(UV) uv.lock pyproject.toml shared/pyproject.toml testing/pyproject.toml $(wildcard services/*/pyproject.toml)
 	@echo "==> uv sync (locked)"
 	@$(UV) sync --frozen --all-packages
 	@touch $@
@@ -57,7 +57,7 @@ run: bootstrap $(if $(PROMETHEUS),prometheus-tool) ## The five services, traffic
 lint: .venv/.synced ## ruff (lint + format check) and mypy (strict)
 	@$(UV) run --frozen ruff check .
 	@$(UV) run --frozen ruff format --check .
-	@$(UV) run --frozen mypy shared/src services/*/src shared/tests $(wildcard services/*/tests/*.py) tests deploy/local
+	@$(UV) run --frozen mypy shared/src services/*/src testing/src shared/tests $(wildcard services/*/tests/*.py) tests deploy/local
 
 format: .venv/.synced ## Apply ruff fixes and formatting
 	@$(UV) run --frozen ruff check --fix .

@@ -4,8 +4,8 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from s8_shared.testing.harness import TestStack
-from s8_shared.testing.infra import Infra, provide_infra
+from s8_testing.harness import TestStack
+from s8_testing.infra import Infra, provide_infra
 
 
 @pytest.fixture(scope="session")

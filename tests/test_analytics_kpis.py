@@ -30,8 +30,8 @@ from s8_shared.contracts.tickets import (
     TicketStatusChanged,
     TicketStatusChangedPayload,
 )
-from s8_shared.testing.builders import make_snapshot, make_ticket_created
-from s8_shared.testing.harness import TestStack, eventually
+from s8_testing.builders import make_snapshot, make_ticket_created
+from s8_testing.harness import TestStack, eventually
 
 pytestmark = pytest.mark.integration
 

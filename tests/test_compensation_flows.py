@@ -22,8 +22,8 @@ from s8_shared.contracts.actions import OfferCompensation
 from s8_shared.contracts.assignments import AssignmentPayload, TicketAssigned, TicketReassigned
 from s8_shared.contracts.compensation import COMPENSATION_EVENTS
 from s8_shared.runtime import ServiceRuntime
-from s8_shared.testing.builders import make_inbound
-from s8_shared.testing.harness import TestStack, eventually
+from s8_testing.builders import make_inbound
+from s8_testing.harness import TestStack, eventually
 
 pytestmark = pytest.mark.integration
 

@@ -7,15 +7,15 @@ from typing import Any
 
 import pytest
 
-from s8_intake.testing_stack import Intake, running_intake
 from s8_router.app import build as build_router
 from s8_router.settings import RouterSettings
 from s8_shared import topics
 from s8_shared.contracts import ASSIGNMENT_EVENTS, SLA_EVENTS, AgentProfile
-from s8_shared.testing.builders import make_inbound
-from s8_shared.testing.harness import TestStack, eventually
 from s8_sla_monitor.app import build as build_sla
 from s8_sla_monitor.settings import SlaMonitorSettings
+from s8_testing.builders import make_inbound
+from s8_testing.harness import TestStack, eventually
+from s8_testing.intake_stack import Intake, running_intake
 
 pytestmark = pytest.mark.e2e
 

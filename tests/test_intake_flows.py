@@ -8,13 +8,13 @@ from typing import Any
 import pytest
 
 from s8_analytics.adapters.handlers import TICKET_TOPIC_EVENTS
-from s8_intake.testing_stack import Intake, running_intake
 from s8_shared import topics
 from s8_shared.contracts import DEADLETTER_EVENTS
 from s8_shared.contracts.surveys import SurveyFollowupPayload, SurveyFollowupRequested
 from s8_shared.settings import DEV_SECRET
-from s8_shared.testing.builders import make_inbound, make_sms
-from s8_shared.testing.harness import TestStack, eventually
+from s8_testing.builders import make_inbound, make_sms
+from s8_testing.harness import TestStack, eventually
+from s8_testing.intake_stack import Intake, running_intake
 
 pytestmark = pytest.mark.integration
 

@@ -15,8 +15,8 @@ from s8_analytics.settings import AnalyticsSettings
 from s8_intake.settings import IntakeSettings
 from s8_shared import topics
 from s8_shared.contracts import TICKET_EVENTS
-from s8_shared.testing.builders import make_sms
-from s8_shared.testing.harness import TestStack, eventually
+from s8_testing.builders import make_sms
+from s8_testing.harness import TestStack, eventually
 
 pytestmark = pytest.mark.e2e
 

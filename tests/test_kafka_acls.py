@@ -11,7 +11,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import TopicAuthorizationFailedError
 
 from s8_shared import topics
-from s8_shared.testing.harness import TestStack
+from s8_testing.harness import TestStack
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "deploy/local"))
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from s8_shared.kafka.provision import delete_namespace
-from s8_shared.testing.infra import Infra
+from s8_testing.infra import Infra
 
 pytestmark = pytest.mark.e2e
 

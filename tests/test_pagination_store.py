@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from s8_shared.pagination import PageRequest, decode_cursor, find_page
-from s8_shared.testing.harness import TestStack
+from s8_testing.harness import TestStack
 
 pytestmark = pytest.mark.integration
 

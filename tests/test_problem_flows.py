@@ -11,11 +11,11 @@ import pytest
 from s8_analytics.app import build as build_analytics
 from s8_analytics.settings import AnalyticsSettings
 from s8_intake.problems import ProblemDesk
-from s8_intake.testing_stack import Intake, running_intake
 from s8_shared import topics
 from s8_shared.contracts.problems import PROBLEM_EVENTS
-from s8_shared.testing.builders import make_inbound, make_sms
-from s8_shared.testing.harness import TestStack, eventually
+from s8_testing.builders import make_inbound, make_sms
+from s8_testing.harness import TestStack, eventually
+from s8_testing.intake_stack import Intake, running_intake
 
 pytestmark = pytest.mark.integration
 

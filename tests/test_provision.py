@@ -9,9 +9,9 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from s8_shared.kafka.provision import delete_namespace, provision_topics
-from s8_shared.testing.harness import eventually
-from s8_shared.testing.infra import Infra
 from s8_shared.topics import AGENTS, ALL_TOPICS
+from s8_testing.harness import eventually
+from s8_testing.infra import Infra
 
 pytestmark = pytest.mark.integration
 

@@ -24,12 +24,12 @@ from s8_router.app import build as build_router
 from s8_router.settings import RouterSettings
 from s8_shared.identity import ROLES
 from s8_shared.settings import ServiceSettings
-from s8_shared.testing.harness import TestStack
-from s8_shared.testing.tokens import LocalIssuer
 from s8_sla_monitor.app import build as build_sla
 from s8_sla_monitor.settings import SlaMonitorSettings
 from s8_survey.app import build as build_survey
 from s8_survey.settings import SurveySettings
+from s8_testing.harness import TestStack
+from s8_testing.tokens import LocalIssuer
 
 pytestmark = pytest.mark.integration
 

@@ -21,8 +21,8 @@ from s8_shared import topics
 from s8_shared.contracts import ASSIGNMENT_EVENTS, AgentProfile, Event, utcnow
 from s8_shared.contracts.sla import SlaPayload, SlaWarning
 from s8_shared.contracts.tickets import TicketTransferred, TicketTransferredPayload
-from s8_shared.testing.builders import make_snapshot, make_ticket_created
-from s8_shared.testing.harness import TestStack, eventually
+from s8_testing.builders import make_snapshot, make_ticket_created
+from s8_testing.harness import TestStack, eventually
 
 pytestmark = pytest.mark.integration
 

@@ -18,12 +18,12 @@ from s8_shared import topics
 from s8_shared.contracts import DEADLETTER_EVENTS, TICKET_EVENTS
 from s8_shared.runtime import ServiceRuntime
 from s8_shared.settings import ServiceSettings
-from s8_shared.testing.builders import make_inbound
-from s8_shared.testing.harness import TestStack, eventually
 from s8_sla_monitor.app import build as build_sla
 from s8_sla_monitor.settings import SlaMonitorSettings
 from s8_survey.app import build as build_survey
 from s8_survey.settings import SurveySettings
+from s8_testing.builders import make_inbound
+from s8_testing.harness import TestStack, eventually
 
 pytestmark = pytest.mark.integration
 

@@ -24,10 +24,10 @@ from s8_shared import topics
 from s8_shared.contracts import ASSIGNMENT_EVENTS, SLA_EVENTS, AgentProfile, Event, utcnow
 from s8_shared.contracts.sla import SlaClockStarted, SlaPayload
 from s8_shared.outbox import item_for
-from s8_shared.testing.builders import make_inbound, make_ticket_created
-from s8_shared.testing.harness import TestStack, eventually, holds
 from s8_sla_monitor.app import build as build_sla
 from s8_sla_monitor.settings import SlaMonitorSettings
+from s8_testing.builders import make_inbound, make_ticket_created
+from s8_testing.harness import TestStack, eventually, holds
 
 pytestmark = pytest.mark.integration
 

@@ -12,11 +12,11 @@ from s8_shared import topics
 from s8_shared.contracts import OUTBOUND_EVENTS, SURVEY_EVENTS, Event, utcnow
 from s8_shared.contracts.surveys import SurveyAnswerPayload, SurveyAnswerSubmitted
 from s8_shared.settings import DEV_SECRET
-from s8_shared.testing.builders import make_ticket_created
-from s8_shared.testing.harness import TestStack, eventually
 from s8_survey.app import build
 from s8_survey.domain.tokens import sign
 from s8_survey.settings import SurveySettings
+from s8_testing.builders import make_ticket_created
+from s8_testing.harness import TestStack, eventually
 
 pytestmark = pytest.mark.integration
 

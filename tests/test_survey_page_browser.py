@@ -17,9 +17,9 @@ from playwright.async_api import async_playwright
 
 from s8_shared import topics
 from s8_shared.contracts import SURVEY_EVENTS, utcnow
-from s8_shared.testing.builders import make_ticket_created
-from s8_shared.testing.harness import TestStack, eventually
 from s8_survey.settings import SurveySettings
+from s8_testing.builders import make_ticket_created
+from s8_testing.harness import TestStack, eventually
 
 pytestmark = pytest.mark.e2e
 

@@ -6,8 +6,8 @@ import pytest
 
 from s8_shared.mongo import MongoStore
 from s8_shared.projections import TicketProjection
-from s8_shared.testing.builders import T0, make_snapshot
-from s8_shared.testing.harness import TestStack
+from s8_testing.builders import T0, make_snapshot
+from s8_testing.harness import TestStack
 
 pytestmark = pytest.mark.integration
 

@@ -39,14 +39,14 @@ from s8_router.settings import RouterSettings
 from s8_shared import topics
 from s8_shared.contracts import DEADLETTER_EVENTS, TICKET_EVENTS, Event, EventFamily, InvalidMessage
 from s8_shared.settings import ServiceSettings
-from s8_shared.testing.builders import make_sms, make_ticket_created
-from s8_shared.testing.harness import PARTITIONS, TestStack
-from s8_shared.testing.infra import provide_infra
 from s8_shared.topics import TopicSpec
 from s8_sla_monitor.app import build as build_sla
 from s8_sla_monitor.settings import SlaMonitorSettings
 from s8_survey.app import build as build_survey
 from s8_survey.settings import SurveySettings
+from s8_testing.builders import make_sms, make_ticket_created
+from s8_testing.harness import PARTITIONS, TestStack
+from s8_testing.infra import provide_infra
 
 FUZZED = (
     topics.INBOUND, topics.TICKETS, topics.ACTIONS, topics.CUSTOMERS,

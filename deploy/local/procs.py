@@ -24,7 +24,7 @@ from traffic import MESSAGES
 
 from s8_shared import topics
 from s8_shared.contracts import AgentProfile, deterministic_id
-from s8_shared.testing.tokens import ProviderTokens
+from s8_testing.tokens import ProviderTokens
 
 REPO = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"

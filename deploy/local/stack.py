@@ -30,7 +30,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from s8_shared.kafka.provision import provision_topics
 from s8_shared.settings import LOCAL_ISSUER
-from s8_shared.testing.tokens import ProviderTokens
+from s8_testing.tokens import ProviderTokens
 
 sys.path.insert(0, str(Path(__file__).parent))
 import kafka_access

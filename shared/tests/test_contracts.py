@@ -7,7 +7,7 @@ from pydantic import ValidationError
 from s8_shared.contracts import TICKET_EVENTS, Channel, InvalidMessage, TicketCreated, parse_inbound
 from s8_shared.contracts.envelope import deterministic_id
 from s8_shared.contracts.inbound import CHANNEL_MODELS, EmailMessage
-from s8_shared.testing.builders import make_inbound, make_sms, make_snapshot, make_ticket_created
+from s8_testing.builders import make_inbound, make_sms, make_snapshot, make_ticket_created
 
 
 def test_ticket_created_round_trips_through_bytes() -> None:

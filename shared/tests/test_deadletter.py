@@ -18,7 +18,7 @@ from s8_shared.kafka.deadletter import (
     error_type_of,
     original_copy,
 )
-from s8_shared.testing.fakes import RecordingPublisher
+from s8_testing.fakes import RecordingPublisher
 
 
 def record(

@@ -25,7 +25,7 @@ from s8_shared.observability.tracing import (
     envelope_trace,
 )
 from s8_shared.settings import ServiceSettings
-from s8_shared.testing.builders import make_ticket_created
+from s8_testing.builders import make_ticket_created
 
 STORED_TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 STORED = {"traceparent": f"00-{STORED_TRACE_ID}-00f067aa0ba902b7-01", "tracestate": "s8=1"}

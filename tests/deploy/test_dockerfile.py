@@ -13,6 +13,7 @@ import tomllib
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -173,4 +174,67 @@ def test_dockerignore_lets_only_the_workspace_sources_in() -> None:
     assert patterns[0] == "*"  # an allow-list: local venvs, jars, .git and secrets stay out
     allowed = {p.removeprefix("!") for p in patterns if p.startswith("!")}
     assert {"uv.lock", "pyproject.toml"} <= allowed
-    assert not {p for p in allowed if p.startswith((".venv", ".local", ".git", "tests", "deploy"))}
+    assert not {
+        p
+        for p in allowed
+        if p.startswith((".venv", ".local", ".git", "tests", "testing", "deploy"))
+    }
+
+
+def lock_closure(lock: dict[str, Any], root: str) -> set[str]:
+    """The packages `uv sync --no-dev --package <root>` installs from uv.lock: the root and its
+    runtime dependencies, transitively (extras included, to err on the side of more)."""
+    packages = {p["name"]: p for p in lock["package"]}
+    seen: set[str] = set()
+    todo = [root]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        entry = packages[name]
+        deps = list(entry.get("dependencies", []))
+        for extra in entry.get("optional-dependencies", {}).values():
+            deps.extend(extra)
+        todo.extend(d["name"] for d in deps)
+    return seen
+
+
+def test_images_never_install_the_development_only_test_support() -> None:
+    root = tomllib.loads((REPO / "pyproject.toml").read_text())
+    testing = tomllib.loads((REPO / "testing/pyproject.toml").read_text())["project"]["name"]
+    assert testing == "s8-testing"
+    # Test support is reached only through the root's dev group, which `--no-dev` leaves out.
+    assert testing in root["dependency-groups"]["dev"]
+    assert testing not in root["project"]["dependencies"]
+    lock = tomllib.loads((REPO / "uv.lock").read_text())
+    assert testing in {p["name"] for p in lock["package"]}
+    service_packages = [
+        tomllib.loads((REPO / "services" / d / "pyproject.toml").read_text())["project"]["name"]
+        for d in SERVICE_DIRS
+    ]
+    for package in service_packages:
+        closure = lock_closure(lock, package)
+        assert "s8-shared" in closure
+        assert testing not in closure, f"{package} depends on {testing} in uv.lock"
+    # Every build installs exactly one service, without any dependency group.
+    df = dockerfile()
+    syncs = [r for s in df.stages.values() for r in s.all("RUN") if "uv sync" in r]
+    assert len(syncs) == len(SERVICE_DIRS)
+    for sync in syncs:
+        flags = sync.split("uv sync", 1)[1].split()
+        assert "--no-dev" in flags
+        assert flags[flags.index("--package") + 1] in service_packages
+        widening = {
+            "--all-packages",
+            "--dev",
+            "--only-dev",
+            "--group",
+            "--all-groups",
+            "--all-extras",
+        }
+        assert not widening & set(flags), sync
+    # Its sources are not even in the build: no COPY names them (and .dockerignore keeps them out).
+    context_copies = [c for s in df.stages.values() for c in s.all("COPY") if "--from=" not in c]
+    assert context_copies
+    assert not [c for c in context_copies if "testing" in c]

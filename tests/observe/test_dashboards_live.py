@@ -29,7 +29,7 @@ import yaml
 from pymongo import MongoClient
 
 from s8_shared.kafka.provision import delete_namespace
-from s8_shared.testing.infra import Infra
+from s8_testing.infra import Infra
 
 pytestmark = pytest.mark.e2e
 

@@ -2,7 +2,7 @@ import httpx
 
 from s8_analytics.app import build
 from s8_analytics.settings import AnalyticsSettings
-from s8_shared.testing.tokens import LocalIssuer
+from s8_testing.tokens import LocalIssuer
 
 
 async def test_a_daily_report_of_more_than_400_days_is_refused_before_reading_anything() -> None:

@@ -6,9 +6,9 @@ import pytest
 from s8_intake.domain.actions import apply_action
 from s8_intake.domain.status import TransitionRefused
 from s8_intake.domain.ticket import TicketState, deflect
-from s8_intake.testing import make_new_ticket
 from s8_shared.contracts import ACTION_ADAPTER, Priority, TicketAction, TicketStatus
-from s8_shared.testing.builders import T0
+from s8_testing.builders import T0
+from s8_testing.intake_builders import make_new_ticket
 
 LATER = T0 + timedelta(minutes=30)
 

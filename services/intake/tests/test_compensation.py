@@ -18,7 +18,7 @@ from s8_intake.domain.compensation import (
 )
 from s8_shared.contracts.actions import OfferCompensation
 from s8_shared.contracts.compensation import ApprovalDecision, CompensationOffer
-from s8_shared.testing.builders import T0
+from s8_testing.builders import T0
 
 LIMITS = load_limits()  # the shipped data: L1 500k per offer, 1M per day
 L1 = Agent("agent-1", "L1")

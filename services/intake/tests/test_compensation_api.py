@@ -17,13 +17,13 @@ from s8_intake.api_compensation import router
 from s8_intake.compensation import CompensationDesk, CompensationMetrics
 from s8_intake.domain.compensation import Agent, load_limits
 from s8_intake.settings import IntakeSettings
-from s8_intake.testing import make_new_ticket
 from s8_shared.contracts import Event
 from s8_shared.contracts.compensation import CompensationOffer, OfferStatus
 from s8_shared.pagination import PageRequest, page_of_list
-from s8_shared.testing.builders import T0
-from s8_shared.testing.tokens import LocalIssuer
 from s8_shared.topics import TopicSpec
+from s8_testing.builders import T0
+from s8_testing.intake_builders import make_new_ticket
+from s8_testing.tokens import LocalIssuer
 
 
 @dataclass

@@ -4,7 +4,7 @@ import pytest
 
 from s8_intake.domain.customers import KnownCustomer, identity_key, new_customer_id, resolve
 from s8_shared.contracts import Identity
-from s8_shared.testing.builders import T0
+from s8_testing.builders import T0
 
 EMAIL = Identity(kind="email", value="lan.nguyen@example.vn")
 PHONE = Identity(kind="phone", value="+84903123456")

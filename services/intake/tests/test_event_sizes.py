@@ -9,14 +9,14 @@ import pytest
 from s8_intake.domain.html_text import html_to_text
 from s8_intake.domain.normalize import normalize
 from s8_intake.domain.ticket import CustomerView, add_customer_message, open_ticket
-from s8_intake.testing import NEUTRAL, make_classification
 from s8_shared.contracts.inbound import (
     MAX_HTML_CHARS,
     MAX_TEXT_CHARS,
     MAX_TRANSCRIPT_CHARS,
     parse_inbound,
 )
-from s8_shared.testing.builders import T0
+from s8_testing.builders import T0
+from s8_testing.intake_builders import NEUTRAL, make_classification
 
 LIMIT = 1_048_576
 MARGIN = 0.6  # of the producer's limit: room for the envelope, trace headers and growth

@@ -8,7 +8,6 @@ from s8_intake.domain import problems as p
 from s8_intake.domain.problems import CustomerFacts, ProblemRefused
 from s8_intake.domain.status import TransitionRefused
 from s8_intake.domain.ticket import TicketState
-from s8_intake.testing import make_new_ticket
 from s8_shared.contracts import Channel, CustomerTier, Identity, Language, TicketStatus
 from s8_shared.contracts.problems import (
     LocalizedText,
@@ -18,7 +17,8 @@ from s8_shared.contracts.problems import (
     ProblemStatus,
     ProblemUpdate,
 )
-from s8_shared.testing.builders import T0
+from s8_testing.builders import T0
+from s8_testing.intake_builders import make_new_ticket
 
 
 def declaration(**overrides: Any) -> ProblemDeclaration:

@@ -3,9 +3,9 @@ from datetime import timedelta
 import pytest
 
 from s8_intake.domain.threading import ThreadingKind, ThreadingPolicy, TicketRef, decide
-from s8_intake.testing import make_message
 from s8_shared.contracts import Channel, TicketStatus
-from s8_shared.testing.builders import T0
+from s8_testing.builders import T0
+from s8_testing.intake_builders import make_message
 
 POLICY = ThreadingPolicy(reopen_window=timedelta(days=7), callback_window=timedelta(hours=2))
 NOW = T0 + timedelta(days=1)

@@ -1,10 +1,16 @@
 from datetime import timedelta
 
 from s8_intake.domain.ticket import CustomerView, add_customer_message, deflect, open_ticket
-from s8_intake.testing import ANGRY, NEUTRAL, make_classification, make_message, make_new_ticket
 from s8_shared.contracts import Channel, Priority, TicketStatus
 from s8_shared.contracts.inbound import TranscriptLine
-from s8_shared.testing.builders import T0
+from s8_testing.builders import T0
+from s8_testing.intake_builders import (
+    ANGRY,
+    NEUTRAL,
+    make_classification,
+    make_message,
+    make_new_ticket,
+)
 
 LATER = T0 + timedelta(hours=2)
 

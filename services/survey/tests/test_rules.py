@@ -2,7 +2,6 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from s8_shared.testing.builders import T0, make_snapshot
 from s8_survey.domain.rules import (
     AnswerRefused,
     SurveyPolicy,
@@ -12,6 +11,7 @@ from s8_survey.domain.rules import (
     plan_nps,
     sampled,
 )
+from s8_testing.builders import T0, make_snapshot
 
 POLICY = SurveyPolicy()
 SOLVED = {"status": "solved", "agent_replies": 1}

@@ -2,8 +2,8 @@ from datetime import timedelta
 
 import pytest
 
-from s8_shared.testing.builders import T0
 from s8_survey.domain.tokens import TokenRefused, sign, verify
+from s8_testing.builders import T0
 
 KEY = b"k" * 32
 

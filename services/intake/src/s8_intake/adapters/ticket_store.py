@@ -19,13 +19,6 @@ from s8_shared.contracts import Channel, Event, TicketSnapshot
 from s8_shared.mongo import Document, IndexSpec, MongoStore
 
 COLLECTION = "tickets"
-INTERNAL = (
-    "conversation_keys",
-    "email_message_ids",
-    "reply_channel",
-    "reply_address",
-    "priority_locked",
-)
 
 
 def to_document(state: TicketState) -> Document:

@@ -31,7 +31,6 @@ RUNNING, PAUSED, MET, BREACHED_RUNNING, CANCELLED = (
 FIRST_RESPONSE, NEXT_RESPONSE, RESOLUTION = "first_response", "next_response", "resolution"
 ACTIVE_STATES = frozenset({RUNNING, PAUSED, BREACHED_RUNNING})
 _TICKING = frozenset({RUNNING, BREACHED_RUNNING})
-FIRE_EVENT_TYPES = {"warning": "sla.warning", "breach": "sla.breached"}
 
 
 @dataclass(frozen=True)

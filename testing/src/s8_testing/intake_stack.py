@@ -14,7 +14,7 @@ from s8_intake.settings import IntakeSettings
 from s8_shared import topics
 from s8_shared.contracts import OUTBOUND_EVENTS, TICKET_EVENTS
 from s8_shared.runtime import ServiceRuntime
-from s8_shared.testing.harness import TestStack
+from s8_testing.harness import TestStack
 
 
 @dataclass

@@ -21,9 +21,9 @@ from s8_shared.contracts.envelope import Event, EventFamily
 from s8_shared.kafka.provision import delete_namespace, provision_topics
 from s8_shared.runtime import ServiceRuntime
 from s8_shared.settings import ServiceSettings
-from s8_shared.testing.infra import Infra
-from s8_shared.testing.tokens import CallerAuth, ProviderTokens
 from s8_shared.topics import TopicSpec
+from s8_testing.infra import Infra
+from s8_testing.tokens import CallerAuth, ProviderTokens
 
 S = TypeVar("S", bound=ServiceSettings)
 PARTITIONS = 3

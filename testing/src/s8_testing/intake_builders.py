@@ -8,7 +8,7 @@ from s8_intake.domain.model import Classification, NormalizedMessage
 from s8_intake.domain.ticket import Change, CustomerView, open_ticket
 from s8_shared.contracts import Channel, Identity, Language, Priority
 from s8_shared.nlp.sentiment import Sentiment
-from s8_shared.testing.builders import T0
+from s8_testing.builders import T0
 
 
 def make_message(**overrides: Any) -> NormalizedMessage:

@@ -1,1 +1,0 @@
-"""Helpers for tests of s8 services: data builders, infrastructure fixtures."""
