@@ -4,6 +4,7 @@ effect. The real broker and store are in tests/test_survey_flows.py."""
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -296,3 +297,15 @@ async def test_consumers_dispatch_on_event_classes() -> None:
     # A ticket that is not solved plans nothing.
     await tickets(make_ticket_created(ticket_id="T-2").to_bytes(), consumers.on_ticket_event)
     assert len(world.store.surveys) == 2
+
+
+async def test_every_ticket_event_type_carries_its_ticket_to_planning() -> None:
+    # A ticket event type added to the family but not to the consumer's match would be
+    # skipped silently: each type is built around a solved ticket and must plan its CSAT.
+    world = World()
+    consumers = SurveyConsumers(world.service)
+    for n, cls in enumerate(TICKET_EVENTS.types.values()):
+        snapshot = solved(ticket_id=f"T-{n}", customer_id=f"C-{n}")
+        await consumers.on_ticket_event(cls.model_construct(payload=SimpleNamespace(ticket=snapshot)))  # fmt: skip
+    planned = {d["ticket_id"] for d in world.store.surveys.values() if d["kind"] == "csat"}
+    assert planned == {f"T-{n}" for n in range(len(TICKET_EVENTS.types))}

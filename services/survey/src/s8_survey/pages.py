@@ -23,10 +23,15 @@ def template_environment() -> Environment:
     )
 
 
+TEMPLATES = ("form.html", "thanks.html", "refused.html")
+
+
 class SurveyPages:
     def __init__(self, catalogues: Catalogues, env: Environment | None = None) -> None:
         self.catalogues = catalogues
         self.env = env or template_environment()
+        for name in TEMPLATES:  # read and compiled at start: a broken template fails here
+            self.env.get_template(name)
 
     def language_of(self, value: object) -> str:
         return self.catalogues.language_of(value)
