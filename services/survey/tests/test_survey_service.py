@@ -304,8 +304,11 @@ async def test_every_ticket_event_type_carries_its_ticket_to_planning() -> None:
     # skipped silently: each type is built around a solved ticket and must plan its CSAT.
     world = World()
     consumers = SurveyConsumers(world.service)
-    for n, cls in enumerate(TICKET_EVENTS.types.values()):
+    for n, (type_name, cls) in enumerate(TICKET_EVENTS.types.items()):
         snapshot = solved(ticket_id=f"T-{n}", customer_id=f"C-{n}")
-        await consumers.on_ticket_event(cls.model_construct(payload=SimpleNamespace(ticket=snapshot)))  # fmt: skip
+        event = cls.model_construct(
+            type=type_name, producer="s8-test", payload=SimpleNamespace(ticket=snapshot)
+        )
+        await consumers.on_ticket_event(event)
     planned = {d["ticket_id"] for d in world.store.surveys.values() if d["kind"] == "csat"}
     assert planned == {f"T-{n}" for n in range(len(TICKET_EVENTS.types))}
