@@ -9,12 +9,11 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
-from s8_shared.contracts import utcnow
 from s8_shared.identity import Principal
 from s8_shared.identity.http import require
 from s8_survey.domain.rules import AnswerRefused
-from s8_survey.domain.tokens import TokenRefused, verify
-from s8_survey.pages import form_page, language_of, refused_page, thanks_page
+from s8_survey.domain.tokens import TokenRefused
+from s8_survey.pages import SurveyPages
 from s8_survey.service import SurveyNotFound, SurveyService
 
 pages = APIRouter(tags=["survey pages"], include_in_schema=True)
@@ -34,75 +33,70 @@ def get_service(request: Request) -> SurveyService:
     return service
 
 
+def get_pages(request: Request) -> SurveyPages:
+    pages_: SurveyPages = request.app.state.pages
+    return pages_
+
+
 ServiceDep = Annotated[SurveyService, Depends(get_service)]
+PagesDep = Annotated[SurveyPages, Depends(get_pages)]
 
 
-async def _survey_for(token: str, service: SurveyService) -> dict[str, Any]:
+def _refused(render: SurveyPages, lang: str, reason: str) -> HTMLResponse:
+    page = render.refused(lang, reason)
+    return HTMLResponse(page, status_code=REFUSED_STATUS.get(reason, 400))
+
+
+async def _open(token: str, service: SurveyService) -> dict[str, Any] | str:
+    """The survey a link names, or why the link is refused (a link's page is in Vietnamese
+    until the survey, with its language, is found)."""
     try:
-        parsed = verify(token, service.key, utcnow())
+        return await service.open_link(token)
     except TokenRefused as refused:
-        raise _RefusedPage("vi", refused.reason) from refused
-    doc = await service.store.get(parsed.survey_id)
-    if doc is None:
-        raise _RefusedPage("vi", "missing")
-    return doc
-
-
-class _RefusedPage(Exception):
-    def __init__(self, lang: str, reason: str) -> None:
-        self.lang = lang
-        self.reason = reason
-
-
-def _refused(lang: str, reason: str) -> HTMLResponse:
-    return HTMLResponse(refused_page(lang, reason), status_code=REFUSED_STATUS.get(reason, 400))
+        return refused.reason
+    except SurveyNotFound:
+        return "missing"
 
 
 @pages.get("/s/{token}", response_class=HTMLResponse, summary="The survey page a customer opens")
-async def survey_page(token: str, service: ServiceDep) -> HTMLResponse:
-    try:
-        doc = await _survey_for(token, service)
-    except _RefusedPage as page:
-        return _refused(page.lang, page.reason)
-    lang = language_of(doc.get("language"))
-    if doc.get("answered_at") and (utcnow() - doc["answered_at"]) > service.policy.answer_grace:
-        return _refused(lang, "already answered")
-    return HTMLResponse(form_page(lang, doc["kind"], doc.get("ticket_id"), f"/s/{token}"))
+async def survey_page(token: str, service: ServiceDep, render: PagesDep) -> HTMLResponse:
+    doc = await _open(token, service)
+    if isinstance(doc, str):
+        return _refused(render, "vi", doc)
+    lang = render.language_of(doc.get("language"))
+    if service.is_final(doc):
+        return _refused(render, lang, "already answered")
+    return HTMLResponse(render.form(lang, doc["kind"], doc.get("ticket_id"), f"/s/{token}"))
 
 
 @pages.post("/s/{token}", response_class=HTMLResponse, summary="A customer submits the survey form")
-async def survey_submit(token: str, request: Request, service: ServiceDep) -> HTMLResponse:
-    try:
-        doc = await _survey_for(token, service)
-    except _RefusedPage as refused_page_:
-        return _refused(refused_page_.lang, refused_page_.reason)
-    lang = language_of(doc.get("language"))
+async def survey_submit(
+    token: str, request: Request, service: ServiceDep, render: PagesDep
+) -> HTMLResponse:
+    doc = await _open(token, service)
+    if isinstance(doc, str):
+        return _refused(render, "vi", doc)
+    lang = render.language_of(doc.get("language"))
     form = parse_qs((await request.body()).decode("utf-8", errors="replace")[:10_000])
     raw_score = (form.get("score") or [""])[0]
-    if not raw_score.strip().lstrip("-").isdigit():
-        page = form_page(
-            lang, doc["kind"], doc.get("ticket_id"), f"/s/{token}", error=_text(lang, "score")
+    comments = form.get("comment")
+    comment = comments[0] if comments else None
+
+    def again(error: str) -> HTMLResponse:  # the form with the reason and what was typed
+        page = render.form(
+            lang, doc["kind"], doc.get("ticket_id"), f"/s/{token}", error=error, comment=comment
         )
         return HTMLResponse(page, status_code=422)
+
+    if not raw_score.strip().lstrip("-").isdigit():
+        return again(render.refusal_text(lang, "score"))
     try:
-        comment = form.get("comment")
-        await service.answer(doc["_id"], int(raw_score), comment[0] if comment else None)
+        await service.answer(doc["_id"], int(raw_score), comment)
     except AnswerRefused as refused:
-        reason = "already answered" if refused.reason == "already answered" else "score"
-        if reason == "score":
-            page = form_page(
-                lang, doc["kind"], doc.get("ticket_id"), f"/s/{token}", error=refused.reason
-            )
-            return HTMLResponse(page, status_code=422)
-        return _refused(lang, reason)
-    return HTMLResponse(thanks_page(lang))
-
-
-def _text(lang: str, key: str) -> str:
-    from s8_survey.pages import TEXT
-
-    refused: dict[str, str] = TEXT[lang]["refused"]  # type: ignore[assignment]
-    return refused[key]
+        if refused.reason == "already answered":
+            return _refused(render, lang, refused.reason)
+        return again(refused.reason)
+    return HTMLResponse(render.thanks(lang))
 
 
 class AnswerBody(BaseModel):
@@ -131,9 +125,10 @@ async def post_answer(
 
 @api.get("/surveys/{survey_id}", summary="A survey with its state and answer (support staff)")
 async def get_survey(survey_id: str, service: ServiceDep, reader: Readers) -> dict[str, Any]:
-    doc = await service.store.get(survey_id)
-    if doc is None:
-        raise HTTPException(status_code=404, detail=f"no survey {survey_id}")
+    try:
+        doc = await service.survey(survey_id)
+    except SurveyNotFound as exc:
+        raise HTTPException(status_code=404, detail=f"no survey {survey_id}") from exc
     doc["survey_id"] = doc.pop("_id")
     return doc
 
@@ -142,15 +137,4 @@ async def get_survey(survey_id: str, service: ServiceDep, reader: Readers) -> di
 async def survey_rates(
     service: ServiceDep, reader: Annotated[Principal, require("lead", "admin", "analyst")]
 ) -> dict[str, Any]:
-    rates = await service.store.rates()
-    out: dict[str, Any] = {}
-    for kind, states in rates.items():
-        sent = states.get("sent", 0) + states.get("answered", 0)
-        answered = states.get("answered", 0)
-        out[kind] = {
-            "scheduled": states.get("scheduled", 0),
-            "sent": sent,
-            "answered": answered,
-            "response_rate": answered / sent if sent else None,
-        }
-    return out
+    return await service.response_rates()

@@ -2,39 +2,21 @@
 with a signed link, and takes answers once (changes allowed in a grace period).
 
 Sending and answering store the change with the events it causes in the survey's outbox,
-then publish them; what a broker error or a crash leaves there the sweeper publishes."""
+then publish them; what a broker error or a crash leaves there the sweeper publishes.
+Its ports (store, publisher, clock) come through the constructor (`app.py`)."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from s8_shared import topics
-from s8_shared.contracts import (
-    Channel,
-    Event,
-    Language,
-    OutboundMessagePayload,
-    OutboundMessageRequested,
-    TicketSnapshot,
-    deterministic_id,
-    utcnow,
-)
-from s8_shared.contracts.surveys import (
-    SurveyFollowupPayload,
-    SurveyFollowupRequested,
-    SurveyRequested,
-    SurveyRequestedPayload,
-    SurveyResponded,
-    SurveyRespondedPayload,
-)
+from s8_shared.contracts import Language, TicketSnapshot, deterministic_id, utcnow
 from s8_shared.kafka.publisher import Publisher
 from s8_shared.nlp import sentiment
 from s8_shared.outbox import item_for
-from s8_shared.topics import TopicSpec
-from s8_survey.adapters.survey_store import SurveyStore
+from s8_survey.catalogue import Catalogues
+from s8_survey.domain.events import Emits, answer_events, invitation_events
 from s8_survey.domain.rules import (
     AnswerRefused,
     SurveyPolicy,
@@ -43,26 +25,11 @@ from s8_survey.domain.rules import (
     plan_csat,
     plan_nps,
 )
-from s8_survey.domain.tokens import sign
+from s8_survey.domain.tokens import sign, verify
 from s8_survey.metrics import SurveyMetrics
+from s8_survey.ports import Clock, SurveyRepository
 
 log = logging.getLogger("s8.survey")
-PRODUCER = "s8-survey"
-INVITATIONS = {
-    (
-        "csat",
-        "vi",
-    ): "Cảm ơn bạn đã liên hệ. Bạn hài lòng thế nào với hỗ trợ cho yêu cầu [#{ticket}]? Chấm điểm tại: {link}",
-    (
-        "csat",
-        "en",
-    ): "Thanks for contacting us. How satisfied were you with the help on [#{ticket}]? Rate us: {link}",
-    (
-        "nps",
-        "vi",
-    ): "Bạn có sẵn lòng giới thiệu chúng tôi cho bạn bè không (0–10)? Trả lời tại: {link}",
-    ("nps", "en"): "How likely are you to recommend us to a friend (0–10)? Answer here: {link}",
-}
 
 
 class SurveyNotFound(LookupError):
@@ -73,26 +40,29 @@ class SurveyService:
     def __init__(
         self,
         *,
-        store: SurveyStore,
+        store: SurveyRepository,
         publisher: Publisher,
         policy: SurveyPolicy,
         hmac_key: bytes,
         base_url: str,
         metrics: SurveyMetrics,
-        clock: Callable[[], datetime] = utcnow,
+        catalogues: Catalogues,
+        lexicon: sentiment.Lexicon,
+        clock: Clock = utcnow,
     ) -> None:
         self.store = store
         self.publisher = publisher
         self.policy = policy
         self.key = hmac_key
         self.base_url = base_url.rstrip("/")
-        self.now = clock
         self.metrics = metrics
-        self.lexicon = sentiment.load_lexicon(sentiment.DEFAULT_LEXICON_PATH)
+        self.catalogues = catalogues
+        self.lexicon = lexicon
+        self.now = clock
 
     # --- planning -------------------------------------------------------------------------
-    async def on_ticket_event(self, event: Event[Any]) -> None:
-        snap: TicketSnapshot = event.payload.ticket
+    async def on_ticket(self, snap: TicketSnapshot) -> None:
+        """A solved ticket plans a CSAT survey, and an NPS one when its cadence allows."""
         if snap.status.value != "solved" or snap.contact is None or snap.contact_channel is None:
             return
         now = self.now()
@@ -121,15 +91,14 @@ class SurveyService:
     async def _schedule(
         self, survey_id: str, kind: str, snap: TicketSnapshot, send_at: datetime
     ) -> None:
+        channel = snap.contact_channel or snap.channel
         scheduled = await self.store.schedule(
             {
                 "_id": survey_id,
                 "kind": kind,
                 "ticket_id": snap.ticket_id,
                 "customer_id": snap.customer_id,
-                "channel": snap.contact_channel.value
-                if snap.contact_channel
-                else snap.channel.value,
+                "channel": channel.value,
                 "to": snap.contact,
                 "language": snap.language.value,
                 "state": "scheduled",
@@ -138,9 +107,7 @@ class SurveyService:
                 "revision": 0,
             }
         )
-        if (
-            scheduled
-        ):  # throttling counts from the planned send, so two solves close together ask once
+        if scheduled:  # throttling counts from the planned send: two solves close together ask once
             await self.store.note_planned(snap.customer_id, kind, send_at)
 
     # --- sending ------------------------------------------------------------------------
@@ -151,7 +118,17 @@ class SurveyService:
         sent = 0
         while (doc := await self.store.next_due(self.now())) is not None:
             at = self.now()
-            events = self._invitation(doc, at)
+            language = Language(self.catalogues.language_of(doc["language"]))
+            texts = self.catalogues[language].invitation
+            link = self.link(doc["_id"], doc["expires_at"])
+            events = invitation_events(
+                doc,
+                language=language,
+                link=link,
+                subject=texts.subject,
+                text=texts.text(doc["kind"], ticket=doc.get("ticket_id"), link=link),
+                at=at,
+            )
             if not await self.store.mark_sent(doc["_id"], at, [item_for(s, e) for s, e in events]):
                 continue  # another replica sent it
             await self._publish(doc["_id"], events)
@@ -159,44 +136,7 @@ class SurveyService:
             sent += 1
         return sent
 
-    def _invitation(self, doc: dict[str, Any], at: datetime) -> list[tuple[TopicSpec, Event[Any]]]:
-        link = self.link(doc["_id"], doc["expires_at"])
-        language = doc["language"] if doc["language"] in ("vi", "en") else "vi"
-        text = INVITATIONS[(doc["kind"], language)].format(ticket=doc.get("ticket_id"), link=link)
-        outbound = OutboundMessageRequested(
-            event_id=deterministic_id("survey-outbound", doc["_id"]),
-            occurred_at=at,
-            producer=PRODUCER,
-            payload=OutboundMessagePayload(
-                outbound_id=doc["_id"],
-                ticket_id=doc.get("ticket_id"),
-                customer_id=doc["customer_id"],
-                channel=Channel(doc["channel"]),
-                to=doc["to"],
-                language=Language(language),
-                kind="survey",
-                subject="Khảo sát hài lòng" if language == "vi" else "How did we do?",
-                text=text,
-            ),
-        )
-        requested = SurveyRequested(
-            event_id=deterministic_id("survey-requested", doc["_id"]),
-            occurred_at=at,
-            producer=PRODUCER,
-            payload=SurveyRequestedPayload(
-                survey_id=doc["_id"],
-                kind=doc["kind"],
-                ticket_id=doc.get("ticket_id"),
-                customer_id=doc["customer_id"],
-                channel=Channel(doc["channel"]),
-                language=Language(language),
-                link=link,
-                expires_at=doc["expires_at"],
-            ),
-        )
-        return [(topics.OUTBOUND, outbound), (topics.SURVEYS, requested)]
-
-    async def _publish(self, survey_id: str, events: list[tuple[TopicSpec, Event[Any]]]) -> bool:
+    async def _publish(self, survey_id: str, events: Emits) -> bool:
         """Publishes what the change stored, then removes it from the outbox; on a broker
         error it stays there for the sweeper (the change itself is durable: a customer's
         answer is not refused). True when everything was published."""
@@ -225,11 +165,41 @@ class SurveyService:
             swept += len(items)
         return swept
 
-    # --- answers ------------------------------------------------------------------------
-    async def answer(self, survey_id: str, score: int, comment: str | None) -> dict[str, Any]:
+    # --- the customer's link ------------------------------------------------------------
+    async def open_link(self, token: str) -> dict[str, Any]:
+        """The survey a link names: TokenRefused for a forged, malformed or expired link,
+        SurveyNotFound when it names no survey."""
+        parsed = verify(token, self.key, self.now())
+        return await self.survey(parsed.survey_id)
+
+    def is_final(self, doc: dict[str, Any]) -> bool:
+        """Answered, and the grace period to change the answer is over."""
+        answered_at: datetime | None = doc.get("answered_at")
+        return answered_at is not None and self.now() - answered_at > self.policy.answer_grace
+
+    async def survey(self, survey_id: str) -> dict[str, Any]:
         doc = await self.store.get(survey_id)
         if doc is None:
             raise SurveyNotFound(survey_id)
+        return doc
+
+    async def response_rates(self) -> dict[str, Any]:
+        """Surveys scheduled, sent and answered by kind, and the share answered."""
+        out: dict[str, Any] = {}
+        for kind, states in (await self.store.rates()).items():
+            sent = states.get("sent", 0) + states.get("answered", 0)
+            answered = states.get("answered", 0)
+            out[kind] = {
+                "scheduled": states.get("scheduled", 0),
+                "sent": sent,
+                "answered": answered,
+                "response_rate": answered / sent if sent else None,
+            }
+        return out
+
+    # --- answers ------------------------------------------------------------------------
+    async def answer(self, survey_id: str, score: int, comment: str | None) -> dict[str, Any]:
+        doc = await self.survey(survey_id)
         now = self.now()
         if doc["state"] == "scheduled":
             raise AnswerRefused("this survey has not been sent yet")
@@ -253,7 +223,7 @@ class SurveyService:
         }
         if revision == 1:
             fields["answered_at"] = now
-        events = self._answered({**doc, **fields, "revision": revision}, now)
+        events = answer_events({**doc, **fields, "revision": revision}, now)
         stored = await self.store.record_answer(
             survey_id, revision, fields, [item_for(s, e) for s, e in events]
         )
@@ -266,53 +236,3 @@ class SurveyService:
             if needs_followup(stored["kind"], score):
                 self.metrics.followups.labels(stored["kind"]).inc()
         return stored
-
-    def _answered(self, doc: dict[str, Any], now: datetime) -> list[tuple[TopicSpec, Event[Any]]]:
-        """survey.responded, and a follow-up request when the customer is unhappy."""
-        responded = SurveyResponded(
-            event_id=deterministic_id("survey-responded", doc["_id"], doc["revision"]),
-            occurred_at=now,
-            producer=PRODUCER,
-            payload=SurveyRespondedPayload(
-                survey_id=doc["_id"],
-                kind=doc["kind"],
-                ticket_id=doc.get("ticket_id"),
-                customer_id=doc["customer_id"],
-                channel=Channel(doc["channel"]),
-                score=doc["score"],
-                comment=doc.get("comment"),
-                comment_sentiment=doc.get("comment_sentiment"),
-                answered_at=doc["answered_at"],
-                revision=doc["revision"],
-            ),
-        )
-        events: list[tuple[TopicSpec, Event[Any]]] = [(topics.SURVEYS, responded)]
-        if needs_followup(doc["kind"], doc["score"]):
-            # One follow-up per survey: the id does not depend on the revision.
-            followup = SurveyFollowupRequested(
-                event_id=deterministic_id("survey-followup", doc["_id"]),
-                occurred_at=now,
-                producer=PRODUCER,
-                payload=SurveyFollowupPayload(
-                    survey_id=doc["_id"],
-                    kind=doc["kind"],
-                    ticket_id=doc.get("ticket_id"),
-                    customer_id=doc["customer_id"],
-                    score=doc["score"],
-                    comment=doc.get("comment"),
-                    language=Language(doc["language"]),
-                ),
-            )
-            events.append((topics.SURVEYS, followup))
-        return events
-
-
-def policy_of(settings: Any) -> SurveyPolicy:
-    return SurveyPolicy(
-        csat_delay=timedelta(seconds=settings.csat_delay_seconds),
-        csat_throttle=timedelta(days=settings.csat_throttle_days),
-        csat_sampling=settings.csat_sampling,
-        nps_cadence=timedelta(days=settings.nps_cadence_days),
-        link_lifetime=timedelta(days=settings.link_lifetime_days),
-        answer_grace=timedelta(minutes=settings.answer_grace_minutes),
-    )

@@ -1,4 +1,5 @@
-"""Kafka handlers of the survey service."""
+"""Kafka handlers of the survey service: each topic's events decoded by their family, applied
+once per event id (`EventApplier`), and dispatched on their classes."""
 
 from __future__ import annotations
 
@@ -7,14 +8,66 @@ from typing import Any
 from faststream.kafka.annotations import KafkaMessage
 
 from s8_shared import topics
-from s8_shared.contracts import SURVEY_EVENTS, TICKET_EVENTS, InvalidMessage
+from s8_shared.contracts import (
+    SURVEY_EVENTS,
+    TICKET_EVENTS,
+    Event,
+    InvalidMessage,
+    TicketCreated,
+    TicketDeflected,
+    TicketMerged,
+    TicketMessageAdded,
+    TicketPriorityChanged,
+    TicketStatusChanged,
+    TicketTransferred,
+)
+from s8_shared.contracts.surveys import SurveyAnswerSubmitted
+from s8_shared.contracts.tickets import TicketProblemLinked, TicketProblemUnlinked
 from s8_shared.handling import EventApplier
 from s8_shared.runtime import ServiceRuntime
 from s8_survey.domain.rules import AnswerRefused
 from s8_survey.service import SurveyNotFound, SurveyService
 
 
+class SurveyConsumers:
+    """What each consumed event does to the survey service (the effects `EventApplier`
+    applies once)."""
+
+    def __init__(self, service: SurveyService) -> None:
+        self.service = service
+
+    async def on_ticket_event(self, event: Event[Any]) -> None:
+        """Every ticket event carries the ticket as it now is; a solved one plans surveys."""
+        match event:
+            case (
+                TicketCreated()
+                | TicketMessageAdded()
+                | TicketStatusChanged()
+                | TicketPriorityChanged()
+                | TicketTransferred()
+                | TicketMerged()
+                | TicketDeflected()
+                | TicketProblemLinked()
+                | TicketProblemUnlinked()
+            ):
+                await self.service.on_ticket(event.payload.ticket)
+            case _:
+                return
+
+    async def on_survey_event(self, event: Event[Any]) -> None:
+        """Answers collected by channels themselves; the survey's own events are not inputs."""
+        match event:
+            case SurveyAnswerSubmitted(payload=answer):
+                try:
+                    await self.service.answer(answer.survey_id, answer.score, answer.comment)
+                except (AnswerRefused, SurveyNotFound) as refused:
+                    raise InvalidMessage(f"answer refused: {refused}") from refused
+            case _:
+                return
+
+
 def register_handlers(runtime: ServiceRuntime, service: SurveyService) -> None:
+    consumers = SurveyConsumers(service)
     tickets = EventApplier(
         TICKET_EVENTS, runtime.processed, runtime.stats, runtime.topic(topics.TICKETS)
     )
@@ -25,20 +78,9 @@ def register_handlers(runtime: ServiceRuntime, service: SurveyService) -> None:
     @runtime.subscriber(topics.TICKETS)
     async def on_ticket_event(msg: KafkaMessage) -> None:
         """A solved ticket plans a CSAT survey (and an NPS one when its cadence allows)."""
-        await tickets(msg.body, service.on_ticket_event)
+        await tickets(msg.body, consumers.on_ticket_event)
 
     @runtime.subscriber(topics.SURVEYS)
     async def on_survey_event(msg: KafkaMessage) -> None:
         """Answers collected by channels themselves (`survey.answer_submitted`)."""
-
-        async def effect(event: Any) -> None:
-            if event.type != "survey.answer_submitted":
-                return
-            try:
-                await service.answer(
-                    event.payload.survey_id, event.payload.score, event.payload.comment
-                )
-            except (AnswerRefused, SurveyNotFound) as refused:
-                raise InvalidMessage(f"answer refused: {refused}") from refused
-
-        await answers(msg.body, effect)
+        await answers(msg.body, consumers.on_survey_event)
