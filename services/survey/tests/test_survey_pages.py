@@ -16,8 +16,6 @@ from prometheus_client import CollectorRegistry
 from s8_shared.contracts import Language
 from s8_shared.data_files import DataFileError, read_yaml
 from s8_shared.nlp import sentiment
-from s8_shared.testing.builders import T0
-from s8_shared.testing.fakes import RecordingPublisher
 from s8_survey.adapters.memory_store import InMemorySurveyStore
 from s8_survey.api import pages as page_routes
 from s8_survey.catalogue import MESSAGES_DIR, catalogue_path, load_catalogues
@@ -26,6 +24,8 @@ from s8_survey.domain.tokens import sign
 from s8_survey.metrics import SurveyMetrics
 from s8_survey.pages import SurveyPages
 from s8_survey.service import SurveyService
+from s8_testing.builders import T0
+from s8_testing.fakes import RecordingPublisher
 
 CATALOGUES = load_catalogues()
 PAGES = SurveyPages(CATALOGUES)

@@ -22,8 +22,6 @@ from s8_shared.contracts.tickets import TicketStatusChangedPayload
 from s8_shared.handling import EventApplier, EventStats
 from s8_shared.mongo import ProcessedEvents
 from s8_shared.nlp import sentiment
-from s8_shared.testing.builders import T0, make_snapshot, make_ticket_created
-from s8_shared.testing.fakes import RecordingPublisher
 from s8_shared.topics import TopicSpec
 from s8_survey.adapters.handlers import SurveyConsumers
 from s8_survey.adapters.memory_store import InMemorySurveyStore
@@ -32,6 +30,8 @@ from s8_survey.domain.rules import AnswerRefused, SurveyPolicy
 from s8_survey.domain.tokens import verify
 from s8_survey.metrics import SurveyMetrics
 from s8_survey.service import SurveyNotFound, SurveyService
+from s8_testing.builders import T0, make_snapshot, make_ticket_created
+from s8_testing.fakes import RecordingPublisher
 
 KEY = b"k" * 32
 LEXICON = sentiment.load_lexicon(sentiment.DEFAULT_LEXICON_PATH)

@@ -1,7 +1,7 @@
 """What the survey service needs from the outside world, as small ports: its store (with the
 outbox inside each survey), a publisher (`s8_shared.kafka.publisher.Publisher`) and a clock.
 `app.py` wires the real adapters; unit tests wire in-memory ones
-(`adapters/memory_store.py`, `s8_shared.testing.fakes.RecordingPublisher`)."""
+(`adapters/memory_store.py`, `s8_testing.fakes.RecordingPublisher`)."""
 
 from __future__ import annotations
 
