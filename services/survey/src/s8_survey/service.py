@@ -30,6 +30,7 @@ from s8_shared.contracts.surveys import (
     SurveyResponded,
     SurveyRespondedPayload,
 )
+from s8_shared.data_files import load_model
 from s8_shared.kafka.publisher import Publisher
 from s8_shared.nlp import sentiment
 from s8_shared.outbox import item_for
@@ -88,7 +89,7 @@ class SurveyService:
         self.base_url = base_url.rstrip("/")
         self.now = clock
         self.metrics = metrics
-        self.lexicon = sentiment.load_lexicon(sentiment.DEFAULT_LEXICON_PATH)
+        self.lexicon = load_model(sentiment.DEFAULT_LEXICON_PATH, sentiment.Lexicon)
 
     # --- planning -------------------------------------------------------------------------
     async def on_ticket_event(self, event: Event[Any]) -> None:
