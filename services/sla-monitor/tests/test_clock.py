@@ -21,8 +21,8 @@ from s8_sla_monitor.domain.clock import (
 )
 from s8_sla_monitor.domain.policies import PolicySet
 from s8_sla_monitor.domain.triggers import (
-    MessageAdded,
     Merged,
+    MessageAdded,
     Opened,
     StatusChanged,
     Trigger,
