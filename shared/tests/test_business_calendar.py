@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import time as walltime
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -11,14 +12,15 @@ from hypothesis import strategies as st
 from s8_shared.business_time.calendar import (
     DEFAULT_CALENDARS_PATH,
     BusinessCalendar,
+    CalendarsDocument,
     add_business_seconds,
     business_seconds_between,
-    load_calendars,
     next_open,
     parse_calendars,
 )
+from s8_shared.data_files import DataFileError, load_model
 
-CALS = load_calendars(DEFAULT_CALENDARS_PATH)
+CALS = load_model(DEFAULT_CALENDARS_PATH, CalendarsDocument).calendars_by_id
 VN = CALS["vn-office"]
 BER = CALS["berlin-office"]
 ALWAYS = CALS["24x7"]
@@ -238,3 +240,19 @@ def test_a_calendar_s_holidays_are_bounded_input(holidays: object, reason: str) 
     raw = {"calendars": {"vn": {"tz": "Asia/Ho_Chi_Minh", "weekly": {"mon": ["08:00-17:00"]}, "extra_holidays": holidays}}}  # fmt: skip
     with pytest.raises(ValueError, match=reason):
         parse_calendars(raw)
+
+
+def test_a_calendars_file_is_refused_with_the_file_and_the_reason(tmp_path: Path) -> None:
+    path = tmp_path / "calendars.yaml"
+    path.write_text("calendars:\n  vn:\n    tz: Asia/Ho_Chi_Minh\n    weekly: {mon: [08:00-17:00]}\n    holidays: [tet]\n")  # fmt: skip
+    with pytest.raises(DataFileError, match=r"(?s)calendars\.yaml: .*unknown holiday set 'tet'"):
+        load_model(path, CalendarsDocument)
+    path.write_text("calendars:\n  vn: [mon]\n")
+    with pytest.raises(DataFileError, match="not a calendars document"):
+        load_model(path, CalendarsDocument)
+
+
+def test_an_empty_calendars_file_has_no_calendars(tmp_path: Path) -> None:
+    path = tmp_path / "calendars.yaml"
+    path.write_text("")
+    assert load_model(path, CalendarsDocument, empty={}).calendars_by_id == {}

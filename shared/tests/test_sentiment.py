@@ -3,9 +3,10 @@ from pathlib import Path
 import pytest
 
 from s8_shared.contracts import Language
-from s8_shared.nlp.sentiment import DEFAULT_LEXICON_PATH, MAX_WORDS, Lexicon, load_lexicon, score
+from s8_shared.data_files import load_model
+from s8_shared.nlp.sentiment import DEFAULT_LEXICON_PATH, MAX_WORDS, Lexicon, score
 
-LEXICON = load_lexicon(DEFAULT_LEXICON_PATH)
+LEXICON = load_model(DEFAULT_LEXICON_PATH, Lexicon)
 
 
 def test_the_shipped_lexicon_loads_with_enough_terms_in_both_languages() -> None:
@@ -132,7 +133,7 @@ def test_a_bad_lexicon_is_refused(tmp_path: Path, lexicon_yaml: str, expected: s
     path = tmp_path / "lexicon.yaml"
     path.write_text(lexicon_yaml, encoding="utf-8")
     with pytest.raises(ValueError, match=expected):
-        load_lexicon(path)
+        load_model(path, Lexicon)
 
 
 def test_a_lexicon_can_be_built_in_code() -> None:
@@ -142,7 +143,7 @@ def test_a_lexicon_can_be_built_in_code() -> None:
 
 
 def test_only_the_first_two_thousand_words_count() -> None:
-    lexicon = load_lexicon(DEFAULT_LEXICON_PATH)
+    lexicon = load_model(DEFAULT_LEXICON_PATH, Lexicon)
     calm = "bàn " * MAX_WORDS
     assert score(calm + "lừa đảo quá tệ " * 50, lexicon).score == 0.0
     assert score("lừa đảo quá tệ " + calm, lexicon).negative

@@ -5,8 +5,9 @@ from typing import Any
 
 import pytest
 
-from s8_shared.business_time.calendar import DEFAULT_CALENDARS_PATH, load_calendars
-from s8_shared.contracts import SlaPayload, TicketSnapshot
+from s8_shared.business_time.calendar import DEFAULT_CALENDARS_PATH, CalendarsDocument
+from s8_shared.contracts import Author, SlaPayload, TicketSnapshot, TicketStatus
+from s8_shared.data_files import load_model
 from s8_sla_monitor.domain.clock import (
     Clock,
     apply_ticket_event,
@@ -19,9 +20,17 @@ from s8_sla_monitor.domain.clock import (
     warn_due_at,
 )
 from s8_sla_monitor.domain.policies import PolicySet
+from s8_sla_monitor.domain.triggers import (
+    Merged,
+    MessageAdded,
+    Opened,
+    StatusChanged,
+    Trigger,
+    Updated,
+)
 
 T0 = datetime(2026, 3, 2, 2, tzinfo=UTC)  # Monday 09:00 in Ho Chi Minh City
-CALS = load_calendars(DEFAULT_CALENDARS_PATH)
+CALS = load_model(DEFAULT_CALENDARS_PATH, CalendarsDocument).calendars_by_id
 ALWAYS = CALS["24x7"]
 RES_PAUSE = {"pause_on": ["pending", "on_hold"]}
 POLICIES = PolicySet.model_validate(
@@ -72,17 +81,12 @@ class Ticket:
     def __init__(self) -> None:
         self.clocks: dict[str, Clock] = {}
 
-    def apply(self, event_type: str, seconds: float, **kw: Any) -> list[tuple[str, str]]:
-        fields = {k: kw.pop(k) for k in ("author", "public", "from_status", "to_status") if k in kw}
+    def apply(self, trigger: Trigger, seconds: float, **kw: Any) -> list[tuple[str, str]]:
         changed, emits = apply_ticket_event(
             list(self.clocks.values()),
-            event_type,
+            trigger,
             snap(**kw),
             at(seconds),
-            author=fields.get("author"),
-            public=fields.get("public"),
-            from_status=fields.get("from_status"),
-            to_status=fields.get("to_status"),
             policies=POLICIES,
             calendars=CALS,
         )
@@ -90,11 +94,11 @@ class Ticket:
         return [(kind, clock.clock_id) for kind, clock in emits]
 
     def msg(self, seconds: float, author: str, public: bool = True, **kw: Any) -> list[Any]:
-        return self.apply("ticket.message_added", seconds, author=author, public=public, **kw)
+        return self.apply(MessageAdded(Author(author), public), seconds, **kw)
 
     def status(self, seconds: float, frm: str, to: str, **kw: Any) -> list[tuple[str, str]]:
         kw.setdefault("status", to)
-        return self.apply("ticket.status_changed", seconds, from_status=frm, to_status=to, **kw)
+        return self.apply(StatusChanged(TicketStatus(frm), TicketStatus(to)), seconds, **kw)
 
     def __getitem__(self, clock_id: str) -> Clock:
         return self.clocks[clock_id]
@@ -116,7 +120,7 @@ REPLIED: dict[str, Any] = {"agent_replies": 1}
 @pytest.fixture
 def ticket() -> Ticket:
     t = Ticket()
-    assert t.apply("ticket.created", 0, status="new") == [
+    assert t.apply(Opened(), 0, status="new") == [
         ("sla.clock_started", FR),
         ("sla.clock_started", RES),
     ]
@@ -129,17 +133,17 @@ def test_created_starts_first_response_and_resolution(ticket: Ticket) -> None:
     assert fr.pause_on == frozenset()
     assert ticket[RES].pause_on == {"pending", "on_hold"}
     assert due_at(fr, ALWAYS) == at(1000)
-    assert ticket.apply("ticket.created", 5) == []  # a replay starts nothing
+    assert ticket.apply(Opened(), 5) == []  # a replay starts nothing
 
 
 def test_created_only_for_defined_targets() -> None:
     t = Ticket()
-    assert t.apply("ticket.created", 0, channel="web_form") == [("sla.clock_started", FR)]
+    assert t.apply(Opened(), 0, channel="web_form") == [("sla.clock_started", FR)]
 
 
 def test_created_while_pending_starts_paused() -> None:
     t = Ticket()
-    emits = t.apply("ticket.created", 0, status="pending")
+    emits = t.apply(Opened(), 0, status="pending")
     assert emits[-1] == ("sla.paused", RES)
     assert t[FR].state == "running"
 
@@ -210,14 +214,14 @@ def test_closed_or_merged_cancels_everything(ticket: Ticket, event: str) -> None
     if event == "closed":
         emits = ticket.status(200, "pending", "closed")
     else:
-        emits = ticket.apply("ticket.merged", 200, status="closed", merged_into="T-2")
+        emits = ticket.apply(Merged(), 200, status="closed", merged_into="T-2")
     assert sorted(emits) == [("sla.cancelled", FR), ("sla.cancelled", RES)]
     assert {c.state for c in ticket.clocks.values()} == {"cancelled"}
     assert ticket[RES].elapsed_before == 100  # paused time is not counted
 
 
 def test_priority_change_recomputes_and_keeps_elapsed(ticket: Ticket) -> None:
-    changed = ticket.apply("ticket.priority_changed", 200, priority="urgent")
+    changed = ticket.apply(Updated(), 200, priority="urgent")
     assert changed == []  # nothing to emit; the changed clocks are returned for rescheduling
     fr = ticket[FR]
     assert (fr.policy_id, fr.target_seconds, fr.warn_at, fr.priority) == (
@@ -233,9 +237,9 @@ def test_priority_change_recomputes_and_keeps_elapsed(ticket: Ticket) -> None:
 
 def test_tighter_policy_already_exceeded_fires_both_at_once() -> None:
     t = Ticket()
-    t.apply("ticket.created", 0, channel="web_form")  # 4 business hours on vn-office
+    t.apply(Opened(), 0, channel="web_form")  # 4 business hours on vn-office
     assert elapsed_business(t[FR], CALS["vn-office"], at(3600)) == 3600
-    t.apply("ticket.priority_changed", 3600, channel="web_form", priority="urgent")
+    t.apply(Updated(), 3600, channel="web_form", priority="urgent")
     fr = t[FR]
     assert (fr.calendar_id, fr.elapsed_before, fr.running_since) == ("24x7", 3600, at(3600))
     assert next_fire_at(fr, ALWAYS) == at(3600)

@@ -7,17 +7,15 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from s8_shared.business_time.calendar import DEFAULT_CALENDARS_PATH, load_calendars
+from s8_shared.business_time.calendar import DEFAULT_CALENDARS_PATH, CalendarsDocument
 from s8_shared.contracts import Channel, CustomerTier, Priority, TicketSnapshot
-from s8_sla_monitor.domain.policies import (
-    DEFAULT_POLICIES_PATH,
-    PolicySet,
-    load_policies,
-    match_policy,
-)
+from s8_shared.data_files import DataFileError, load_model
+from s8_sla_monitor.config import read_seed
+from s8_sla_monitor.domain.policies import PolicySet, match_policy
+from s8_sla_monitor.settings import DEFAULT_POLICIES_PATH
 
 NOW = datetime(2026, 3, 2, 9, tzinfo=UTC)
-DEFAULTS = load_policies(DEFAULT_POLICIES_PATH)
+DEFAULTS = load_model(DEFAULT_POLICIES_PATH, PolicySet)
 
 
 def snap(**fields: Any) -> TicketSnapshot:
@@ -111,9 +109,9 @@ def test_higher_priority_is_never_looser(channel: str, tier: str) -> None:
 
 
 def test_every_referenced_calendar_exists() -> None:
-    calendars = load_calendars(DEFAULT_CALENDARS_PATH)
+    calendars = load_model(DEFAULT_CALENDARS_PATH, CalendarsDocument).calendars_by_id
     assert DEFAULTS.calendar_ids() <= set(calendars)
-    load_policies(DEFAULT_POLICIES_PATH, calendars=calendars)  # does not raise
+    read_seed(DEFAULT_POLICIES_PATH, DEFAULT_CALENDARS_PATH)  # does not raise
 
 
 def test_unknown_calendar_is_reported(tmp_path: Path) -> None:
@@ -122,8 +120,12 @@ def test_unknown_calendar_is_reported(tmp_path: Path) -> None:
         "policies:\n  - policy_id: all\n    targets:\n"
         "      resolution: {seconds: 60, calendar: mars-office}\n"
     )
+    calendars = tmp_path / "c.yaml"
+    calendars.write_text("calendars:\n  24x7: {always_open: true}\n")
+    with pytest.raises(DataFileError, match=r"p\.yaml: .*mars-office"):
+        read_seed(path, calendars)
     with pytest.raises(ValueError, match="mars-office"):
-        load_policies(path, calendars=["24x7"])
+        load_model(path, PolicySet).check_calendars(["24x7"])
 
 
 @pytest.mark.parametrize(

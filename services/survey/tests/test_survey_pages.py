@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
 from s8_shared.contracts import Language
-from s8_shared.data_files import DataFileError, read_yaml
+from s8_shared.data_files import DataFileError, load_model, read_yaml
 from s8_shared.nlp import sentiment
 from s8_survey.adapters.memory_store import InMemorySurveyStore
 from s8_survey.api import pages as page_routes
@@ -115,7 +115,7 @@ async def survey() -> AsyncIterator[tuple[httpx.AsyncClient, InMemorySurveyStore
         base_url="http://survey",
         metrics=SurveyMetrics(CollectorRegistry()),
         catalogues=CATALOGUES,
-        lexicon=sentiment.load_lexicon(sentiment.DEFAULT_LEXICON_PATH),
+        lexicon=load_model(sentiment.DEFAULT_LEXICON_PATH, sentiment.Lexicon),
         clock=lambda: T0 + timedelta(seconds=next(ticks)),  # a second passes at each look
     )
     app = FastAPI()

@@ -19,6 +19,7 @@ from s8_shared.contracts.surveys import (
     SurveyRequested,
 )
 from s8_shared.contracts.tickets import TicketStatusChangedPayload
+from s8_shared.data_files import load_model
 from s8_shared.handling import EventApplier, EventStats
 from s8_shared.mongo import ProcessedEvents
 from s8_shared.nlp import sentiment
@@ -34,7 +35,7 @@ from s8_testing.builders import T0, make_snapshot, make_ticket_created
 from s8_testing.fakes import RecordingPublisher
 
 KEY = b"k" * 32
-LEXICON = sentiment.load_lexicon(sentiment.DEFAULT_LEXICON_PATH)
+LEXICON = load_model(sentiment.DEFAULT_LEXICON_PATH, sentiment.Lexicon)
 CATALOGUES = load_catalogues()
 OUTBOUND, SURVEYS = topics.OUTBOUND.base_name, topics.SURVEYS.base_name
 

@@ -11,9 +11,11 @@ from s8_analytics.adapters.facts import FactStore
 from s8_analytics.adapters.handlers import register_handlers
 from s8_analytics.api import router
 from s8_analytics.metrics import KpiGauges, TicketMetrics
+from s8_analytics.service import AnalyticsService
 from s8_analytics.settings import AnalyticsSettings
-from s8_shared.business_time.calendar import DEFAULT_CALENDARS_PATH, load_calendars
+from s8_shared.business_time.calendar import DEFAULT_CALENDARS_PATH, CalendarsDocument
 from s8_shared.contracts import utcnow
+from s8_shared.data_files import load_model
 from s8_shared.projections import TicketProjection
 from s8_shared.runtime import ServiceRuntime
 
@@ -32,7 +34,10 @@ def build(
     projection = TicketProjection(runtime.store)
     facts = FactStore(runtime.store)
     runtime.add_indexes(*TicketProjection.INDEXES, *FactStore.INDEXES)
-    register_handlers(runtime, projection, facts, TicketMetrics(runtime.registry))
+    service = AnalyticsService(
+        facts=facts, tickets=projection, metrics=TicketMetrics(runtime.registry)
+    )
+    register_handlers(runtime, service)
     gauges = KpiGauges(runtime.registry, facts, clock)
     runtime.every(30.0, gauges.refresh, "KPI gauges")
     app = runtime.http_app(router)
@@ -40,5 +45,6 @@ def build(
     app.state.facts = facts
     app.state.gauges = gauges
     app.state.clock = clock
-    app.state.calendars = load_calendars(DEFAULT_CALENDARS_PATH)
+    calendars = load_model(DEFAULT_CALENDARS_PATH, CalendarsDocument, empty={})
+    app.state.calendars = calendars.calendars_by_id
     return runtime, app

@@ -16,6 +16,7 @@ from s8_intake.domain.outbound import to_customer
 from s8_intake.domain.threading import ThreadingPolicy
 from s8_intake.domain.ticket import Change, deflect
 from s8_shared.contracts import Channel, CustomerTier, Event, Priority
+from s8_shared.data_files import load_model
 from s8_shared.nlp import sentiment
 from s8_shared.nlp.sentiment import Sentiment
 
@@ -39,7 +40,7 @@ class SelfService:
     def __init__(self, config: SelfServiceConfig, articles: list[KbArticle]) -> None:
         self.config = config
         self.rules = ReloadingFile(config.rules_path, rules.load_rules)
-        self.lexicon = sentiment.load_lexicon(config.lexicon_path)
+        self.lexicon = load_model(config.lexicon_path, sentiment.Lexicon)
         self.policy = policy.load_policy(config.policy_path)
         self.articles = articles
         self.threading_policy = config.threading_policy

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from s8_shared.contracts.envelope import validation_reason
 from s8_shared.identity import Principal
 from s8_shared.identity.http import require
+from s8_sla_monitor.adapters.clock_store import ClockStore
 from s8_sla_monitor.config import SlaConfig
 from s8_sla_monitor.service import SlaService
 
@@ -86,8 +87,8 @@ async def get_clocks(
     request: Request,
     reader: Annotated[Principal, require("agent", "lead", "admin", "analyst")],
 ) -> list[dict[str, Any]]:
-    service = get_service(request)
-    clocks = await service.clocks.by_ticket_view(ticket_id)
+    store: ClockStore = request.app.state.clock_store
+    clocks = await store.by_ticket_view(ticket_id)
     if not clocks:
         raise HTTPException(status_code=404, detail=f"no clocks for ticket {ticket_id}")
     for doc in clocks:

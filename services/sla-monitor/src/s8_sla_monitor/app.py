@@ -12,7 +12,7 @@ from s8_sla_monitor.adapters.clock_store import ClockStore
 from s8_sla_monitor.adapters.config_store import ConfigStore
 from s8_sla_monitor.adapters.handlers import register_handlers
 from s8_sla_monitor.api import router
-from s8_sla_monitor.config import SlaConfig
+from s8_sla_monitor.config import SlaConfig, read_seed
 from s8_sla_monitor.metrics import SlaMetrics
 from s8_sla_monitor.service import SlaService
 from s8_sla_monitor.settings import SlaMonitorSettings
@@ -28,9 +28,11 @@ def build(settings: SlaMonitorSettings | None = None) -> tuple[ServiceRuntime, F
     settings = settings or SlaMonitorSettings()
     runtime = ServiceRuntime(settings, title=TITLE, description=DESCRIPTION)
     runtime.add_indexes(*ClockStore.INDEXES, *TicketProjection.INDEXES)
-    config = SlaConfig(ConfigStore(runtime.store), settings.policies_path, settings.calendars_path)
+    seed_policies, seed_calendars = read_seed(settings.policies_path, settings.calendars_path)
+    config = SlaConfig(ConfigStore(runtime.store), seed_policies, seed_calendars)
+    clock_store = ClockStore(runtime.store)
     service = SlaService(
-        clocks=ClockStore(runtime.store),
+        clocks=clock_store,
         tickets=TicketProjection(runtime.store),
         publisher=runtime.publisher,
         policies=lambda: config.policies,
@@ -47,4 +49,5 @@ def build(settings: SlaMonitorSettings | None = None) -> tuple[ServiceRuntime, F
     app = runtime.http_app(router)
     app.state.sla = service
     app.state.config = config
+    app.state.clock_store = clock_store
     return runtime, app

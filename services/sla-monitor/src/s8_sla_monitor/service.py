@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -28,8 +28,6 @@ from s8_shared.contracts.sla import (
 )
 from s8_shared.kafka.publisher import Publisher
 from s8_shared.outbox import OutboxItem, item_for
-from s8_shared.projections import TicketProjection
-from s8_sla_monitor.adapters.clock_store import ClockStore
 from s8_sla_monitor.domain.clock import (
     Clock,
     apply_ticket_event,
@@ -39,7 +37,9 @@ from s8_sla_monitor.domain.clock import (
     sla_event_id,
 )
 from s8_sla_monitor.domain.policies import PolicySet
+from s8_sla_monitor.domain.triggers import Trigger, Updated, trigger_for
 from s8_sla_monitor.metrics import SlaMetrics
+from s8_sla_monitor.ports import Clocks, TicketSnapshots
 
 log = logging.getLogger("s8.sla")
 PRODUCER = "s8-sla-monitor"
@@ -61,8 +61,8 @@ class SlaService:
     def __init__(
         self,
         *,
-        clocks: ClockStore,
-        tickets: TicketProjection,
+        clocks: Clocks,
+        tickets: TicketSnapshots,
         publisher: Publisher,
         policies: Callable[[], PolicySet],
         calendars: Callable[[], Mapping[str, BusinessCalendar]],
@@ -84,39 +84,17 @@ class SlaService:
         return self.calendars()[clock.calendar_id]
 
     async def on_ticket_event(self, event: Event[Any]) -> None:
+        """A ticket event (of `TICKET_EVENTS`) starts, pauses, resumes, meets or cancels
+        the ticket's clocks."""
         snap: TicketSnapshot = event.payload.ticket
         # The latest snapshot is kept so a policy change can recompute open clocks.
         await self.tickets.apply(snap, event.type)
-        message = getattr(event.payload, "message", None)
-        event_type = event.type
         for _ in range(MAX_CAS_ATTEMPTS):
             stored = await self.clocks.for_ticket(snap.ticket_id)
-            leftovers = {c.clock_id: items for c, _, items in stored if items}
-            parked = snap.deflected or (snap.problem_id and snap.status.value == "pending")
-            if event_type == "ticket.created" and parked:
-                # A FAQ answer or a known problem's status went out; clocks start if the
-                # customer needs a human.
+            trigger = trigger_for(event, has_clocks=bool(stored))
+            if trigger is None:
                 return
-            if not stored and event_type == "ticket.status_changed" and snap.status.value == "open":
-                event_type = "ticket.created"  # a deflected ticket comes to a human now
-            revs = {c.clock_id: rev for c, rev, _ in stored}
-            changed, emits = apply_ticket_event(
-                [c for c, _, _ in stored],
-                event_type,
-                snap,
-                event.occurred_at,
-                author=message.author.value if message else None,
-                public=message.public if message else None,
-                from_status=getattr(event.payload, "from_status", None)
-                and event.payload.from_status.value,
-                to_status=getattr(event.payload, "to_status", None)
-                and event.payload.to_status.value,
-                policies=self.policies(),
-                calendars=self.calendars(),
-            )
-            events = await self._save_all(changed, revs, emits, event.occurred_at)
-            if events is not None:
-                await self._publish(leftovers, events)
+            if await self._apply(stored, trigger, snap, event.occurred_at) is not None:
                 return
         raise RuntimeError(
             f"clocks of {snap.ticket_id} kept changing; the event will be redelivered"
@@ -133,25 +111,35 @@ class SlaService:
                 continue
             for _ in range(MAX_CAS_ATTEMPTS):
                 stored = await self.clocks.for_ticket(ticket_id)
-                changed, emits = apply_ticket_event(
-                    [c for c, _, _ in stored],
-                    "sla.policies_changed",
-                    snap,
-                    now,
-                    author=None,
-                    public=None,
-                    from_status=None,
-                    to_status=None,
-                    policies=self.policies(),
-                    calendars=self.calendars(),
-                )
-                revs = {c.clock_id: rev for c, rev, _ in stored}
-                events = await self._save_all(changed, revs, emits, now)
-                if events is not None:
-                    await self._publish({c.clock_id: i for c, _, i in stored if i}, events)
+                changed = await self._apply(stored, Updated(), snap, now)
+                if changed is not None:
                     changed_count += len(changed)
                     break
         return changed_count
+
+    async def _apply(
+        self,
+        stored: Sequence[tuple[Clock, int, list[OutboxItem]]],
+        trigger: Trigger,
+        snap: TicketSnapshot,
+        at: datetime,
+    ) -> list[Clock] | None:
+        """Applies `trigger` to the stored clocks, saves and publishes what it changed and
+        caused (after what outboxes still held); None when a clock changed meanwhile."""
+        changed, emits = apply_ticket_event(
+            [c for c, _, _ in stored],
+            trigger,
+            snap,
+            at,
+            policies=self.policies(),
+            calendars=self.calendars(),
+        )
+        revs = {c.clock_id: rev for c, rev, _ in stored}
+        events = await self._save_all(changed, revs, emits, at)
+        if events is None:
+            return None
+        await self._publish({c.clock_id: items for c, _, items in stored if items}, events)
+        return changed
 
     async def _save_all(
         self,

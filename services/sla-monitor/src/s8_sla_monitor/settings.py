@@ -8,7 +8,9 @@ from pydantic import Field
 
 from s8_shared.business_time.calendar import DEFAULT_CALENDARS_PATH
 from s8_shared.settings import ServiceSettings
-from s8_sla_monitor.domain.policies import DEFAULT_POLICIES_PATH
+
+# The shipped policies; an operator points S8_POLICIES_PATH elsewhere.
+DEFAULT_POLICIES_PATH = Path(__file__).parent / "data" / "sla_policies.yaml"
 
 
 class SlaMonitorSettings(ServiceSettings):

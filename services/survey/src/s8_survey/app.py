@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from s8_shared import topics
 from s8_shared.contracts import OutboundMessageRequested, SurveyEvent
+from s8_shared.data_files import load_model
 from s8_shared.nlp import sentiment
 from s8_shared.runtime import ServiceRuntime
 from s8_survey.adapters.handlers import register_handlers
@@ -41,7 +42,7 @@ def build(settings: SurveySettings | None = None) -> tuple[ServiceRuntime, FastA
         base_url=settings.public_base_url,
         metrics=SurveyMetrics(runtime.registry),
         catalogues=catalogues,
-        lexicon=sentiment.load_lexicon(sentiment.DEFAULT_LEXICON_PATH),
+        lexicon=load_model(sentiment.DEFAULT_LEXICON_PATH, sentiment.Lexicon),
     )
     register_handlers(runtime, service)
     runtime.publisher.document(topics.SURVEYS, SurveyEvent)

@@ -12,10 +12,10 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 from zoneinfo import ZoneInfo
 
-import yaml
+from pydantic import BaseModel, ConfigDict, PrivateAttr, model_validator
 
 DEFAULT_CALENDARS_PATH = Path(__file__).parent / "calendars.yaml"
 
@@ -191,11 +191,6 @@ MAX_RANGE_DAYS = 366
 FIRST_YEAR, LAST_YEAR = 1970, 2200
 
 
-def load_calendars(path: Path = DEFAULT_CALENDARS_PATH) -> dict[str, BusinessCalendar]:
-    """Calendars by id from YAML (`holiday_sets` and `calendars`, see data/calendars.yaml)."""
-    return parse_calendars(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
-
-
 def parse_calendars(raw: Mapping[str, Any]) -> dict[str, BusinessCalendar]:
     """Calendars by id from the YAML document's structure (also for stored documents)."""
     sets = {
@@ -225,3 +220,28 @@ def parse_calendars(raw: Mapping[str, Any]) -> dict[str, BusinessCalendar]:
             always_open=bool(spec.get("always_open", False)),
         )
     return calendars
+
+
+class CalendarsDocument(BaseModel):
+    """The calendars document (`holiday_sets` and `calendars`, see calendars.yaml) as a model,
+    so the edges load it with `s8_shared.data_files.load_model(path, CalendarsDocument,
+    empty={})`: validating it parses every calendar (`calendars_by_id`), and a bad one is
+    refused with the reason `parse_calendars` gives."""
+
+    model_config = ConfigDict(frozen=True)
+
+    holiday_sets: dict[str, Any] | None = None
+    calendars: dict[str, Any] | None = None
+    _by_id: dict[str, BusinessCalendar] = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _parse(self) -> Self:
+        try:
+            self._by_id = parse_calendars(self.model_dump())
+        except (AttributeError, KeyError, TypeError) as exc:  # a wrongly shaped entry
+            raise ValueError(f"not a calendars document: {exc!r}") from None
+        return self
+
+    @property
+    def calendars_by_id(self) -> dict[str, BusinessCalendar]:
+        return dict(self._by_id)

@@ -6,6 +6,9 @@ lexicon says a word needs them). Longest terms win ("không hài lòng" before "
 a negator shortly before a term flips it ("không tốt", "not good", "never works"); an
 intensifier next to it scales it ("rất tệ", "chậm quá", "very slow"); "!" and CAPS raise
 the magnitude; after "nhưng" / "but" counts more than before.
+
+The lexicon is a model: the edges load it with `s8_shared.data_files.load_model(path,
+Lexicon)` (DEFAULT_LEXICON_PATH is the shipped one); this module reads no file.
 """
 
 from __future__ import annotations
@@ -15,8 +18,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from s8_shared.contracts import Language
 from s8_shared.nlp.text import Word, matches_at, words, words_by_part
@@ -206,13 +208,3 @@ def score(text: str, lexicon: Lexicon) -> Sentiment:
     return Sentiment(
         score=result, negative=result <= lexicon.negative_threshold, matched=tuple(matched)
     )
-
-
-def load_lexicon(path: Path) -> Lexicon:
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-        return Lexicon.model_validate(raw)
-    except yaml.YAMLError as exc:
-        raise ValueError(f"{path}: not valid YAML: {exc}") from None
-    except ValidationError as exc:
-        raise ValueError(f"{path}: invalid sentiment lexicon: {exc}") from None

@@ -8,6 +8,7 @@ from typing import Any
 
 from pymongo import ASCENDING
 
+from s8_analytics.ports import SlaOutcome
 from s8_shared.mongo import Document, IndexSpec, MongoStore
 
 AGENTS = "ticket_agents"
@@ -38,11 +39,12 @@ class FactStore:
         self.problems = store.collection(PROBLEMS)
 
     async def assignment(
-        self, ticket_id: str, agent_id: str | None, at: datetime, kind: str
+        self, ticket_id: str, agent_id: str | None, at: datetime, *, moved: bool
     ) -> None:
-        moved = 1 if agent_id and kind in ("ticket.reassigned", "ticket.escalated") else 0
+        """`moved`: reassigned or escalated, which counts as a transfer when it has a holder."""
+        transfers = 1 if agent_id and moved else 0
         await self.agents.update_one(
-            {"_id": ticket_id}, {"$inc": {"transfers": moved}}, upsert=True
+            {"_id": ticket_id}, {"$inc": {"transfers": transfers}}, upsert=True
         )
         if agent_id is None:
             return
@@ -91,15 +93,21 @@ class FactStore:
             )
 
     async def sla_event(
-        self, clock_id: str, ticket_id: str, target: str, kind: str, at: datetime
+        self,
+        clock_id: str,
+        ticket_id: str,
+        target: str,
+        at: datetime,
+        *,
+        outcome: SlaOutcome | None,
     ) -> None:
         fields: dict[str, Any] = {"ticket_id": ticket_id, "target": target}
         update: dict[str, Any] = {"$set": fields}
-        if kind == "sla.breached":
+        if outcome == "breached":
             fields["breached"] = True
-        if kind in ("sla.met", "sla.cancelled"):
+        if outcome in ("met", "cancelled"):
             fields["finished"] = True
-            fields["cancelled"] = kind == "sla.cancelled"
+            fields["cancelled"] = outcome == "cancelled"
             update["$max"] = {"finished_at": at}
         await self.sla.update_one({"_id": clock_id}, update, upsert=True)
 

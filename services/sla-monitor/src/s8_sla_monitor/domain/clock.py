@@ -18,8 +18,9 @@ from s8_shared.business_time.calendar import (
     add_business_seconds,
     business_seconds_between,
 )
-from s8_shared.contracts import TicketSnapshot, deterministic_id
+from s8_shared.contracts import Author, TicketSnapshot, TicketStatus, deterministic_id
 from s8_sla_monitor.domain.policies import PolicySet, SlaPolicy, TargetSpec, match_policy
+from s8_sla_monitor.domain.triggers import Merged, MessageAdded, Opened, StatusChanged, Trigger
 
 RUNNING, PAUSED, MET, BREACHED_RUNNING, CANCELLED = (
     "running",
@@ -237,18 +238,14 @@ class _Batch:
 
 def apply_ticket_event(
     clocks: Sequence[Clock],
-    event_type: str,
+    trigger: Trigger,
     snapshot: TicketSnapshot,
     now: datetime,
     *,
-    author: str | None,
-    public: bool | None,
-    from_status: str | None,
-    to_status: str | None,
     policies: PolicySet,
     calendars: Mapping[str, BusinessCalendar],
 ) -> tuple[list[Clock], list[tuple[str, Clock]]]:
-    """Apply one ticket event to the ticket's clocks (all of them, any state).
+    """Apply one ticket event (as its `trigger`) to the ticket's clocks (all, any state).
 
     `now` is the event's time. Returns the new or changed clocks (final state, in order of
     first change) and the SLA events to emit as (type, clock at that moment). Replaying an
@@ -257,37 +254,34 @@ def apply_ticket_event(
     """
     batch = _Batch(clocks, calendars, now.astimezone(UTC))
     policy = match_policy(policies, snapshot)
-    status_event = event_type == "ticket.status_changed"
-    status = to_status if status_event and to_status else snapshot.status.value
+    status = (trigger.to_status if isinstance(trigger, StatusChanged) else snapshot.status).value
     batch.recompute(snapshot, policy)
 
-    if event_type == "ticket.created":
-        if not any(c.target in (FIRST_RESPONSE, RESOLUTION) for c in batch.clocks.values()):
-            batch.start(snapshot, policy, FIRST_RESPONSE)
-            batch.start(snapshot, policy, RESOLUTION)
-    elif event_type == "ticket.message_added":
-        if author == "agent" and public:
+    match trigger:
+        case Opened():
+            if not any(c.target in (FIRST_RESPONSE, RESOLUTION) for c in batch.clocks.values()):
+                batch.start(snapshot, policy, FIRST_RESPONSE)
+                batch.start(snapshot, policy, RESOLUTION)
+        case MessageAdded(author=Author.AGENT, public=True):
             # Bots and internal notes do not count as a human answer.
             for clock in batch.active(FIRST_RESPONSE, NEXT_RESPONSE):
                 batch.stop(clock, MET)
-        elif (
-            author == "customer"
-            and public is not False
-            and (snapshot.agent_replies > 0 or snapshot.first_agent_reply_at is not None)
+        case MessageAdded(author=Author.CUSTOMER, public=True) if (
+            (snapshot.agent_replies > 0 or snapshot.first_agent_reply_at is not None)
             and status not in ("solved", "closed")
             and not batch.active(FIRST_RESPONSE, NEXT_RESPONSE)
         ):
             batch.start(snapshot, policy, NEXT_RESPONSE)
-    elif status_event and status == "solved":
-        for clock in batch.active(RESOLUTION):
-            batch.stop(clock, MET)
-        for clock in batch.active(FIRST_RESPONSE, NEXT_RESPONSE):
-            batch.stop(clock, CANCELLED)
-    elif (status_event and status == "closed") or event_type == "ticket.merged":
-        for clock in batch.active(FIRST_RESPONSE, NEXT_RESPONSE, RESOLUTION):
-            batch.stop(clock, CANCELLED)
-    elif status_event and from_status == "solved" and not batch.active(RESOLUTION):
-        batch.start(snapshot, policy, RESOLUTION)  # reopened: a new resolution cycle
+        case StatusChanged(to_status=TicketStatus.SOLVED):
+            for clock in batch.active(RESOLUTION):
+                batch.stop(clock, MET)
+            for clock in batch.active(FIRST_RESPONSE, NEXT_RESPONSE):
+                batch.stop(clock, CANCELLED)
+        case StatusChanged(to_status=TicketStatus.CLOSED) | Merged():
+            for clock in batch.active(FIRST_RESPONSE, NEXT_RESPONSE, RESOLUTION):
+                batch.stop(clock, CANCELLED)
+        case StatusChanged(from_status=TicketStatus.SOLVED) if not batch.active(RESOLUTION):
+            batch.start(snapshot, policy, RESOLUTION)  # reopened: a new resolution cycle
 
     batch.sync_pauses(status)
     return [batch.clocks[i] for i in batch.changed], batch.emits

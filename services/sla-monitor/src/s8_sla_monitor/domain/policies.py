@@ -1,21 +1,18 @@
 """SLA policies: which targets a ticket gets, chosen by the first policy that matches.
 
 Declared order is the priority order (most specific first); the last policy must match
-every ticket so that every ticket has exactly one policy.
+every ticket so that every ticket has exactly one policy. The policy set is a model: the
+service's edge loads the YAML (`s8_sla_monitor.config.read_seed`); this module reads no file.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from s8_shared.contracts import Channel, CustomerTier, Priority, SlaTarget, TicketSnapshot
 from s8_shared.contracts.common import TicketStatus
-
-DEFAULT_POLICIES_PATH = Path(__file__).parent.parent / "data" / "sla_policies.yaml"
 
 # Solved and closed stop clocks; they can never merely pause one.
 _UNPAUSABLE = frozenset({TicketStatus.SOLVED, TicketStatus.CLOSED})
@@ -96,16 +93,6 @@ class PolicySet(_Model):
         missing = self.calendar_ids() - set(known)
         if missing:
             raise ValueError(f"policies refer to unknown calendars: {sorted(missing)}")
-
-
-def load_policies(
-    path: Path = DEFAULT_POLICIES_PATH, *, calendars: Iterable[str] | None = None
-) -> PolicySet:
-    """The policy set from YAML; with `calendars`, also checks every calendar id exists."""
-    policies = PolicySet.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-    if calendars is not None:
-        policies.check_calendars(calendars)
-    return policies
 
 
 def match_policy(policies: PolicySet, snapshot: TicketSnapshot) -> SlaPolicy:

@@ -1,0 +1,56 @@
+"""What the SLA monitor's application service needs from the outside world: the
+composition root (`app.py`) wires the store's adapters, unit tests wire in-memory fakes.
+The publisher port is `s8_shared.kafka.publisher.Publisher`; the clock is a callable."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from s8_shared.contracts import TicketSnapshot
+from s8_shared.outbox import OutboxItem
+from s8_sla_monitor.domain.clock import Clock
+
+
+class ClockOutbox(Protocol):
+    """The SLA events each clock's change caused, kept until they are published."""
+
+    async def items(self, doc_id: str) -> list[OutboxItem]: ...
+
+    async def remove(self, doc_id: str, event_ids: Sequence[str]) -> None: ...
+
+    async def pending(self, limit: int = 100) -> list[str]: ...
+
+
+class Clocks(Protocol):
+    """The clocks, saved by compare-and-set on a revision, with their outboxes."""
+
+    @property
+    def outbox(self) -> ClockOutbox: ...
+
+    async def for_ticket(self, ticket_id: str) -> list[tuple[Clock, int, list[OutboxItem]]]: ...
+
+    async def save(
+        self,
+        clock: Clock,
+        next_fire_at: datetime | None,
+        expected_rev: int | None,
+        events: Sequence[OutboxItem] = (),
+    ) -> bool: ...
+
+    async def claim_due(
+        self, now: datetime, owner: str, lease: timedelta
+    ) -> tuple[Clock, int, datetime] | None: ...
+
+    async def tickets_with_open_clocks(self) -> list[str]: ...
+
+    async def open_by_target(self) -> dict[tuple[str, str], int]: ...
+
+
+class TicketSnapshots(Protocol):
+    """The latest snapshot of each ticket (so a policy change can recompute open clocks)."""
+
+    async def apply(self, snapshot: TicketSnapshot, event_type: str) -> bool: ...
+
+    async def get(self, ticket_id: str) -> TicketSnapshot | None: ...
