@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from s8_router.access import check_own, check_presence_change, check_profile_change, forbid
 from s8_router.adapters.agent_store import to_state
 from s8_router.domain.policy import queue_order
+from s8_router.domain.record import RoutingState
 from s8_router.service import RouterService
 from s8_shared import topics
 from s8_shared.contracts import AgentProfile, Presence, utcnow
@@ -233,4 +234,4 @@ async def accept(
     agent_id = who.actor_id
     if not await service.accept(ticket_id, agent_id):
         raise HTTPException(status_code=409, detail="no open offer of this ticket to this agent")
-    return {"ticket_id": ticket_id, "agent_id": agent_id, "state": "assigned"}
+    return {"ticket_id": ticket_id, "agent_id": agent_id, "state": RoutingState.ASSIGNED.value}
