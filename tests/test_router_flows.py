@@ -295,7 +295,9 @@ async def test_an_offer_not_accepted_in_time_moves_to_the_next_agent(
             for e in events
         )
         assert await service.accept("T-offer", "binh")
-        assert (await service.routing.get("T-offer"))["state"] == "assigned"  # type: ignore[index]
+        record = await service.routing.get("T-offer")
+        assert record is not None
+        assert record.state == "assigned"
         assert not await service.accept("T-offer", "an")
     finally:
         await runtime.stop()

@@ -6,22 +6,20 @@ from typing import Any
 
 import pytest
 
+from s8_router.adapters.policy_file import DEFAULT_POLICY_PATH, load_policy
 from s8_router.domain.model import AgentState, TicketToRoute
 from s8_router.domain.policy import (
-    DEFAULT_POLICY_PATH,
     RoutingPolicy,
-    agent_from_profile,
     channel_kind,
     choose,
     effective_rank,
     escalate,
     ineligibility,
-    load_policy,
     place,
     queue_order,
     required_tier,
-    ticket_from_snapshot,
 )
+from s8_router.domain.translators import agent_from_profile, ticket_from_snapshot
 from s8_shared.contracts import AgentProfile, Channel, CustomerTier, Presence, TicketStatus
 from s8_shared.contracts.tickets import TicketSnapshot
 
@@ -74,12 +72,12 @@ def test_default_data_file_loads_and_matches_model_defaults() -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("strategy: random\n", "invalid routing policy"),
+        ("strategy: random\n", "invalid RoutingPolicy"),
         ("vip_min_tier: L9\n", "not in tier_order"),
         ("tier_order: [L1, field]\n", "escalation ladder"),
         ("channel_kind: {email: email}\n", "no kind for"),
-        ("aging_seconds_per_level: 0\n", "invalid routing policy"),
-        ("bogus: 1\n", "invalid routing policy"),
+        ("aging_seconds_per_level: 0\n", "invalid RoutingPolicy"),
+        ("bogus: 1\n", "invalid RoutingPolicy"),
         ("strategy: [\n", "not valid YAML"),
     ],
 )

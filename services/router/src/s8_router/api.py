@@ -9,8 +9,8 @@ from pydantic import BaseModel, Field
 
 from s8_router.access import check_own, check_presence_change, check_profile_change, forbid
 from s8_router.adapters.agent_store import to_state
-from s8_router.adapters.routing_store import route_of
 from s8_router.domain.policy import queue_order
+from s8_router.domain.record import RoutingState
 from s8_router.service import RouterService
 from s8_shared import topics
 from s8_shared.contracts import AgentProfile, Presence, utcnow
@@ -193,9 +193,9 @@ async def get_queues(
         raise HTTPException(status_code=400, detail="cursor is not one this API gave")
     # The oldest of each priority hold the head of the serving order: read only those.
     head = await service.routing.queue_head(per_priority=start + page.limit + 1)
-    docs = {d["_id"]: d for d in head if d.get("route")}
+    records = {r.ticket_id: r for r in head if r.route}
     now = utcnow()
-    ordered = queue_order([route_of(d) for d in docs.values()], now, service.policy())
+    ordered = queue_order([r.routed for r in records.values()], now, service.policy())
     more = len(ordered) > start + page.limit
     link_next(request, response, encode_cursor(None, start + page.limit) if more else None)
     counts = {p: 0 for p in ("urgent", "high", "normal", "low")}
@@ -211,7 +211,7 @@ async def get_queues(
                 channel_kind=r.channel_kind,
                 tier_required=r.tier_required,
                 waiting_seconds=(now - r.waiting_since).total_seconds(),
-                why_waiting=dict(docs[r.ticket_id].get("rejected") or {}),
+                why_waiting=dict(records[r.ticket_id].rejected),
             )
             for r in ordered[start : start + page.limit]
         ],
@@ -234,4 +234,4 @@ async def accept(
     agent_id = who.actor_id
     if not await service.accept(ticket_id, agent_id):
         raise HTTPException(status_code=409, detail="no open offer of this ticket to this agent")
-    return {"ticket_id": ticket_id, "agent_id": agent_id, "state": "assigned"}
+    return {"ticket_id": ticket_id, "agent_id": agent_id, "state": RoutingState.ASSIGNED.value}

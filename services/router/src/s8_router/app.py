@@ -6,13 +6,17 @@ from fastapi import FastAPI
 
 from s8_router.adapters.agent_store import AgentStore
 from s8_router.adapters.handlers import register_handlers
+from s8_router.adapters.policy_file import load_policy
 from s8_router.adapters.routing_store import RoutingStore
 from s8_router.api import router
-from s8_router.domain.policy import load_policy
+from s8_router.assigner import Assigner
+from s8_router.domain.policy import RoutingPolicy
 from s8_router.metrics import RouterMetrics
+from s8_router.presence import AgentDesk
 from s8_router.reconciler import Reconciler
 from s8_router.service import RouterService
 from s8_router.settings import RouterSettings
+from s8_router.tickets import TicketRouting
 from s8_shared import topics
 from s8_shared.contracts import AssignmentEvent, utcnow
 from s8_shared.runtime import ServiceRuntime
@@ -28,15 +32,32 @@ def build(settings: RouterSettings | None = None) -> tuple[ServiceRuntime, FastA
     settings = settings or RouterSettings()
     runtime = ServiceRuntime(settings, title=TITLE, description=DESCRIPTION)
     runtime.add_indexes(*AgentStore.INDEXES, *RoutingStore.INDEXES)
-    policy = load_policy(settings.policy_path)
+    loaded = load_policy(settings.policy_path)
+
+    def policy() -> RoutingPolicy:
+        return loaded
+
     agents, routing = AgentStore(runtime.store), RoutingStore(runtime.store)
     metrics = RouterMetrics(runtime.registry)
-    service = RouterService(
+    assigner = Assigner(
         agents=agents,
         routing=routing,
         publisher=runtime.publisher,
-        policy=lambda: policy,
+        policy=policy,
         metrics=metrics,
+        clock=utcnow,
+    )
+    service = RouterService(
+        tickets=TicketRouting(
+            agents=agents, routing=routing, assigner=assigner, policy=policy, clock=utcnow
+        ),
+        desk=AgentDesk(
+            agents=agents, routing=routing, assigner=assigner, policy=policy, clock=utcnow
+        ),
+        assigner=assigner,
+        agents=agents,
+        routing=routing,
+        policy=policy,
     )
     reconciler = Reconciler(
         agents=agents,

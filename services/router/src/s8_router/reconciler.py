@@ -16,6 +16,7 @@ from typing import Any
 
 from s8_router.adapters.agent_store import KINDS, AgentStore
 from s8_router.adapters.routing_store import RoutingStore
+from s8_router.domain.record import RoutingRecord
 from s8_router.metrics import RouterMetrics
 
 Load = dict[str, int]
@@ -28,8 +29,8 @@ class Reconciler:
         *,
         agents: AgentStore,
         routing: RoutingStore,
-        announce: Callable[[dict[str, Any]], Awaitable[None]],
-        route_again: Callable[[dict[str, Any]], Awaitable[Any]],
+        announce: Callable[[RoutingRecord], Awaitable[None]],
+        route_again: Callable[[RoutingRecord], Awaitable[Any]],
         metrics: RouterMetrics,
         clock: Callable[[], datetime],
     ) -> None:
@@ -41,12 +42,12 @@ class Reconciler:
     async def run(self) -> int:
         """One pass; returns how many things it put right."""
         fixed = await self.repair_load()
-        for doc in await self.routing.unannounced():
-            await self.announce(doc)
+        for record in await self.routing.unannounced():
+            await self.announce(record)
             self.metrics.reannounced.labels("announced").inc()
             fixed += 1
-        for doc in await self.routing.stuck_new(self.clock() - STUCK_AFTER):
-            await self.route_again(doc)
+        for record in await self.routing.stuck_new(self.clock() - STUCK_AFTER):
+            await self.route_again(record)
             self.metrics.reannounced.labels("routed").inc()
             fixed += 1
         return fixed

@@ -12,7 +12,7 @@ from typing import Any
 from pymongo import ASCENDING, ReturnDocument
 
 from s8_router.domain.model import AgentState
-from s8_router.domain.policy import agent_from_profile
+from s8_router.domain.translators import agent_from_profile
 from s8_shared.contracts import AgentProfile
 from s8_shared.mongo import Document, IndexSpec, MongoStore
 
@@ -76,6 +76,12 @@ class AgentStore:
                 return before, after
         raise RuntimeError(f"agent {profile.agent_id}'s load kept changing; retried later")
 
+    async def save_profile(self, profile: AgentProfile) -> str | None:
+        """Stores the profile (as `upsert_profile`); the agent's presence before it, None
+        for an agent seen for the first time."""
+        before, _ = await self.upsert_profile(profile)
+        return None if before is None else before.get("presence")
+
     async def set_load(
         self, agent_id: str, recorded: dict[str, int], counted: dict[str, int]
     ) -> bool:
@@ -97,6 +103,10 @@ class AgentStore:
 
     async def get(self, agent_id: str) -> Document | None:
         return await self.col.find_one({"_id": agent_id})
+
+    async def state(self, agent_id: str) -> AgentState | None:
+        doc = await self.get(agent_id)
+        return None if doc is None else to_state(doc)
 
     async def all(self) -> list[Document]:
         return [d async for d in self.col.find({}).sort("_id", ASCENDING)]

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from faststream.kafka.annotations import KafkaMessage
 from pydantic import ValidationError
 
 from s8_router.service import RouterService
 from s8_shared import topics
-from s8_shared.contracts import SLA_EVENTS, TICKET_EVENTS, AgentProfile, InvalidMessage
+from s8_shared.contracts import (
+    SLA_EVENTS,
+    TICKET_EVENTS,
+    AgentProfile,
+    Event,
+    InvalidMessage,
+    TicketEvent,
+)
 from s8_shared.contracts.envelope import load_json_object, validation_reason
+from s8_shared.contracts.sla import SlaBreached, SlaWarning
 from s8_shared.handling import EventApplier
 from s8_shared.runtime import ServiceRuntime
-
-ESCALATING = {"sla.warning": "sla_warning", "sla.breached": "sla_breach"}
 
 
 def register_handlers(runtime: ServiceRuntime, service: RouterService) -> None:
@@ -22,25 +30,31 @@ def register_handlers(runtime: ServiceRuntime, service: RouterService) -> None:
     sla = EventApplier(SLA_EVENTS, runtime.processed, runtime.stats, runtime.topic(topics.SLA))
     agents_topic = runtime.topic(topics.AGENTS)
 
+    async def on_ticket(event: Event[Any]) -> None:
+        if isinstance(event, TicketEvent):  # what TICKET_EVENTS decodes
+            await service.on_ticket_event(event)
+
+    async def on_sla(event: Event[Any]) -> None:
+        match event:
+            case SlaWarning(payload=clock):
+                await service.escalate(clock.ticket_id, "sla_warning")
+            case SlaBreached(payload=clock):
+                await service.escalate(clock.ticket_id, "sla_breach")
+
     @runtime.subscriber(topics.TICKETS)
     async def on_ticket_event(msg: KafkaMessage) -> None:
         """New, reopened, transferred, solved or merged tickets are (re)routed or released."""
-        await tickets(msg.body, service.on_ticket_event)
+        await tickets(msg.body, on_ticket)
 
     @runtime.subscriber(topics.SLA)
     async def on_sla_event(msg: KafkaMessage) -> None:
         """An SLA warning or breach moves the ticket up a tier."""
-
-        async def effect(event: object) -> None:
-            reason = ESCALATING.get(getattr(event, "type", ""))
-            if reason:
-                await service.escalate(event.payload.ticket_id, reason)  # type: ignore[attr-defined]
-
-        await sla(msg.body, effect)
+        await sla(msg.body, on_sla)
 
     @runtime.subscriber(topics.AGENTS)
     async def on_agent(msg: KafkaMessage) -> None:
-        """The latest profile of an agent (roster, skills, capacity, presence)."""
+        """The latest profile of an agent (roster, skills, capacity, presence). Decoded here,
+        not by a typed parameter: an empty body is a tombstone to skip, not a bad profile."""
         if not msg.body:
             return  # a tombstone on the compacted topic
         try:

@@ -1,5 +1,7 @@
 """The router's record of every ticket it routes; each state change is one conditional
-update, so replicas racing on the same ticket cannot both assign it."""
+update, so replicas racing on the same ticket cannot both assign it. Which moves are allowed
+is the domain's state machine (`domain/record.py`): an update that could make an illegal
+move is refused before it is sent."""
 
 from __future__ import annotations
 
@@ -11,12 +13,23 @@ from typing import Any
 from pymongo import ASCENDING, ReturnDocument
 
 from s8_router.domain.model import TicketToRoute
+from s8_router.domain.record import (
+    HELD_STATES,
+    NEW,
+    OPEN_STATES,
+    QUEUED,
+    Changes,
+    DecisionKind,
+    RoutingRecord,
+    RoutingState,
+    check_move,
+)
 from s8_shared.mongo import Document, IndexSpec, MongoStore
 
 QUEUE_HEAD = 100  # per priority: more than capacity can free at once
 ROUTING = "routing"
 STICKY = "customer_agents"
-OPEN_STATES = ("new", "queued", "offered", "assigned")
+HELD = [s.value for s in HELD_STATES]
 
 
 def route_of(doc: Document) -> TicketToRoute:
@@ -24,6 +37,44 @@ def route_of(doc: Document) -> TicketToRoute:
     fields["required_skills"] = tuple(fields.get("required_skills", ()))
     fields["excluded_agents"] = frozenset(doc.get("excluded", ()))
     return TicketToRoute(**fields)
+
+
+def record_of(doc: Document) -> RoutingRecord:
+    """A stored routing record (fields a record of an older version lacks take defaults)."""
+    decision = doc.get("event_type")
+    return RoutingRecord(
+        ticket_id=doc["_id"],
+        state=RoutingState(doc["state"]),
+        customer_id=doc.get("customer_id") or "",
+        route=route_of(doc) if doc.get("route") else None,
+        version=int(doc.get("version") or 0),
+        agent_id=doc.get("agent_id"),
+        previous_agent_id=doc.get("previous_agent_id"),
+        seq=int(doc.get("seq") or 0),
+        announced_seq=doc.get("announced_seq"),
+        announce_pending=bool(doc.get("announce_pending", False)),
+        answered=bool(doc.get("answered", False)),
+        excluded=frozenset(doc.get("excluded") or ()),
+        queued_at=doc.get("queued_at"),
+        assigned_at=doc.get("assigned_at"),
+        offer_expires_at=doc.get("offer_expires_at"),
+        decision=DecisionKind(decision) if decision else None,
+        reason=doc.get("reason") or "",
+        eligible=tuple(doc.get("eligible") or ()),
+        rejected=dict(doc.get("rejected") or {}),
+    )
+
+
+def _fields(to: RoutingState, changes: Changes) -> dict[str, Any]:
+    """A move as the stored fields it sets (the names and values records always had)."""
+    fields: dict[str, Any] = {"state": to.value, **changes}
+    if "decision" in changes:
+        fields["event_type"] = fields.pop("decision").value
+    if "eligible" in changes:
+        fields["eligible"] = list(changes["eligible"])
+    if "rejected" in changes:
+        fields["rejected"] = dict(changes["rejected"])
+    return fields
 
 
 class RoutingStore:
@@ -42,7 +93,7 @@ class RoutingStore:
         self.col = store.collection(ROUTING)
         self.sticky = store.collection(STICKY)
 
-    async def register(self, route: TicketToRoute, customer_id: str, version: int) -> Document:
+    async def register(self, route: TicketToRoute, customer_id: str, version: int) -> RoutingRecord:
         """Creates or refreshes the routing record; an older snapshot never overwrites."""
         fields = asdict(route)
         fields.pop("excluded_agents")
@@ -51,7 +102,7 @@ class RoutingStore:
             {"_id": route.ticket_id},
             {
                 "$setOnInsert": {
-                    "state": "new",
+                    "state": NEW.value,
                     "agent_id": None,
                     "seq": 0,
                     "answered": False,
@@ -68,37 +119,47 @@ class RoutingStore:
         )
         doc = await self.col.find_one({"_id": route.ticket_id})
         assert doc is not None
-        return doc
+        return record_of(doc)
 
-    async def get(self, ticket_id: str) -> Document | None:
-        return await self.col.find_one({"_id": ticket_id})
+    async def get(self, ticket_id: str) -> RoutingRecord | None:
+        doc = await self.col.find_one({"_id": ticket_id})
+        return None if doc is None else record_of(doc)
 
     async def transition(
         self,
         ticket_id: str,
-        from_states: Sequence[str],
-        updates: dict[str, Any],
+        from_states: Sequence[RoutingState],
+        to: RoutingState,
+        changes: Changes | None = None,
         *,
         new_assignment: bool = False,
         agent_id: str | None = None,
         before: bool = False,
-    ) -> Document | None:
-        """Moves the ticket if it is in one of `from_states` (and held by `agent_id` when
-        given); None if not (someone else moved it first). Returns the document after the
-        change, or before it with `before=True`."""
+    ) -> RoutingRecord | None:
+        """Moves the ticket to `to` if it is in one of `from_states` (and held by `agent_id`
+        when given); None if not (someone else moved it first). Returns the record after the
+        change, or before it with `before=True`. IllegalTransition, writing nothing, if the
+        state machine forbids any of the moves."""
+        sources = [s.value for s in check_move(from_states, to)]
+        updates = _fields(to, changes or {})
         change: dict[str, Any] = {"$set": updates}
         if new_assignment:  # a decision to announce: pending until published (reconciler)
             change["$inc"] = {"seq": 1}
             change["$set"] = {**updates, "announce_pending": True}
-        query: dict[str, Any] = {"_id": ticket_id, "state": {"$in": list(from_states)}}
+        query: dict[str, Any] = {"_id": ticket_id, "state": {"$in": sources}}
         if agent_id is not None:
             query["agent_id"] = agent_id
-        return await self.col.find_one_and_update(
+        doc = await self.col.find_one_and_update(
             query, change, return_document=ReturnDocument.BEFORE if before else ReturnDocument.AFTER
         )
+        return None if doc is None else record_of(doc)
 
-    async def set_fields(self, ticket_id: str, updates: dict[str, Any]) -> None:
-        await self.col.update_one({"_id": ticket_id}, {"$set": updates})
+    async def mark_answered(self, ticket_id: str) -> None:
+        """An agent answered publicly: going offline no longer hands the ticket back."""
+        await self.col.update_one({"_id": ticket_id}, {"$set": {"answered": True}})
+
+    async def require_tier(self, ticket_id: str, tier: str | None) -> None:
+        await self.col.update_one({"_id": ticket_id}, {"$set": {"route.tier_required": tier}})
 
     async def exclude(self, ticket_id: str, agent_id: str) -> None:
         await self.col.update_one({"_id": ticket_id}, {"$addToSet": {"excluded": agent_id}})
@@ -110,20 +171,21 @@ class RoutingStore:
             {"$set": {"announced_seq": seq, "announce_pending": False}},
         )
 
-    async def unannounced(self, limit: int = 100) -> list[Document]:
+    async def unannounced(self, limit: int = 100) -> list[RoutingRecord]:
         """Decisions stored but not (yet) published: a crash came in between."""
-        return [d async for d in self.col.find({"announce_pending": True}).limit(limit)]
+        found = self.col.find({"announce_pending": True}).limit(limit)
+        return [record_of(d) async for d in found]
 
-    async def stuck_new(self, waiting_before: datetime, limit: int = 100) -> list[Document]:
+    async def stuck_new(self, waiting_before: datetime, limit: int = 100) -> list[RoutingRecord]:
         """Records still `new` (never decided) for a ticket waiting since before then."""
-        query = {"state": "new", "route.waiting_since": {"$lte": waiting_before}}
-        return [d async for d in self.col.find(query).limit(limit)]
+        query = {"state": NEW.value, "route.waiting_since": {"$lte": waiting_before}}
+        return [record_of(d) async for d in self.col.find(query).limit(limit)]
 
     async def load_by_agent(self) -> dict[str, dict[str, int]]:
         """Tickets each agent holds (offered or assigned) by channel kind, counted from the
         routing records: what the agents' recorded load must be. An indexed find of the held
         records, not an aggregation (the local store scans every record for those)."""
-        query = {"state": {"$in": ["offered", "assigned"]}}
+        query = {"state": {"$in": HELD}}
         projection = {"agent_id": 1, "route.channel_kind": 1}
         load: dict[str, dict[str, int]] = {}
         async for doc in self.col.find(query, projection=projection):
@@ -132,15 +194,15 @@ class RoutingStore:
             kinds[kind] = kinds.get(kind, 0) + 1
         return load
 
-    async def queue_head(self, per_priority: int = QUEUE_HEAD) -> list[Document]:
+    async def queue_head(self, per_priority: int = QUEUE_HEAD) -> list[RoutingRecord]:
         """The longest-waiting queued tickets of each priority: within a priority the oldest
         always come first (aging only lifts them), so these hold the first `per_priority`
         tickets of the serving order, whatever the queue's length."""
-        found: list[Document] = []
+        found: list[RoutingRecord] = []
         for priority in ("urgent", "high", "normal", "low"):
-            query = {"state": "queued", "route.priority": priority}
+            query = {"state": QUEUED.value, "route.priority": priority}
             cursor = self.col.find(query).sort("queued_at", ASCENDING).limit(per_priority)
-            found += [d async for d in cursor]
+            found += [record_of(d) async for d in cursor]
         return found
 
     async def queue_depth(self) -> dict[tuple[str, str], int]:
@@ -148,38 +210,37 @@ class RoutingStore:
         local store's aggregations scan every record, the whole history)."""
         depth: dict[tuple[str, str], int] = {}
         projection = {"route.priority": 1, "route.required_skills": 1}
-        async for doc in self.col.find({"state": "queued"}, projection=projection):
+        async for doc in self.col.find({"state": QUEUED.value}, projection=projection):
             route = doc.get("route") or {}
             key = (route.get("priority") or "normal", ",".join(sorted(route.get("required_skills") or [])) or "-")  # fmt: skip
             depth[key] = depth.get(key, 0) + 1
         return depth
 
-    async def held_by(self, agent_id: str, *, unanswered_only: bool) -> list[Document]:
-        query: dict[str, Any] = {"agent_id": agent_id, "state": {"$in": ["offered", "assigned"]}}
+    async def held_by(self, agent_id: str, *, unanswered_only: bool) -> list[RoutingRecord]:
+        query: dict[str, Any] = {"agent_id": agent_id, "state": {"$in": HELD}}
         if unanswered_only:
             query["answered"] = False
-        return [d async for d in self.col.find(query)]
+        return [record_of(d) async for d in self.col.find(query)]
 
     async def held_by_agents(self, agent_ids: Sequence[str]) -> dict[str, list[str]]:
         """The tickets offered to or assigned to each of `agent_ids`, in one query."""
         held: dict[str, list[str]] = {a: [] for a in agent_ids}
-        query = {"agent_id": {"$in": list(agent_ids)}, "state": {"$in": ["offered", "assigned"]}}
+        query = {"agent_id": {"$in": list(agent_ids)}, "state": {"$in": HELD}}
         async for doc in self.col.find(query, projection={"agent_id": 1}):
             held.setdefault(doc["agent_id"], []).append(doc["_id"])
         return held
 
-    async def expired_offers(self, now: datetime) -> list[Document]:
-        return [
-            d async for d in self.col.find({"state": "offered", "offer_expires_at": {"$lte": now}})
-        ]
+    async def expired_offers(self, now: datetime) -> list[RoutingRecord]:
+        query = {"state": RoutingState.OFFERED.value, "offer_expires_at": {"$lte": now}}
+        return [record_of(d) async for d in self.col.find(query)]
 
     async def count_open_by_state(self) -> dict[str, int]:
         """Open records by state, each an indexed find of ids (solved and closed records are
         the whole history: the local store would scan it all, and analytics counts them)."""
         counts: dict[str, int] = {}
         for state in OPEN_STATES:
-            cursor = self.col.find({"state": state}, projection={"_id": 1})
-            counts[state] = len([d async for d in cursor])
+            cursor = self.col.find({"state": state.value}, projection={"_id": 1})
+            counts[state.value] = len([d async for d in cursor])
         return counts
 
     async def remember_agent(self, customer_id: str, agent_id: str, at: datetime) -> None:

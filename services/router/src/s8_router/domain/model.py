@@ -6,13 +6,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
-
-from s8_shared.contracts import AgentProfile
-from s8_shared.contracts.tickets import TicketSnapshot
-
-if TYPE_CHECKING:  # the policy module builds on this one
-    from s8_router.domain.policy import RoutingPolicy
 
 
 @dataclass(frozen=True)
@@ -70,48 +63,3 @@ class Decision:
     # agent_id -> offline, away, no_capacity, missing_skill:<s>, skill_level:<s>,
     # language, tier, region, excluded
     rejected: Mapping[str, str]
-
-
-def agent_from_profile(
-    profile: AgentProfile,
-    active: Mapping[str, int],
-    last_finished_at: datetime | None = None,
-    last_assigned_at: datetime | None = None,
-) -> AgentState:
-    return AgentState(
-        agent_id=profile.agent_id,
-        team=profile.team,
-        tier=profile.tier,
-        skills=dict(profile.skills),
-        languages=frozenset(str(lang) for lang in profile.languages),
-        region=profile.region,
-        capacity={str(k): v for k, v in profile.capacity.items()},
-        active=dict(active),
-        presence=str(profile.presence),
-        last_finished_at=last_finished_at,
-        last_assigned_at=last_assigned_at,
-    )
-
-
-def ticket_from_snapshot(
-    snapshot: TicketSnapshot,
-    policy: RoutingPolicy,
-    waiting_since: datetime,
-    previous_agent_id: str | None = None,
-    previous_agent_at: datetime | None = None,
-    excluded_agents: frozenset[str] = frozenset(),
-) -> TicketToRoute:
-    return TicketToRoute(
-        ticket_id=snapshot.ticket_id,
-        channel_kind=policy.channel_kind[snapshot.channel],
-        priority=str(snapshot.priority),
-        required_skills=tuple(snapshot.required_skills),
-        language=str(snapshot.language),
-        tier_required=snapshot.tier_required,
-        region=snapshot.region,
-        customer_tier=str(snapshot.customer_tier),
-        waiting_since=waiting_since,
-        previous_agent_id=previous_agent_id,
-        previous_agent_at=previous_agent_at,
-        excluded_agents=excluded_agents,
-    )

@@ -1,44 +1,19 @@
-"""Routing policy as data (`data/routing_policy.yaml`) and the pure rules that apply it:
-who may take a ticket, who should, in which order tickets are served."""
+"""Routing policy as a validated model (the service reads it from
+`data/routing_policy.yaml` at its edge) and the pure rules that apply it: who may take a
+ticket, who should, in which order tickets are served."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from s8_router.domain.model import (
-    AgentState,
-    Decision,
-    TicketToRoute,
-    agent_from_profile,
-    ticket_from_snapshot,
-)
+from s8_router.domain.model import AgentState, Decision, TicketToRoute
 from s8_shared.contracts import Channel, Presence
 from s8_shared.contracts.agents import ChannelKind
-
-__all__ = [
-    "DEFAULT_POLICY_PATH",
-    "RoutingPolicy",
-    "agent_from_profile",
-    "channel_kind",
-    "choose",
-    "effective_rank",
-    "escalate",
-    "ineligibility",
-    "load_policy",
-    "place",
-    "queue_order",
-    "required_tier",
-    "ticket_from_snapshot",
-]
-
-DEFAULT_POLICY_PATH = Path(__file__).parent.parent / "data" / "routing_policy.yaml"
 
 FIELD = "field"
 ON_SITE = "on_site"
@@ -89,15 +64,6 @@ class RoutingPolicy(BaseModel):
         if missing:
             raise ValueError(f"channel_kind has no kind for {missing}")
         return self
-
-
-def load_policy(path: Path = DEFAULT_POLICY_PATH) -> RoutingPolicy:
-    try:
-        return RoutingPolicy.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-    except yaml.YAMLError as exc:
-        raise ValueError(f"{path}: not valid YAML: {exc}") from None
-    except ValidationError as exc:
-        raise ValueError(f"{path}: invalid routing policy: {exc}") from None
 
 
 def channel_kind(policy: RoutingPolicy, channel: str) -> str:
