@@ -33,8 +33,8 @@ from s8_router.presence import AgentDesk
 from s8_router.tickets import TicketRouting
 from s8_shared.contracts import AgentProfile, Author, MessageInfo, TicketEvent, TicketMessageAdded
 from s8_shared.contracts.tickets import TicketMessageAddedPayload
-from s8_shared.testing.builders import T0, make_snapshot, make_ticket_created
-from s8_shared.testing.fakes import RecordingPublisher
+from s8_testing.builders import T0, make_snapshot, make_ticket_created
+from s8_testing.fakes import RecordingPublisher
 
 ASSIGNMENTS = "support.assignments.v1"
 
