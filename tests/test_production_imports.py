@@ -100,3 +100,14 @@ def test_test_support_lives_outside_the_production_packages() -> None:
     assert not list((REPO / "shared/src/s8_shared" / "testing").glob("*.py"))
     assert not list((REPO / "services").glob("*/src/*/testing*.py"))
     assert (REPO / "testing/src/s8_testing/harness.py").is_file()
+
+
+def test_handlers_take_s8s_kafka_message_which_needs_no_worker_thread() -> None:
+    # FastStream's `KafkaMessage` annotation injects through a worker thread per message
+    # (s8_shared.kafka.message says why that matters in a storm of bad messages).
+    offenders = [
+        str(path.relative_to(REPO))
+        for path in production_sources()
+        if "faststream.kafka.annotations" in imported_modules(path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 from faststream.kafka import KafkaBroker, TestKafkaBroker
-from faststream.kafka.annotations import KafkaMessage
 from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -18,6 +17,7 @@ from prometheus_client import CollectorRegistry
 from s8_shared import topics
 from s8_shared.kafka.broker import make_broker
 from s8_shared.kafka.deadletter import DeadLetterPolicy
+from s8_shared.kafka.message import KafkaMessage
 from s8_shared.kafka.publisher import EventPublisher
 from s8_shared.observability.tracing import (
     context_from_headers,

@@ -6,8 +6,6 @@ one typed FastStream parameter; the service matches on the decoded classes."""
 
 from __future__ import annotations
 
-from faststream.kafka.annotations import KafkaMessage
-
 from s8_analytics.service import AnalyticsService
 from s8_shared import topics
 from s8_shared.contracts import (
@@ -20,6 +18,7 @@ from s8_shared.contracts import (
 from s8_shared.contracts.problems import PROBLEM_EVENTS
 from s8_shared.contracts.tickets import BotConversationHandled
 from s8_shared.handling import EventApplier
+from s8_shared.kafka.message import KafkaMessage
 from s8_shared.runtime import ServiceRuntime
 from s8_shared.topics import TopicSpec
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from faststream.kafka.annotations import KafkaMessage
 from pydantic import ValidationError
 
 from s8_intake.adapters.agent_directory import AgentDirectory
 from s8_shared import topics
 from s8_shared.contracts import AgentProfile, InvalidMessage
 from s8_shared.contracts.envelope import load_json_object, validation_reason
+from s8_shared.kafka.message import KafkaMessage
 from s8_shared.runtime import ServiceRuntime
 
 

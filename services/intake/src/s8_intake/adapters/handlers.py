@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from faststream.kafka.annotations import KafkaMessage
 from pydantic import ValidationError
 
 from s8_intake.domain.status import TransitionRefused
@@ -13,6 +12,7 @@ from s8_shared import topics
 from s8_shared.contracts import ACTION_ADAPTER, SURVEY_EVENTS, CustomerProfileUpsert, InvalidMessage
 from s8_shared.contracts.envelope import load_json_object, validation_reason
 from s8_shared.handling import EventApplier
+from s8_shared.kafka.message import KafkaMessage
 from s8_shared.runtime import ServiceRuntime
 
 

@@ -7,12 +7,12 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from faststream.kafka.annotations import KafkaMessage
 from pymongo.errors import DuplicateKeyError
 
 from s8_shared import topics
 from s8_shared.contracts import ASSIGNMENT_EVENTS, Event
 from s8_shared.handling import EventApplier
+from s8_shared.kafka.message import KafkaMessage
 from s8_shared.mongo import MongoStore
 from s8_shared.runtime import ServiceRuntime
 

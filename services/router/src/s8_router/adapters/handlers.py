@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from faststream.kafka.annotations import KafkaMessage
 from pydantic import ValidationError
 
 from s8_router.service import RouterService
@@ -20,6 +19,7 @@ from s8_shared.contracts import (
 from s8_shared.contracts.envelope import load_json_object, validation_reason
 from s8_shared.contracts.sla import SlaBreached, SlaWarning
 from s8_shared.handling import EventApplier
+from s8_shared.kafka.message import KafkaMessage
 from s8_shared.runtime import ServiceRuntime
 
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from faststream.kafka.annotations import KafkaMessage
-
 from s8_shared import topics
 from s8_shared.contracts import TICKET_EVENTS
 from s8_shared.handling import EventApplier
+from s8_shared.kafka.message import KafkaMessage
 from s8_shared.runtime import ServiceRuntime
 from s8_sla_monitor.service import SlaService
 

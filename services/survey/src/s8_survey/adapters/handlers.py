@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from faststream.kafka.annotations import KafkaMessage
-
 from s8_shared import topics
 from s8_shared.contracts import (
     SURVEY_EVENTS,
@@ -24,6 +22,7 @@ from s8_shared.contracts import (
 from s8_shared.contracts.surveys import SurveyAnswerSubmitted
 from s8_shared.contracts.tickets import TicketProblemLinked, TicketProblemUnlinked
 from s8_shared.handling import EventApplier
+from s8_shared.kafka.message import KafkaMessage
 from s8_shared.runtime import ServiceRuntime
 from s8_survey.domain.rules import AnswerRefused
 from s8_survey.service import SurveyNotFound, SurveyService
