@@ -146,3 +146,16 @@ def test_the_recorded_trace_is_read_only_from_envelopes_that_have_one() -> None:
     assert context_from_headers({"traceparent": "00-garbage"}) is None
     assert context_from_headers({}) is None
     assert current_trace_headers() == {}
+
+
+def test_span_trace_headers_match_what_the_w3c_propagator_writes() -> None:
+    from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+    from s8_shared.observability.tracing import span_trace_headers
+
+    assert span_trace_headers() == {}  # no active span
+    tracer = TracerProvider().get_tracer("test")
+    with tracer.start_as_current_span("consume"):
+        expected: dict[str, str] = {}
+        TraceContextTextMapPropagator().inject(expected)
+        assert span_trace_headers() == expected

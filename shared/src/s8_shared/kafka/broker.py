@@ -85,11 +85,22 @@ def subscribe(
     so a service reading several topics never rebalances them against each other), reading
     from the start, committing only after the handler succeeded (a failure seeks back and
     redelivers). Acknowledged manually: the dead-letter middleware settles every record and
-    `OffsetCommits` commits them in batches (FastStream would commit once per message)."""
+    `OffsetCommits` commits them in batches (FastStream would commit once per message).
+
+    Handlers take the record's bytes (`body: bytes`) and decode them with s8's bounded
+    decoding (`load_json_object`): FastStream's decoder would parse the JSON first, unbounded
+    and a second time, and its message injection costs a worker thread per record."""
     subscriber: Callable[[Handler], Any] = broker.subscriber(
         spec.name(settings.topic_namespace),
         group_id=settings.consumer_group(f".{spec.short_name}{purpose}"),
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.MANUAL,
+        decoder=_raw_body,
     )
     return subscriber
+
+
+async def _raw_body(msg: Any) -> bytes:
+    """The record's value as it came: what a handler's `body: bytes` receives."""
+    body: bytes = msg.body
+    return body

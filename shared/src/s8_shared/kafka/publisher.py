@@ -14,6 +14,7 @@ from s8_shared.observability.tracing import (
     continued,
     current_trace_headers,
     envelope_trace,
+    span_trace_headers,
 )
 from s8_shared.topics import TopicSpec
 
@@ -82,7 +83,7 @@ class EventPublisher:
         headers = {
             **JSON_HEADERS,
             "s8-event-type": event.type,
-            **current_trace_headers(),
+            **span_trace_headers(),
         }
         producer = _aiokafka_producer(self.broker)
         if producer is None:

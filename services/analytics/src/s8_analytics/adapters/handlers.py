@@ -18,7 +18,6 @@ from s8_shared.contracts import (
 from s8_shared.contracts.problems import PROBLEM_EVENTS
 from s8_shared.contracts.tickets import BotConversationHandled
 from s8_shared.handling import EventApplier
-from s8_shared.kafka.message import KafkaMessage
 from s8_shared.runtime import ServiceRuntime
 from s8_shared.topics import TopicSpec
 
@@ -39,26 +38,26 @@ def register_handlers(runtime: ServiceRuntime, service: AnalyticsService) -> Non
     problems = applier(PROBLEM_EVENTS, topics.PROBLEMS)
 
     @runtime.subscriber(topics.PROBLEMS)
-    async def on_problem_event(msg: KafkaMessage) -> None:
+    async def on_problem_event(body: bytes) -> None:
         """Known problems and the proactive notices sent about them."""
-        await problems(msg.body, service.on_problem)
+        await problems(body, service.on_problem)
 
     @runtime.subscriber(topics.TICKETS)
-    async def on_ticket_event(msg: KafkaMessage) -> None:
+    async def on_ticket_event(body: bytes) -> None:
         """The latest snapshot of every ticket (version-ordered)."""
-        await tickets(msg.body, service.on_ticket)
+        await tickets(body, service.on_ticket)
 
     @runtime.subscriber(topics.ASSIGNMENTS)
-    async def on_assignment_event(msg: KafkaMessage) -> None:
+    async def on_assignment_event(body: bytes) -> None:
         """Who holds each ticket, since when, and how often it moved."""
-        await assignments(msg.body, service.on_assignment)
+        await assignments(body, service.on_assignment)
 
     @runtime.subscriber(topics.SLA)
-    async def on_sla_event(msg: KafkaMessage) -> None:
+    async def on_sla_event(body: bytes) -> None:
         """Each SLA clock's outcome: met, breached or cancelled."""
-        await sla(msg.body, service.on_sla)
+        await sla(body, service.on_sla)
 
     @runtime.subscriber(topics.SURVEYS)
-    async def on_survey_event(msg: KafkaMessage) -> None:
+    async def on_survey_event(body: bytes) -> None:
         """Surveys sent and answered (the latest revision of an answer counts)."""
-        await surveys(msg.body, service.on_survey)
+        await surveys(body, service.on_survey)

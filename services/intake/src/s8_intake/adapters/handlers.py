@@ -22,9 +22,9 @@ def register_handlers(runtime: ServiceRuntime, service: IntakeService) -> None:
     customers_topic = runtime.topic(topics.CUSTOMERS)
 
     @runtime.subscriber(topics.INBOUND)
-    async def on_inbound(msg: KafkaMessage) -> None:
+    async def on_inbound(body: bytes) -> None:
         """A customer message from any channel becomes (or joins) a ticket."""
-        accepted = await service.accept(decode_inbound(msg.body))
+        accepted = await service.accept(decode_inbound(body))
         runtime.stats.count(
             inbound_topic, "inbound", "duplicate" if accepted.duplicate else "applied"
         )

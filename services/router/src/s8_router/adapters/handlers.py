@@ -19,7 +19,6 @@ from s8_shared.contracts import (
 from s8_shared.contracts.envelope import load_json_object, validation_reason
 from s8_shared.contracts.sla import SlaBreached, SlaWarning
 from s8_shared.handling import EventApplier
-from s8_shared.kafka.message import KafkaMessage
 from s8_shared.runtime import ServiceRuntime
 
 
@@ -42,23 +41,23 @@ def register_handlers(runtime: ServiceRuntime, service: RouterService) -> None:
                 await service.escalate(clock.ticket_id, "sla_breach")
 
     @runtime.subscriber(topics.TICKETS)
-    async def on_ticket_event(msg: KafkaMessage) -> None:
+    async def on_ticket_event(body: bytes) -> None:
         """New, reopened, transferred, solved or merged tickets are (re)routed or released."""
-        await tickets(msg.body, on_ticket)
+        await tickets(body, on_ticket)
 
     @runtime.subscriber(topics.SLA)
-    async def on_sla_event(msg: KafkaMessage) -> None:
+    async def on_sla_event(body: bytes) -> None:
         """An SLA warning or breach moves the ticket up a tier."""
-        await sla(msg.body, on_sla)
+        await sla(body, on_sla)
 
     @runtime.subscriber(topics.AGENTS)
-    async def on_agent(msg: KafkaMessage) -> None:
+    async def on_agent(body: bytes) -> None:
         """The latest profile of an agent (roster, skills, capacity, presence). Decoded here,
         not by a typed parameter: an empty body is a tombstone to skip, not a bad profile."""
-        if not msg.body:
+        if not body:
             return  # a tombstone on the compacted topic
         try:
-            profile = AgentProfile.model_validate(load_json_object(msg.body))
+            profile = AgentProfile.model_validate(load_json_object(body))
         except ValidationError as exc:
             raise InvalidMessage(f"invalid agent profile: {validation_reason(exc)}") from exc
         await service.on_agent_profile(profile)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from s8_shared import topics
 from s8_shared.contracts import TICKET_EVENTS
 from s8_shared.handling import EventApplier
-from s8_shared.kafka.message import KafkaMessage
 from s8_shared.runtime import ServiceRuntime
 from s8_sla_monitor.service import SlaService
 
@@ -16,6 +15,6 @@ def register_handlers(runtime: ServiceRuntime, service: SlaService) -> None:
     )
 
     @runtime.subscriber(topics.TICKETS)
-    async def on_ticket_event(msg: KafkaMessage) -> None:
+    async def on_ticket_event(body: bytes) -> None:
         """Ticket events start, pause, resume, meet and cancel SLA clocks."""
-        await tickets(msg.body, service.on_ticket_event)
+        await tickets(body, service.on_ticket_event)

@@ -22,7 +22,6 @@ from s8_shared.contracts import (
 from s8_shared.contracts.surveys import SurveyAnswerSubmitted
 from s8_shared.contracts.tickets import TicketProblemLinked, TicketProblemUnlinked
 from s8_shared.handling import EventApplier
-from s8_shared.kafka.message import KafkaMessage
 from s8_shared.runtime import ServiceRuntime
 from s8_survey.domain.rules import AnswerRefused
 from s8_survey.service import SurveyNotFound, SurveyService
@@ -75,11 +74,11 @@ def register_handlers(runtime: ServiceRuntime, service: SurveyService) -> None:
     )
 
     @runtime.subscriber(topics.TICKETS)
-    async def on_ticket_event(msg: KafkaMessage) -> None:
+    async def on_ticket_event(body: bytes) -> None:
         """A solved ticket plans a CSAT survey (and an NPS one when its cadence allows)."""
-        await tickets(msg.body, consumers.on_ticket_event)
+        await tickets(body, consumers.on_ticket_event)
 
     @runtime.subscriber(topics.SURVEYS)
-    async def on_survey_event(msg: KafkaMessage) -> None:
+    async def on_survey_event(body: bytes) -> None:
         """Answers collected by channels themselves (`survey.answer_submitted`)."""
-        await answers(msg.body, consumers.on_survey_event)
+        await answers(body, consumers.on_survey_event)
