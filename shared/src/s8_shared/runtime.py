@@ -102,8 +102,10 @@ class ServiceRuntime:
         self.running = False
 
     # --- wiring -------------------------------------------------------------------
-    def subscriber(self, spec: TopicSpec, purpose: str = "") -> Callable[[Handler], Any]:
-        return subscribe(self.broker, self.settings, spec, purpose)
+    def subscriber(
+        self, spec: TopicSpec, purpose: str = "", *, typed: bool = False
+    ) -> Callable[[Handler], Any]:
+        return subscribe(self.broker, self.settings, spec, purpose, typed=typed)
 
     def topic(self, spec: TopicSpec) -> str:
         return spec.name(self.settings.topic_namespace)

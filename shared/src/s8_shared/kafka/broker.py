@@ -14,6 +14,7 @@ from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLS
 from opentelemetry.sdk.trace import TracerProvider
 from prometheus_client import CollectorRegistry
 
+from s8_shared.contracts.envelope import load_json_object
 from s8_shared.kafka.deadletter import DeadLetterPolicy
 from s8_shared.settings import ServiceSettings
 from s8_shared.topics import TopicSpec
@@ -79,7 +80,12 @@ Handler = Callable[..., Awaitable[None]]
 
 
 def subscribe(
-    broker: KafkaBroker, settings: ServiceSettings, spec: TopicSpec, purpose: str = ""
+    broker: KafkaBroker,
+    settings: ServiceSettings,
+    spec: TopicSpec,
+    purpose: str = "",
+    *,
+    typed: bool = False,
 ) -> Callable[[Handler], Any]:
     """A subscriber in the service's own consumer group for that topic (one group per topic,
     so a service reading several topics never rebalances them against each other), reading
@@ -87,17 +93,24 @@ def subscribe(
     redelivers). Acknowledged manually: the dead-letter middleware settles every record and
     `OffsetCommits` commits them in batches (FastStream would commit once per message).
 
-    Handlers take the record's bytes (`body: bytes`) and decode them with s8's bounded
-    decoding (`load_json_object`): FastStream's decoder would parse the JSON first, unbounded
-    and a second time, and its message injection costs a worker thread per record."""
+    Handlers take the record's bytes (`body: bytes`) and decode them with s8's contracts;
+    with `typed`, a handler takes one plain model as its parameter, which FastStream
+    validates from the JSON object s8's bounded decoding (`load_json_object`) made. FastStream's
+    own decoder would parse unbounded JSON (and a second time), and its message injection
+    costs a worker thread per record."""
     subscriber: Callable[[Handler], Any] = broker.subscriber(
         spec.name(settings.topic_namespace),
         group_id=settings.consumer_group(f".{spec.short_name}{purpose}"),
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.MANUAL,
-        decoder=_raw_body,
+        decoder=_json_object if typed else _raw_body,
     )
     return subscriber
+
+
+async def _json_object(msg: Any) -> dict[str, Any]:
+    """The record's value as a JSON object, or InvalidMessage (a dead letter at once)."""
+    return load_json_object(msg.body)
 
 
 async def _raw_body(msg: Any) -> bytes:
