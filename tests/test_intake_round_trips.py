@@ -1,0 +1,69 @@
+"""How many store round trips one new ticket costs, read from intake's own Mongo command
+metrics (`s8_mongo_command_duration_seconds_count`, one observation per command).
+
+Run alone to see the figures (`-s` prints them):
+  S8_TEST_INFRA=local bash deploy/local/with-infra.sh .venv/bin/python -m pytest -q -s \
+      tests/test_intake_round_trips.py
+
+Intake's periodic jobs (outbox sweeps, problem outreach, the runtime's own jobs) also talk to
+the store; their rate is measured idle first and subtracted for the time the burst took.
+"""
+
+import asyncio
+import time
+from collections import Counter
+
+import pytest
+
+from s8_intake.testing_stack import Intake, running_intake
+from s8_shared.testing.builders import make_inbound
+from s8_shared.testing.harness import TestStack
+
+pytestmark = pytest.mark.integration
+
+METRIC = "s8_mongo_command_duration_seconds_count"
+NEW_TICKETS = 30
+IDLE_SECONDS = 3.0
+MAX_ROUND_TRIPS_PER_NEW_TICKET = 6
+
+
+def commands(intake: Intake) -> Counter[str]:
+    """Commands intake sent to its store so far, by command name."""
+    counted: Counter[str] = Counter()
+    for metric in intake.runtime.registry.collect():
+        for sample in metric.samples:
+            if sample.name == METRIC:
+                counted[sample.labels["command"]] += int(sample.value)
+    return counted
+
+
+async def test_a_new_ticket_costs_at_most_six_store_round_trips(stack: TestStack) -> None:
+    async for intake in running_intake(stack):
+        await intake.post(make_inbound(channel_message_id="<warm-up@example.vn>"))
+        await asyncio.sleep(1.0)  # the periodic jobs' first runs are over
+
+        before_idle, started = commands(intake), time.monotonic()
+        await asyncio.sleep(IDLE_SECONDS)
+        idle = commands(intake) - before_idle
+        idle_rate = sum(idle.values()) / (time.monotonic() - started)
+
+        before, started = commands(intake), time.monotonic()
+        for n in range(NEW_TICKETS):
+            result = await intake.post(
+                make_inbound(
+                    channel_message_id=f"<new-{n}@example.vn>",
+                    **{"from": {"address": f"customer{n}@example.vn", "name": f"Khách {n}"}},
+                )
+            )
+            assert result["outcome"] == "created"
+        took = time.monotonic() - started
+        burst = commands(intake) - before
+
+        per_ticket = (sum(burst.values()) - idle_rate * took) / NEW_TICKETS
+        print(
+            f"\nstore round trips per new ticket: {per_ticket:.2f} "
+            f"({sum(burst.values())} commands for {NEW_TICKETS} tickets in {took:.2f}s, "
+            f"idle {idle_rate:.2f}/s)\nby command: {dict(sorted(burst.items()))}"
+            f"\nidle by command ({IDLE_SECONDS:.0f}s): {dict(sorted(idle.items()))}"
+        )
+        assert per_ticket <= MAX_ROUND_TRIPS_PER_NEW_TICKET
