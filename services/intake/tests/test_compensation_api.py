@@ -12,10 +12,11 @@ from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
 from s8_intake.adapters.compensation_store import Ledger
+from s8_intake.adapters.data_files import load_limits
 from s8_intake.adapters.outbox import OutboxItem, outbox_item
 from s8_intake.api_compensation import router
 from s8_intake.compensation import CompensationDesk, CompensationMetrics
-from s8_intake.domain.compensation import Agent, load_limits
+from s8_intake.domain.compensation import Agent
 from s8_intake.settings import IntakeSettings
 from s8_intake.testing import make_new_ticket
 from s8_shared.contracts import Event

@@ -10,6 +10,7 @@ from s8_intake.adapters.agent_directory import AgentDirectory
 from s8_intake.adapters.compensation_handlers import register_compensation_handlers
 from s8_intake.adapters.compensation_store import CompensationStore
 from s8_intake.adapters.customer_store import CustomerStore
+from s8_intake.adapters.data_files import DEFAULT_ARTICLES_PATH, load_articles, load_limits
 from s8_intake.adapters.handlers import register_handlers
 from s8_intake.adapters.kb_store import KbStore
 from s8_intake.adapters.message_store import MessageStore
@@ -20,8 +21,6 @@ from s8_intake.api import router
 from s8_intake.api_compensation import router as compensation_router
 from s8_intake.api_problems import router as problems_router
 from s8_intake.compensation import CompensationDesk, CompensationMetrics
-from s8_intake.domain import faq
-from s8_intake.domain.compensation import load_limits
 from s8_intake.domain.threading import ThreadingPolicy
 from s8_intake.intake_metrics import IntakeMetrics
 from s8_intake.problems import ProblemDesk
@@ -76,7 +75,7 @@ def build(settings: IntakeSettings | None = None) -> tuple[ServiceRuntime, FastA
     )
 
     async def load_knowledge_base() -> None:
-        await kb.seed(faq.load_articles(faq.DEFAULT_ARTICLES_PATH), utcnow())
+        await kb.seed(load_articles(DEFAULT_ARTICLES_PATH), utcnow())
         selfservice.articles = await kb.all()
 
     runtime.on_start(load_knowledge_base)

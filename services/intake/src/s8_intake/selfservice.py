@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from s8_intake.adapters import data_files
 from s8_intake.adapters.rules_file import ReloadingFile
 from s8_intake.domain import faq, policy, rules
 from s8_intake.domain.model import Classification, KbArticle, NormalizedMessage
@@ -28,9 +29,9 @@ DEFLECTABLE = frozenset(
 
 @dataclass(frozen=True)
 class SelfServiceConfig:
-    rules_path: Path = rules.DEFAULT_RULES_PATH
+    rules_path: Path = data_files.DEFAULT_RULES_PATH
     lexicon_path: Path = sentiment.DEFAULT_LEXICON_PATH
-    policy_path: Path = policy.DEFAULT_POLICY_PATH
+    policy_path: Path = data_files.DEFAULT_POLICY_PATH
     faq_threshold: float = 0.72
     threading_policy: ThreadingPolicy = field(default_factory=ThreadingPolicy)
 
@@ -38,9 +39,9 @@ class SelfServiceConfig:
 class SelfService:
     def __init__(self, config: SelfServiceConfig, articles: list[KbArticle]) -> None:
         self.config = config
-        self.rules = ReloadingFile(config.rules_path, rules.load_rules)
+        self.rules = ReloadingFile(config.rules_path, data_files.load_rules)
         self.lexicon = sentiment.load_lexicon(config.lexicon_path)
-        self.policy = policy.load_policy(config.policy_path)
+        self.policy = data_files.load_policy(config.policy_path)
         self.articles = articles
         self.threading_policy = config.threading_policy
 
