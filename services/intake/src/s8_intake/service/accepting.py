@@ -158,9 +158,8 @@ class Accepting:
             self.metrics.negative.labels(msg.channel.value).inc()
         message = _Message(msg, customer, sentiment, now, {})
         outcome, stored = await self._apply(ticket_id, claimed, message)
-        await self.messages.mark_applied(
-            message_info(msg, sentiment, now), inbound.raw, msg.details
-        )
+        info = message_info(msg, sentiment, now)
+        await self.messages.mark_applied(info, inbound.raw, msg.details, claimed)
         if stored is not None:
             await self.publishing.flush_new(ticket_id, stored)
         else:
@@ -177,9 +176,18 @@ class Accepting:
             customer_ids=customer.related_ids,
         )
         threading = decide(msg, candidates, now, self.understanding.threading_policy)
-        ticket_id = threading.ticket_id or ticket_id_for(msg.dedup_key)
+        if threading.ticket_id is None:
+            # A new ticket: its id derives from the message, and its insert (applied once)
+            # records the decision, so no claim is stored first.
+            return {
+                "ticket_id": ticket_id_for(msg.dedup_key),
+                "threading": threading.kind.value,
+                "linked_ticket_id": threading.linked_ticket_id,
+            }
+        # Joining a ticket: the decision is recorded first, so a redelivery finds the same
+        # one even if the conversation changed meanwhile.
         return await self.messages.claim(
-            msg.dedup_key, ticket_id, threading.kind.value, threading.linked_ticket_id
+            msg.dedup_key, threading.ticket_id, threading.kind.value, threading.linked_ticket_id
         )
 
     async def _classify(self, message: _Message, tier: CustomerTier) -> Classification:

@@ -72,7 +72,11 @@ class Messages(Protocol):
     ) -> Document: ...
 
     async def mark_applied(
-        self, info: MessageInfo, raw: dict[str, Any], details: dict[str, Any]
+        self,
+        info: MessageInfo,
+        raw: dict[str, Any],
+        details: dict[str, Any],
+        filed: Document,
     ) -> None: ...
 
     async def add_agent_message(self, ticket_id: str, info: MessageInfo) -> None: ...
