@@ -11,7 +11,8 @@ from pymongo import ASCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from s8_intake.domain.customers import KnownCustomer, Resolution, identity_key, resolve
-from s8_intake.domain.problems import CustomerFacts, IdPage, affects
+from s8_intake.domain.outreach import IdPage
+from s8_intake.domain.problems import CustomerFacts, affects
 from s8_shared.contracts import CustomerTier, Identity, Language, deterministic_id
 from s8_shared.contracts.problems import ProblemSegment
 from s8_shared.mongo import Document, IndexSpec, MongoStore

@@ -15,7 +15,7 @@ from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from s8_intake.adapters.outbox import Outbox, OutboxItem, outbox_item
-from s8_intake.domain.problems import IdPage
+from s8_intake.domain.outreach import IdPage
 from s8_shared.contracts import Event
 from s8_shared.contracts.problems import NoticeKind, ProblemSnapshot, ProblemStatus
 from s8_shared.mongo import Document, IndexSpec, MongoStore

@@ -12,7 +12,7 @@ from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import DuplicateKeyError
 
 from s8_intake.adapters.outbox import Outbox, OutboxItem, outbox_item
-from s8_intake.domain.problems import IdPage
+from s8_intake.domain.outreach import IdPage
 from s8_intake.domain.threading import TicketRef
 from s8_intake.domain.ticket import TicketState
 from s8_shared.contracts import Channel, Event, TicketSnapshot

@@ -17,7 +17,8 @@ from typing import Any
 from s8_intake.domain import faq, policy
 from s8_intake.domain.model import Classification, KbArticle, NormalizedMessage
 from s8_intake.domain.outbound import to_customer
-from s8_intake.domain.problems import incident_reply, link_incident, routes_incident
+from s8_intake.domain.outreach import incident_reply
+from s8_intake.domain.problems import link_incident, routes_incident
 from s8_intake.domain.ticket import Change, CustomerView, deflect, open_ticket
 from s8_shared.contracts import Channel, Event, Priority
 from s8_shared.contracts.problems import ProblemSnapshot

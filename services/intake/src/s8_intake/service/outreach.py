@@ -18,7 +18,7 @@ from s8_intake.adapters.customer_store import CustomerStore
 from s8_intake.adapters.outbox import OutboxItem, outbox_item
 from s8_intake.adapters.problem_store import ProblemStore
 from s8_intake.adapters.ticket_store import TicketStore
-from s8_intake.domain import problems as domain
+from s8_intake.domain import outreach as notices
 from s8_intake.domain.status import ACTIVE, TransitionRefused
 from s8_intake.domain.ticket import TicketState
 from s8_intake.intake_metrics import IntakeMetrics
@@ -157,7 +157,7 @@ class Outreach:
             else await self.customers.segment_page(problem.segment, cursor, size)
         )
         linked = await self.tickets.incident_customers(pid, cursor, size)
-        ids, last = domain.next_recipients([first, linked], size)
+        ids, last = notices.next_recipients([first, linked], size)
         incidents = await self.tickets.latest_incidents(pid, ids) if ids else {}
         return [Recipient(c, incidents.get(c)) for c in ids], last
 
@@ -175,7 +175,7 @@ class Outreach:
             identities = await self.customers.identities_of([recipient.customer_id])
         last = await self.tickets.last_contact([recipient.customer_id])
         preferred = profile.get("preferred_channel")
-        address = domain.contact_for(Channel(preferred) if preferred else None, identities, last)
+        address = notices.contact_for(Channel(preferred) if preferred else None, identities, last)
         language = Language(profile["language"]) if profile.get("language") else Language.VI
         return address, language
 
@@ -194,7 +194,7 @@ class Outreach:
         if address is None:
             return "unreachable"
         channel, to = address
-        subject, text = domain.notice(problem, notice_kind, language)
+        subject, text = notices.notice(problem, notice_kind, language)
         outbound_id = deterministic_id("proactive", contact_id).hex
         ticket_id = incident.snapshot.ticket_id if incident else None
         outbound = OutboundMessageRequested(
