@@ -24,7 +24,11 @@ pytestmark = pytest.mark.integration
 METRIC = "s8_mongo_command_duration_seconds_count"
 NEW_TICKETS = 30
 IDLE_SECONDS = 3.0
-MAX_ROUND_TRIPS_PER_NEW_TICKET = 6
+# A customer who wrote before: read the message's claim and the customer (one joined
+# read), the open problems, insert the ticket with its outbox, write the message, empty the
+# outbox after publishing. A first contact also creates the customer and its identity.
+MAX_ROUND_TRIPS_RETURNING_CUSTOMER = 6
+MAX_ROUND_TRIPS_FIRST_CONTACT = 8
 
 
 def commands(intake: Intake) -> Counter[str]:
@@ -37,7 +41,34 @@ def commands(intake: Intake) -> Counter[str]:
     return counted
 
 
-async def test_a_new_ticket_costs_at_most_six_store_round_trips(stack: TestStack) -> None:
+async def round_trips_per_ticket(intake: Intake, idle_rate: float, round_: str) -> float:
+    """Posts NEW_TICKETS messages that each open a ticket (customer n writes message
+    `round_`), and returns the store commands per ticket, the periodic jobs' share taken out."""
+    before, started = commands(intake), time.monotonic()
+    for n in range(NEW_TICKETS):
+        result = await intake.post(
+            make_inbound(
+                channel_message_id=f"<{round_}-{n}@example.vn>",
+                subject=f"Yêu cầu {round_} số {n}",
+                **{"from": {"address": f"customer{n}@example.vn", "name": f"Khách {n}"}},
+            )
+        )
+        assert result["outcome"] == "created"
+    took = time.monotonic() - started
+    burst = commands(intake) - before
+    per_ticket = (sum(burst.values()) - idle_rate * took) / NEW_TICKETS
+    print(
+        f"\n{round_}: {per_ticket:.2f} store round trips per new ticket "
+        f"({sum(burst.values())} commands for {NEW_TICKETS} tickets in {took:.2f}s); "
+        f"by command: {dict(sorted(burst.items()))}"
+    )
+    # To a tenth: the periodic jobs run on a timer, so their share is an estimate.
+    return round(per_ticket, 1)
+
+
+async def test_a_new_ticket_costs_at_most_six_store_round_trips_eight_on_first_contact(
+    stack: TestStack,
+) -> None:
     async for intake in running_intake(stack):
         await intake.post(make_inbound(channel_message_id="<warm-up@example.vn>"))
         await asyncio.sleep(1.0)  # the periodic jobs' first runs are over
@@ -46,24 +77,9 @@ async def test_a_new_ticket_costs_at_most_six_store_round_trips(stack: TestStack
         await asyncio.sleep(IDLE_SECONDS)
         idle = commands(intake) - before_idle
         idle_rate = sum(idle.values()) / (time.monotonic() - started)
+        print(f"\nidle: {idle_rate:.2f} commands/s, by command: {dict(sorted(idle.items()))}")
 
-        before, started = commands(intake), time.monotonic()
-        for n in range(NEW_TICKETS):
-            result = await intake.post(
-                make_inbound(
-                    channel_message_id=f"<new-{n}@example.vn>",
-                    **{"from": {"address": f"customer{n}@example.vn", "name": f"Khách {n}"}},
-                )
-            )
-            assert result["outcome"] == "created"
-        took = time.monotonic() - started
-        burst = commands(intake) - before
-
-        per_ticket = (sum(burst.values()) - idle_rate * took) / NEW_TICKETS
-        print(
-            f"\nstore round trips per new ticket: {per_ticket:.2f} "
-            f"({sum(burst.values())} commands for {NEW_TICKETS} tickets in {took:.2f}s, "
-            f"idle {idle_rate:.2f}/s)\nby command: {dict(sorted(burst.items()))}"
-            f"\nidle by command ({IDLE_SECONDS:.0f}s): {dict(sorted(idle.items()))}"
-        )
-        assert per_ticket <= MAX_ROUND_TRIPS_PER_NEW_TICKET
+        first_contact = await round_trips_per_ticket(intake, idle_rate, "first")
+        returning = await round_trips_per_ticket(intake, idle_rate, "again")
+        assert returning <= MAX_ROUND_TRIPS_RETURNING_CUSTOMER
+        assert first_contact <= MAX_ROUND_TRIPS_FIRST_CONTACT

@@ -69,22 +69,22 @@ class CustomerStore:
 
     async def _known(self, identities: Sequence[Identity]) -> _Known:
         """Who owns these identities, with their documents and the customers merged into
-        them, in at most two reads."""
+        them: one read (the identities joined with their customers)."""
         keys = [identity_key(i) for i in identities]
-        links = {
-            d["_id"]: d["customer_id"] async for d in self.identities.find({"_id": {"$in": keys}})
-        }
-        if not links:
-            return _Known({}, {}, {})
-        ids = list(set(links.values()))
+        pipeline: list[dict[str, Any]] = [
+            {"$match": {"_id": {"$in": keys}}},
+            {"$lookup": _join("customer_id", "_id", "customer")},
+            {"$lookup": _join("customer_id", "merged_into", "merged")},
+        ]
         docs: dict[str, Document] = {}
         merged: dict[str, list[str]] = {}
-        query = {"$or": [{"_id": {"$in": ids}}, {"merged_into": {"$in": ids}}]}
-        async for d in self.customers.find(query):
-            if d["_id"] in ids:
-                docs[d["_id"]] = d
-            if d.get("merged_into") in ids:
-                merged.setdefault(d["merged_into"], []).append(d["_id"])
+        links: dict[str, str] = {}
+        async for link in await self.identities.aggregate(pipeline):
+            cid = link["customer_id"]
+            links[link["_id"]] = cid
+            for customer in link["customer"]:
+                docs[cid] = customer
+            merged[cid] = sorted(m["_id"] for m in link["merged"])
         owners = {
             key: KnownCustomer(cid, docs[cid]["created_at"])
             for key, cid in links.items()
@@ -259,6 +259,10 @@ class CustomerStore:
     async def update_profile(self, customer_id: str, fields: dict[str, Any]) -> None:
         if fields:
             await self.customers.update_one({"_id": customer_id}, {"$set": fields})
+
+
+def _join(local: str, foreign: str, into: str) -> dict[str, str]:
+    return {"from": CUSTOMERS, "localField": local, "foreignField": foreign, "as": into}
 
 
 def customer_facts(doc: Document) -> CustomerFacts:
