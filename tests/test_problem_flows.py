@@ -10,6 +10,7 @@ import pytest
 
 from s8_analytics.app import build as build_analytics
 from s8_analytics.settings import AnalyticsSettings
+from s8_intake.adapters.problem_store import OUTREACH
 from s8_intake.service.outreach import Outreach
 from s8_intake.testing_stack import Intake, running_intake
 from s8_shared import topics
@@ -104,7 +105,8 @@ async def test_declaring_a_problem_tells_each_affected_customer_once(intake: Int
     assert again.status_code == 200
     outreach = intake.service.outreach
     assert isinstance(outreach, Outreach)
-    await outreach.problems.outreach.update_many({}, {"$set": {"state": "pending", "cursor": ""}})
+    jobs = intake.stack.db(intake.runtime.settings)[OUTREACH]
+    await jobs.update_many({}, {"$set": {"state": "pending", "cursor": ""}})
     await outreach.run_outreach()
     assert len(await notices(intake)) == 2
     notified = [e for e in await problem_events(intake) if e.type == "problem.customer_notified"]

@@ -117,6 +117,12 @@ class ProblemStore:
     async def outbox_items(self, problem_id: str) -> list[OutboxItem]:
         return await self.outbox.items(problem_id)
 
+    async def remove_from_outbox(self, problem_id: str, event_ids: Sequence[str]) -> None:
+        await self.outbox.remove(problem_id, event_ids)
+
+    async def with_outbox(self, limit: int = 100) -> list[str]:
+        return await self.outbox.pending(limit)
+
     # --- outreach jobs: one per problem update that notifies ---------------------------
     async def add_job(
         self, problem_id: str, update_seq: int, notice: NoticeKind, notify: bool

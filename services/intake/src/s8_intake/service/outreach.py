@@ -14,15 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from s8_intake.adapters.customer_store import CustomerStore
 from s8_intake.adapters.outbox import OutboxItem, outbox_item
-from s8_intake.adapters.problem_store import ProblemStore
-from s8_intake.adapters.ticket_store import TicketStore
 from s8_intake.domain import outreach as notices
 from s8_intake.domain.status import ACTIVE, TransitionRefused
 from s8_intake.domain.ticket import TicketState
 from s8_intake.intake_metrics import IntakeMetrics
-from s8_intake.service.ports import Clock
+from s8_intake.service.ports import Audience, Clock, Incidents, Outreaches
 from s8_intake.service.problems import ProblemNotFound
 from s8_intake.service.publishing import OutboxPublisher
 from s8_shared.contracts import (
@@ -68,9 +65,9 @@ class Outreach:
     def __init__(
         self,
         *,
-        problems: ProblemStore,
-        tickets: TicketStore,
-        customers: CustomerStore,
+        problems: Outreaches,
+        tickets: Incidents,
+        customers: Audience,
         actions: TicketActions,
         publishing: OutboxPublisher,
         metrics: IntakeMetrics,

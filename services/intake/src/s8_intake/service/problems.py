@@ -13,13 +13,11 @@ from datetime import datetime
 from typing import Any
 
 from s8_intake.adapters.customer_store import customer_facts
-from s8_intake.adapters.problem_store import ProblemStore
-from s8_intake.adapters.ticket_store import TicketStore
 from s8_intake.domain import problems as domain
 from s8_intake.domain.first_answer import IncidentMatch
 from s8_intake.domain.model import Classification, NormalizedMessage
 from s8_intake.domain.problems import ProblemRefused
-from s8_intake.service.ports import Clock
+from s8_intake.service.ports import Clock, Incidents, Problems
 from s8_intake.service.publishing import OutboxPublisher
 from s8_shared.contracts import Event, deterministic_id, utcnow
 from s8_shared.contracts.problems import (
@@ -44,7 +42,7 @@ MAX_CAS_ATTEMPTS = 8
 class KnownProblems:
     """What accepting messages, agent actions and the 360 view ask about problems."""
 
-    def __init__(self, problems: ProblemStore) -> None:
+    def __init__(self, problems: Problems) -> None:
         self.problems = problems
 
     async def problem(self, problem_id: str) -> ProblemSnapshot | None:
@@ -79,8 +77,8 @@ class ProblemDesk:
     def __init__(
         self,
         *,
-        problems: ProblemStore,
-        tickets: TicketStore,
+        problems: Problems,
+        tickets: Incidents,
         publishing: OutboxPublisher,
         clock: Clock = utcnow,
     ) -> None:
@@ -193,13 +191,13 @@ class ProblemDesk:
                 await self.problems.add_job(problem_id, seq, kind, bool(payload.get("notify")))
         await self.publishing.publish_items(items)
         if items:
-            await self.problems.outbox.remove(problem_id, [i.event_id for i in items])
+            await self.problems.remove_from_outbox(problem_id, [i.event_id for i in items])
         return len(items)
 
     async def sweep(self) -> int:
         """Republishes problem outboxes a crash left behind (unsent notices: the outreach)."""
         published = 0
-        for problem_id in await self.problems.outbox.pending():
+        for problem_id in await self.problems.with_outbox():
             published += await self.flush(problem_id)
         return published
 
