@@ -5,7 +5,6 @@ outbox; a notifying change becomes an outreach job before it is published, see
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 from collections.abc import Sequence
@@ -21,6 +20,7 @@ from s8_intake.service.ports import Clock, Incidents, Problems
 from s8_intake.service.publishing import OutboxPublisher
 from s8_shared.contracts import Event, deterministic_id, utcnow
 from s8_shared.contracts.problems import (
+    PROBLEM_EVENTS,
     NoticeKind,
     ProblemChangedPayload,
     ProblemDeclaration,
@@ -183,16 +183,23 @@ class ProblemDesk:
         outreach job first, so a crash never loses the notices."""
         items = await self.problems.outbox_items(problem_id)
         for item in items:
-            body = json.loads(item.body)
-            payload = body.get("payload", {})
-            seq = int(payload.get("problem", {}).get("update_seq", 0))
-            kind = _NOTICE_OF_TYPE.get(body.get("type", ""))
-            if kind is not None and (payload.get("notify") or kind == "resolved"):
-                await self.problems.add_job(problem_id, seq, kind, bool(payload.get("notify")))
+            match PROBLEM_EVENTS.decode(item.body):
+                case ProblemDeclared(payload=changed) if changed.notify:
+                    await self._add_job(changed, "declared")
+                case ProblemUpdated(payload=changed) if changed.notify:
+                    await self._add_job(changed, "update")
+                case ProblemResolved(payload=changed):
+                    await self._add_job(changed, "resolved")
+                case _:
+                    pass  # nobody to tell
         await self.publishing.publish_items(items)
         if items:
             await self.problems.remove_from_outbox(problem_id, [i.event_id for i in items])
         return len(items)
+
+    async def _add_job(self, changed: ProblemChangedPayload, notice: NoticeKind) -> None:
+        problem = changed.problem
+        await self.problems.add_job(problem.problem_id, problem.update_seq, notice, changed.notify)
 
     async def sweep(self) -> int:
         """Republishes problem outboxes a crash left behind (unsent notices: the outreach)."""
@@ -200,10 +207,3 @@ class ProblemDesk:
         for problem_id in await self.problems.with_outbox():
             published += await self.flush(problem_id)
         return published
-
-
-_NOTICE_OF_TYPE: dict[str, NoticeKind] = {
-    "problem.declared": "declared",
-    "problem.updated": "update",
-    "problem.resolved": "resolved",
-}
