@@ -220,5 +220,5 @@ async def put_article(
         tuple(body.questions),
     )
     await kb.put(article, utcnow(), by=lead.actor_id)
-    selfservice.articles = await kb.all()
+    selfservice.use_articles(await kb.all())
     return ArticleView(article_id=article_id, **body.model_dump())

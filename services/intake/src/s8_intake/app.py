@@ -163,7 +163,7 @@ def build(settings: IntakeSettings | None = None) -> tuple[ServiceRuntime, FastA
 
     async def load_knowledge_base() -> None:
         await kb.seed(load_articles(DEFAULT_ARTICLES_PATH), utcnow())
-        selfservice.articles = await kb.all()
+        selfservice.use_articles(await kb.all())
 
     runtime.on_start(load_knowledge_base)
     runtime.every(OUTBOX_SWEEP_SECONDS, publishing.sweep_outboxes, "outbox sweep")

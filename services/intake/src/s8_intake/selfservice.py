@@ -53,6 +53,10 @@ class SelfService:
             negative_sentiment=mood.negative,
         )
 
+    def use_articles(self, articles: list[KbArticle]) -> None:
+        """The knowledge base as stored now (at start, and after a lead edits it)."""
+        self.articles = articles
+
     def answers(self) -> SelfServiceData:
         """What a new ticket's first answer is chosen from (the articles as loaded now)."""
         return SelfServiceData(self.articles, self.policy, self.config.faq_threshold)
