@@ -5,7 +5,7 @@ message has no second effect."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -95,7 +95,7 @@ class _Message:
     customer: ResolvedCustomer
     sentiment: Sentiment
     now: datetime
-    _classified: dict[CustomerTier, Classification]
+    classified: dict[CustomerTier, Classification] = field(default_factory=dict)
 
     def view(self) -> CustomerView:
         tier = CustomerTier(self.customer.doc.get("tier", "standard"))
@@ -156,7 +156,7 @@ class Accepting:
         sentiment = await self.cpu.run(self.understanding.sentiment, msg.text)
         if sentiment.negative:
             self.metrics.negative.labels(msg.channel.value).inc()
-        message = _Message(msg, customer, sentiment, now, {})
+        message = _Message(msg, customer, sentiment, now)
         outcome, stored = await self._apply(ticket_id, claimed, message)
         info = message_info(msg, sentiment, now)
         await self.messages.mark_applied(info, inbound.raw, msg.details, claimed)
@@ -192,11 +192,11 @@ class Accepting:
 
     async def _classify(self, message: _Message, tier: CustomerTier) -> Classification:
         """Once per message (and tier: a ticket keeps the tier it was opened with)."""
-        if tier not in message._classified:
-            message._classified[tier] = await self.cpu.run(
+        if tier not in message.classified:
+            message.classified[tier] = await self.cpu.run(
                 self.understanding.classify, message.msg, tier, message.sentiment
             )
-        return message._classified[tier]
+        return message.classified[tier]
 
     async def _apply(
         self, ticket_id: str, claimed: Document, message: _Message
