@@ -13,8 +13,8 @@ import httpx
 import pytest
 
 from s8_intake.app import build
-from s8_intake.compensation import CompensationDesk
 from s8_intake.domain.compensation import decide, new_offer, offer_event
+from s8_intake.service.compensation import CompensationDesk
 from s8_intake.settings import IntakeSettings
 from s8_shared import topics
 from s8_shared.contracts import AgentProfile, utcnow

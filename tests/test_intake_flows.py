@@ -398,6 +398,22 @@ async def test_a_vip_from_the_crm_gets_high_priority_and_a_senior_tier(intake: I
     assert ticket["tier_required"] == "L2"
 
 
+async def test_a_customer_upsert_that_is_not_one_is_dead_lettered_with_its_reason(
+    intake: Intake,
+) -> None:
+    await intake.stack.send(
+        topics.CUSTOMERS, json.dumps({"upsert_id": "crm-2"}).encode(), key=b"crm-2"
+    )
+    await intake.stack.send(topics.CUSTOMERS, b"not json", key=b"crm-3")
+
+    async def both_dead() -> list[Any]:
+        letters = await intake.stack.read_all(topics.DEADLETTER, DEADLETTER_EVENTS)
+        return letters if len(letters) == 2 else []
+
+    letters = await eventually(both_dead, what="the bad upserts' dead letters")
+    assert any("identities" in letter.payload.reason for letter in letters)
+
+
 async def test_the_webhook_refuses_bad_requests_with_reasons(intake: Intake) -> None:
     no_key = await intake.http.post(
         "/v1/inbound/email", json=make_inbound(), headers={"Authorization": "Bearer wrong"}
@@ -490,7 +506,7 @@ async def test_an_outbox_left_by_a_crash_is_published_by_the_sweeper(intake: Int
         },
     )
     # The periodic sweeper may get there first; either way the event goes out again.
-    assert await intake.service.sweep_outboxes() in (0, 1)
+    assert await intake.service.publishing.sweep_outboxes() in (0, 1)
     events = await intake.events()
     assert len(events) >= 2
     assert {e.event_id for e in events} == {lost.event_id}  # the same id: consumers apply it once

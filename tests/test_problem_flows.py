@@ -10,7 +10,8 @@ import pytest
 
 from s8_analytics.app import build as build_analytics
 from s8_analytics.settings import AnalyticsSettings
-from s8_intake.problems import ProblemDesk
+from s8_intake.adapters.problem_store import OUTREACH
+from s8_intake.service.outreach import Outreach
 from s8_shared import topics
 from s8_shared.contracts.problems import PROBLEM_EVENTS
 from s8_testing.builders import make_inbound, make_sms
@@ -102,10 +103,11 @@ async def test_declaring_a_problem_tells_each_affected_customer_once(intake: Int
     # a crash, send nothing twice.
     again = await intake.http.post("/v1/problems", json=OUTAGE)
     assert again.status_code == 200
-    desk = intake.service.problems
-    assert isinstance(desk, ProblemDesk)
-    await desk.problems.outreach.update_many({}, {"$set": {"state": "pending", "cursor": ""}})
-    await desk.run_outreach()
+    outreach = intake.service.outreach
+    assert isinstance(outreach, Outreach)
+    jobs = intake.stack.db(intake.runtime.settings)[OUTREACH]
+    await jobs.update_many({}, {"$set": {"state": "pending", "cursor": ""}})
+    await outreach.run_outreach()
     assert len(await notices(intake)) == 2
     notified = [e for e in await problem_events(intake) if e.type == "problem.customer_notified"]
     assert len(notified) == 2

@@ -251,7 +251,9 @@ async def test_an_event_published_later_by_the_outbox_sweeper_stays_in_its_trace
                 }
             },
         )
-        await app.state.intake.sweep_outboxes()  # the periodic sweeper may have got there first
+        await (
+            app.state.intake.publishing.sweep_outboxes()
+        )  # the periodic sweeper may have got there first
 
         async def republished() -> Spans | None:
             spans = Spans(exporter)

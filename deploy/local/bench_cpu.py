@@ -29,6 +29,7 @@ from hypothesis import HealthCheck, Phase, given, settings, target
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from s8_intake.adapters.data_files import DEFAULT_ARTICLES_PATH, load_articles
 from s8_intake.domain import faq
 from s8_intake.domain.normalize import normalize
 from s8_intake.selfservice import SelfService, SelfServiceConfig
@@ -36,7 +37,7 @@ from s8_shared.contracts import CustomerTier
 from s8_shared.contracts.inbound import MAX_HTML_CHARS, MAX_TEXT_CHARS, parse_inbound
 
 GOAL_MS = 50.0
-SERVICE = SelfService(SelfServiceConfig(), faq.load_articles(faq.DEFAULT_ARTICLES_PATH))
+SERVICE = SelfService(SelfServiceConfig(), load_articles(DEFAULT_ARTICLES_PATH))
 
 
 def intake_work(message: dict[str, Any]) -> None:

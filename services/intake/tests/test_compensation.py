@@ -6,13 +6,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from s8_intake.adapters.data_files import load_limits
 from s8_intake.domain.compensation import (
     Agent,
     ApprovalRefused,
     CompensationLimits,
     approve,
     decide,
-    load_limits,
     new_offer,
     offer_event,
 )

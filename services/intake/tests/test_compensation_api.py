@@ -12,10 +12,11 @@ from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
 from s8_intake.adapters.compensation_store import Ledger
+from s8_intake.adapters.data_files import load_limits
 from s8_intake.adapters.outbox import OutboxItem, outbox_item
 from s8_intake.api_compensation import router
-from s8_intake.compensation import CompensationDesk, CompensationMetrics
-from s8_intake.domain.compensation import Agent, load_limits
+from s8_intake.domain.compensation import Agent
+from s8_intake.service.compensation import CompensationDesk, CompensationMetrics
 from s8_intake.settings import IntakeSettings
 from s8_shared.contracts import Event
 from s8_shared.contracts.compensation import CompensationOffer, OfferStatus
@@ -183,8 +184,7 @@ async def api() -> AsyncIterator[Api]:
     )
     app = FastAPI()
     app.include_router(router)
-    app.state.compensation = desk
-    app.state.intake = SimpleNamespace(tickets=FakeTickets())
+    app.state.intake = SimpleNamespace(compensation=desk, tickets=FakeTickets())
     app.state.settings = IntakeSettings()
     issuer = LocalIssuer()
     app.state.verifier = issuer.verifier()

@@ -2,7 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from s8_intake.domain.faq import DEFAULT_ARTICLES_PATH, load_articles, match
+from s8_intake.adapters.data_files import DEFAULT_ARTICLES_PATH, load_articles
+from s8_intake.domain.faq import match
 from s8_intake.domain.model import KbArticle
 from s8_shared.contracts import Language
 

@@ -6,12 +6,11 @@ from typing import Any
 import pytest
 import yaml
 
+from s8_intake.adapters.data_files import DEFAULT_POLICY_PATH, load_policy
 from s8_intake.domain.policy import (
-    DEFAULT_POLICY_PATH,
     Promise,
     acknowledgement_text,
     acknowledges,
-    load_policy,
     promise,
     promise_in_words,
 )

@@ -4,6 +4,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from s8_intake.domain import outreach as o
 from s8_intake.domain import problems as p
 from s8_intake.domain.problems import CustomerFacts, ProblemRefused
 from s8_intake.domain.status import TransitionRefused
@@ -159,8 +160,8 @@ def test_which_incidents_still_go_to_an_agent(
 # --- notices ----------------------------------------------------------------------------
 def test_notices_speak_the_customers_language() -> None:
     made = problem()
-    subject_vi, text_vi = p.notice(made, "declared", Language.VI)
-    subject_en, text_en = p.notice(made, "declared", Language.EN)
+    subject_vi, text_vi = o.notice(made, "declared", Language.VI)
+    subject_en, text_en = o.notice(made, "declared", Language.EN)
     assert "Cổng thanh toán gián đoạn" in subject_vi
     assert "đang kiểm tra" in text_vi
     assert "Payment gateway outage" in subject_en
@@ -169,7 +170,7 @@ def test_notices_speak_the_customers_language() -> None:
 
 def test_a_notice_falls_back_to_the_other_language_when_one_is_missing() -> None:
     made = problem(title={"vi": "Mất mạng"}, description={"vi": "Mất mạng diện rộng."})
-    subject, _ = p.notice(made, "declared", Language.EN)
+    subject, _ = o.notice(made, "declared", Language.EN)
     assert "Mất mạng" in subject
 
 
@@ -183,7 +184,7 @@ def test_the_resolution_notice_carries_the_leads_message() -> None:
         ),
         T0,
     )
-    _, text = p.notice(resolved, "resolved", Language.EN)
+    _, text = o.notice(resolved, "resolved", Language.EN)
     assert "Fixed at 14:00." in text
 
 
@@ -210,7 +211,7 @@ def test_a_notice_goes_to_the_preferred_then_last_used_channel(
     last: tuple[Channel, str] | None,
     expected: tuple[Channel, str] | None,
 ) -> None:
-    assert p.contact_for(preferred, identities, last) == expected
+    assert o.contact_for(preferred, identities, last) == expected
 
 
 # --- incidents ----------------------------------------------------------------------------
@@ -259,27 +260,27 @@ def test_unlinking_a_ticket_that_is_not_linked_is_refused() -> None:
 
 # --- outreach order ----------------------------------------------------------------------
 def test_recipients_merge_in_id_order_without_repeats() -> None:
-    pages = [p.IdPage(["C-1", "C-3"], complete=True), p.IdPage(["C-2", "C-3"], complete=True)]
-    assert p.next_recipients(pages, 10) == (["C-1", "C-2", "C-3"], True)
+    pages = [o.IdPage(["C-1", "C-3"], complete=True), o.IdPage(["C-2", "C-3"], complete=True)]
+    assert o.next_recipients(pages, 10) == (["C-1", "C-2", "C-3"], True)
 
 
 def test_a_batch_stops_at_the_size_and_says_more_follow() -> None:
-    pages = [p.IdPage(["C-1", "C-2", "C-3"], complete=True)]
-    assert p.next_recipients(pages, 2) == (["C-1", "C-2"], False)
+    pages = [o.IdPage(["C-1", "C-2", "C-3"], complete=True)]
+    assert o.next_recipients(pages, 2) == (["C-1", "C-2"], False)
 
 
 def test_nothing_is_taken_beyond_where_a_source_cut_short_was_read() -> None:
     # The segment was read up to C-4 only; C-7 (an incident) waits for a later batch so that
     # segment customers between C-4 and C-7 keep their order and none is skipped.
-    segment = p.IdPage(["C-2", "C-4"], complete=False)
-    incidents = p.IdPage(["C-3", "C-7"], complete=True)
-    assert p.next_recipients([segment, incidents], 10) == (["C-2", "C-3", "C-4"], False)
+    segment = o.IdPage(["C-2", "C-4"], complete=False)
+    incidents = o.IdPage(["C-3", "C-7"], complete=True)
+    assert o.next_recipients([segment, incidents], 10) == (["C-2", "C-3", "C-4"], False)
 
 
 def test_no_sources_left_means_the_last_batch() -> None:
-    assert p.next_recipients([p.IdPage([], True), p.IdPage([], True)], 5) == ([], True)
+    assert o.next_recipients([o.IdPage([], True), o.IdPage([], True)], 5) == ([], True)
 
 
 def test_a_page_cut_short_with_no_ids_is_a_programming_error() -> None:
     with pytest.raises(ValueError, match="at least one id"):
-        p.next_recipients([p.IdPage([], complete=False)], 5)
+        o.next_recipients([o.IdPage([], complete=False)], 5)

@@ -4,8 +4,9 @@ from typing import Any
 import pytest
 import yaml
 
+from s8_intake.adapters.data_files import DEFAULT_RULES_PATH, load_rules
 from s8_intake.domain.model import Classification
-from s8_intake.domain.rules import DEFAULT_RULES_PATH, RuleSet, classify, load_rules, parse_rules
+from s8_intake.domain.rules import RuleSet, classify, parse_rules
 from s8_shared.contracts import Channel, CustomerTier, Language, Priority
 
 SHIPPED = load_rules(DEFAULT_RULES_PATH)

@@ -8,8 +8,7 @@ from typing import Any
 
 import httpx
 
-from s8_intake.app import build
-from s8_intake.service import IntakeService
+from s8_intake.app import IntakeServices, build
 from s8_intake.settings import IntakeSettings
 from s8_shared import topics
 from s8_shared.contracts import OUTBOUND_EVENTS, TICKET_EVENTS
@@ -20,7 +19,7 @@ from s8_testing.harness import TestStack
 @dataclass
 class Intake:
     runtime: ServiceRuntime
-    service: IntakeService
+    service: IntakeServices
     http: httpx.AsyncClient
     stack: TestStack
 

@@ -1,4 +1,5 @@
-"""Intake's HTTP API: channel webhooks, tickets, actions, customers (360), knowledge base.
+"""Intake's HTTP API: channel webhooks, tickets and agent actions (customers and the
+knowledge base: `api_customers`).
 
 Routes only translate HTTP into service calls; `http_errors` maps domain errors to HTTP
 statuses.
@@ -6,28 +7,26 @@ statuses.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response, Security
+from fastapi import APIRouter, Depends, HTTPException, Path, Request, Security
 from pydantic import BaseModel, Field, ValidationError
 
-from s8_intake.adapters.customer_store import MergeNotFound
-from s8_intake.domain.model import KbArticle
+from s8_intake.adapters.message_store import MessageStore
+from s8_intake.adapters.ticket_store import TicketStore
 from s8_intake.domain.status import TransitionRefused
 from s8_intake.http_errors import http_error
-from s8_intake.service import IntakeService, TicketNotFound
+from s8_intake.service.accepting import Accepting
+from s8_intake.service.actions import Actions
+from s8_intake.service.compensation import CompensationDesk
+from s8_intake.service.ports import TicketNotFound
 from s8_shared.contracts import (
     ACTION_ADAPTER,
     Channel,
-    CustomerProfileUpsert,
-    Identity,
     InvalidMessage,
-    Language,
     MessageInfo,
     TicketSnapshot,
     parse_inbound,
-    utcnow,
 )
 from s8_shared.contracts.compensation import CompensationOffer
 from s8_shared.contracts.envelope import (
@@ -39,19 +38,43 @@ from s8_shared.contracts.envelope import (
 from s8_shared.contracts.inbound import INBOUND_ADAPTER
 from s8_shared.identity import Principal
 from s8_shared.identity.http import acting_as, channel_caller, require
-from s8_shared.pagination import PageRequest, link_next, page_of_list, page_params
 
 
-def get_service(request: Request) -> IntakeService:
-    service: IntakeService = request.app.state.intake
+# Each route asks for the application service it calls; `app.py` built them once
+# (`app.state.intake`, an `IntakeServices`).
+def get_accepting(request: Request) -> Accepting:
+    service: Accepting = request.app.state.intake.accepting
     return service
 
 
+def get_actions(request: Request) -> Actions:
+    service: Actions = request.app.state.intake.actions
+    return service
+
+
+def get_compensation(request: Request) -> CompensationDesk:
+    desk: CompensationDesk = request.app.state.intake.compensation
+    return desk
+
+
+def get_tickets(request: Request) -> TicketStore:
+    tickets: TicketStore = request.app.state.intake.tickets
+    return tickets
+
+
+def get_messages(request: Request) -> MessageStore:
+    messages: MessageStore = request.app.state.intake.messages
+    return messages
+
+
 INBOUND_SCHEMA = INBOUND_ADAPTER.json_schema(ref_template="#/components/schemas/{model}")
-ServiceDep = Annotated[IntakeService, Depends(get_service)]
+AcceptingDep = Annotated[Accepting, Depends(get_accepting)]
+ActionsDep = Annotated[Actions, Depends(get_actions)]
+CompensationDep = Annotated[CompensationDesk, Depends(get_compensation)]
+TicketsDep = Annotated[TicketStore, Depends(get_tickets)]
+MessagesDep = Annotated[MessageStore, Depends(get_messages)]
 router = APIRouter(prefix="/v1")
 Staff = Annotated[Principal, require("agent", "lead", "admin")]
-Lead = Annotated[Principal, require("lead")]
 
 
 async def _json_body(request: Request) -> dict[str, Any]:
@@ -96,7 +119,7 @@ class AcceptedView(BaseModel):
 async def post_inbound(
     channel: Channel,
     request: Request,
-    service: ServiceDep,
+    accepting: AcceptingDep,
     system: Annotated[Principal, Security(channel_caller, scopes=["channel"])],
 ) -> AcceptedView:
     data = await _json_body(request)
@@ -108,7 +131,7 @@ async def post_inbound(
         message = parse_inbound(data)
     except ValidationError as exc:
         raise HTTPException(status_code=422, detail=validation_reason(exc)) from exc
-    accepted = await service.accept(message)
+    accepted = await accepting.accept(message)
     return AcceptedView(
         outcome=accepted.outcome, ticket_id=accepted.ticket_id, reason=accepted.reason
     )
@@ -128,16 +151,20 @@ class TicketView(BaseModel):
     tags=["tickets"],
     summary="A ticket with its messages",
 )
-async def get_ticket(ticket_id: str, service: ServiceDep, reader: Staff) -> TicketView:
-    loaded = await service.tickets.load(ticket_id)
+async def get_ticket(
+    ticket_id: str,
+    tickets: TicketsDep,
+    messages: MessagesDep,
+    compensation: CompensationDep,
+    reader: Staff,
+) -> TicketView:
+    loaded = await tickets.load(ticket_id)
     if loaded is None:
         raise HTTPException(status_code=404, detail=f"no ticket {ticket_id}")
     return TicketView(
         ticket=loaded[0].snapshot,
-        messages=await service.messages.for_ticket(ticket_id),
-        compensations=(
-            await service.compensation.for_ticket(ticket_id) if service.compensation else []
-        ),
+        messages=await messages.for_ticket(ticket_id),
+        compensations=await compensation.for_ticket(ticket_id),
     )
 
 
@@ -154,7 +181,7 @@ async def get_ticket(ticket_id: str, service: ServiceDep, reader: Staff) -> Tick
 async def post_action(
     ticket_id: Annotated[str, Path(max_length=64)],
     request: Request,
-    service: ServiceDep,
+    actions: ActionsDep,
     who: Annotated[Principal, require("agent", "lead", "channel")],
 ) -> TicketSnapshot:
     """The caller acts as themselves (`actor_id` may be left out); a channel system only
@@ -169,180 +196,8 @@ async def post_action(
     if not who.has("agent", "lead") and action.kind != "not_helpful":
         raise HTTPException(status_code=403, detail="a channel system only reports not_helpful")
     try:
-        return await service.act(action)
+        return await actions.act(action)
     except (TicketNotFound, TransitionRefused) as exc:
         if isinstance(exc, TransitionRefused):
-            service.metrics.refused.labels(action.kind).inc()
+            actions.refused(action)
         raise http_error(exc) from exc
-
-
-class ProactiveContact(BaseModel):
-    """A notice s8 sent the customer about a known problem (before they asked, unless
-    `ticket_id` names their incident)."""
-
-    problem_id: str
-    update_seq: int
-    notice: str = Field(description="declared, update or resolved")
-    channel: Channel
-    to: str
-    language: Language
-    ticket_id: str | None = None
-    proactive: bool
-    at: datetime
-
-
-class CustomerView(BaseModel):
-    customer_id: str
-    name: str | None = None
-    tier: str
-    language: str | None = None
-    region: str | None = None
-    preferred_channel: Channel | None = None
-    products: list[str] = Field(default_factory=list)
-    identities: list[Identity]
-    tickets: list[TicketSnapshot] = Field(description="Tickets across every channel, newest first.")
-    merges: list[dict[str, Any]] = Field(
-        description="Merges into this customer; each can be undone."
-    )
-    last_csat: int | None = Field(
-        default=None, description="Latest CSAT score, once surveys report it."
-    )
-    proactive_contacts: list[ProactiveContact] = Field(
-        default_factory=list, description="Notices about known problems, newest first."
-    )
-
-
-@router.get(
-    "/customers/{customer_id}",
-    response_model=CustomerView,
-    tags=["customers"],
-    summary="Customer 360",
-)
-async def get_customer(customer_id: str, service: ServiceDep, reader: Staff) -> CustomerView:
-    found = await service.customer_360(customer_id)
-    if found is None:
-        raise HTTPException(status_code=404, detail=f"no customer {customer_id}")
-    doc = found["customer"]
-    return CustomerView(
-        customer_id=doc["_id"],
-        name=doc.get("name"),
-        tier=doc.get("tier", "standard"),
-        language=doc.get("language"),
-        region=doc.get("region"),
-        preferred_channel=doc.get("preferred_channel"),
-        products=doc.get("products") or [],
-        identities=found["identities"],
-        tickets=found["tickets"],
-        merges=[
-            {
-                "merge_id": m["_id"],
-                "merged": m["merged"],
-                "at": m["at"],
-                "undone_at": m.get("undone_at"),
-            }
-            for m in found["merges"]
-        ],
-        last_csat=doc.get("last_csat"),
-        proactive_contacts=[
-            ProactiveContact.model_validate(c) for c in found["proactive_contacts"]
-        ],
-    )
-
-
-@router.put(
-    "/customers",
-    tags=["customers"],
-    summary="Upsert customer attributes by identity (as support.customers.v1)",
-)
-async def put_customer(
-    upsert: CustomerProfileUpsert,
-    service: ServiceDep,
-    system: Annotated[Principal, require("admin", "service")],
-) -> dict[str, Any]:
-    try:
-        doc = await service.upsert_customer(upsert)
-    except InvalidMessage as exc:
-        raise http_error(exc) from exc
-    return {"customer_id": doc["_id"]}
-
-
-@router.post(
-    "/customers/merges/{merge_id}/undo", tags=["customers"], summary="Undo a customer merge"
-)
-async def undo_merge(merge_id: str, service: ServiceDep, lead: Lead) -> dict[str, Any]:
-    try:
-        merge = await service.customers.undo_merge(merge_id, utcnow(), by=lead.actor_id)
-    except MergeNotFound as exc:
-        raise HTTPException(status_code=404, detail=f"no merge {merge_id}") from exc
-    return {
-        "merge_id": merge["_id"],
-        "restored": merge["merged"],
-        "undone_at": merge["undone_at"],
-        "undone_by": merge.get("undone_by"),
-    }
-
-
-class ArticleBody(BaseModel):
-    language: Language
-    title: str = Field(min_length=1, max_length=300)
-    body: str = Field(min_length=1, max_length=20_000)
-    keywords: list[str] = Field(default_factory=list, max_length=50)
-    questions: list[str] = Field(default_factory=list, max_length=50)
-
-
-class ArticleView(ArticleBody):
-    article_id: str
-
-
-@router.get(
-    "/kb/articles",
-    response_model=list[ArticleView],
-    tags=["knowledge base"],
-    summary="FAQ articles",
-)
-async def list_articles(
-    service: ServiceDep,
-    reader: Staff,
-    request: Request,
-    response: Response,
-    page: Annotated[PageRequest, Depends(page_params)],
-) -> list[ArticleView]:
-    articles, more = page_of_list(service.selfservice.articles, lambda a: a.article_id, page)
-    link_next(request, response, more)
-    return [
-        ArticleView(
-            article_id=a.article_id,
-            language=a.language,
-            title=a.title,
-            body=a.body,
-            keywords=list(a.keywords),
-            questions=list(a.questions),
-        )
-        for a in articles
-    ]
-
-
-@router.put(
-    "/kb/articles/{article_id}",
-    response_model=ArticleView,
-    tags=["knowledge base"],
-    summary="Add or update a FAQ article",
-)
-async def put_article(
-    article_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")],
-    body: ArticleBody,
-    request: Request,
-    service: ServiceDep,
-    lead: Lead,
-) -> ArticleView:
-    article = KbArticle(
-        article_id,
-        body.language,
-        body.title,
-        body.body,
-        tuple(body.keywords),
-        tuple(body.questions),
-    )
-    await request.app.state.kb.put(article, utcnow(), by=lead.actor_id)
-    service.selfservice.articles = await request.app.state.kb.all()
-    return ArticleView(article_id=article_id, **body.model_dump())

@@ -12,11 +12,11 @@ from typing import Annotated, Literal, Protocol
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 from pydantic import AliasChoices, AwareDatetime, BaseModel, ConfigDict, Field
 
-from s8_intake.compensation import CompensationDesk, OfferNotFound
 from s8_intake.domain.compensation import ApprovalRefused
 from s8_intake.domain.status import TransitionRefused
 from s8_intake.domain.ticket import TicketState
 from s8_intake.http_errors import http_error
+from s8_intake.service.compensation import CompensationDesk, OfferNotFound
 from s8_shared.contracts.actions import OfferCompensation
 from s8_shared.contracts.compensation import ApprovalDecision, CompensationOffer, OfferStatus
 from s8_shared.identity import Principal
@@ -31,7 +31,7 @@ class Tickets(Protocol):
 
 
 def get_desk(request: Request) -> CompensationDesk:
-    desk: CompensationDesk = request.app.state.compensation
+    desk: CompensationDesk = request.app.state.intake.compensation
     return desk
 
 

@@ -8,11 +8,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from pydantic import BaseModel, Field
 
+from s8_intake.adapters.ticket_store import TicketStore
 from s8_intake.domain.problems import ProblemRefused
 from s8_intake.domain.status import TransitionRefused
 from s8_intake.http_errors import http_error
-from s8_intake.problems import ProblemDesk, ProblemNotFound
-from s8_intake.service import TicketNotFound
+from s8_intake.service.actions import Actions
+from s8_intake.service.ports import TicketNotFound
+from s8_intake.service.problems import ProblemDesk, ProblemNotFound
 from s8_shared.contracts import TicketSnapshot, deterministic_id
 from s8_shared.contracts.actions import LinkProblem, UnlinkProblem
 from s8_shared.contracts.problems import (
@@ -33,11 +35,23 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 def get_desk(request: Request) -> ProblemDesk:
-    desk: ProblemDesk = request.app.state.problems
+    desk: ProblemDesk = request.app.state.intake.problems
     return desk
 
 
+def get_actions(request: Request) -> Actions:
+    actions: Actions = request.app.state.intake.actions
+    return actions
+
+
+def get_tickets(request: Request) -> TicketStore:
+    tickets: TicketStore = request.app.state.intake.tickets
+    return tickets
+
+
 DeskDep = Annotated[ProblemDesk, Depends(get_desk)]
+ActionsDep = Annotated[Actions, Depends(get_actions)]
+TicketsDep = Annotated[TicketStore, Depends(get_tickets)]
 router = APIRouter(prefix="/v1", tags=["problems"])
 Lead = Annotated[Principal, require("lead")]
 Staff = Annotated[Principal, require("agent", "lead")]
@@ -72,7 +86,7 @@ async def list_problems(
     page: Annotated[PageRequest, Depends(page_params)],
     status: Annotated[ProblemStatus | None, Query()] = None,
 ) -> list[ProblemSnapshot]:
-    problems, more = await desk.problems.page(status, page)
+    problems, more = await desk.page(status, page)
     link_next(request, response, more)
     return problems
 
@@ -120,7 +134,7 @@ class IncidentLink(BaseModel):
     summary="Link a ticket to the problem by hand",
 )
 async def link_incident(
-    problem_id: str, body: IncidentLink, desk: DeskDep, who: Staff
+    problem_id: str, body: IncidentLink, desk: DeskDep, actions: ActionsDep, who: Staff
 ) -> TicketSnapshot:
     actor = acting_as(who, body.actor_id, "actor_id")
     action = LinkProblem(
@@ -131,7 +145,7 @@ async def link_incident(
     )
     try:
         await desk.get(problem_id)
-        return await desk.intake.act(action)
+        return await actions.act(action)
     except (ProblemNotFound, TicketNotFound, TransitionRefused) as exc:
         raise http_error(exc) from exc
 
@@ -145,14 +159,15 @@ async def link_incident(
 async def unlink_incident(
     problem_id: str,
     ticket_id: str,
-    desk: DeskDep,
+    tickets: TicketsDep,
+    actions: ActionsDep,
     who: Staff,
     actor_id: Annotated[
         str | None, Query(max_length=128, description="Left out, or the caller.")
     ] = None,
 ) -> TicketSnapshot:
     actor = acting_as(who, actor_id, "actor_id")
-    loaded = await desk.tickets.load(ticket_id)
+    loaded = await tickets.load(ticket_id)
     if loaded is None:
         raise http_error(TicketNotFound(ticket_id))
     if loaded[0].snapshot.problem_id != problem_id:
@@ -165,6 +180,6 @@ async def unlink_incident(
         actor_id=actor,
     )
     try:
-        return await desk.intake.act(action)
+        return await actions.act(action)
     except (TicketNotFound, TransitionRefused) as exc:
         raise http_error(exc) from exc

@@ -6,12 +6,12 @@ from __future__ import annotations
 from fastapi import HTTPException
 
 from s8_intake.adapters.customer_store import MergeNotFound
-from s8_intake.compensation import OfferNotFound
 from s8_intake.domain.compensation import ApprovalRefused
 from s8_intake.domain.problems import ProblemRefused
 from s8_intake.domain.status import TransitionRefused
-from s8_intake.problems import ProblemNotFound
-from s8_intake.service import TicketNotFound
+from s8_intake.service.compensation import OfferNotFound
+from s8_intake.service.ports import TicketNotFound
+from s8_intake.service.problems import ProblemNotFound
 from s8_shared.contracts import InvalidMessage
 
 ERROR_STATUS: dict[type[Exception], int] = {

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter
 
+from s8_shared.contracts import TicketSnapshot
+
 
 class IntakeMetrics:
     def __init__(self, registry: CollectorRegistry) -> None:
@@ -71,3 +73,11 @@ class IntakeMetrics:
             ["kind"],
             registry=registry,
         )
+
+    def count_new(self, snap: TicketSnapshot) -> None:
+        """A ticket opened (and how: after a bot handoff, answered by a FAQ article)."""
+        self.tickets.labels(snap.channel.value, snap.priority.value).inc()
+        if snap.bot_handoff:
+            self.bot_conversations.labels("yes").inc()
+        if snap.deflected:
+            self.deflected.labels(snap.channel.value).inc()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pydantic import Field, model_validator
 
-from s8_intake.domain import compensation, rules
+from s8_intake.adapters import data_files
 from s8_shared.identity.channel_keys import ChannelKey, check_rotation, hash_key
 from s8_shared.settings import DEV_SECRET, ServiceSettings
 
@@ -25,11 +25,11 @@ class IntakeSettings(ServiceSettings):
         description="s8's own mailboxes: mail from them is a loop and makes no ticket.",
     )
     rules_path: Path = Field(
-        default=rules.DEFAULT_RULES_PATH,
+        default=data_files.DEFAULT_RULES_PATH,
         description="Classification rules (YAML), reloaded on change.",
     )
     compensation_limits_path: Path = Field(
-        default=compensation.DEFAULT_LIMITS_PATH,
+        default=data_files.DEFAULT_LIMITS_PATH,
         description="Compensation limits per agent tier and the leads' approval limit (YAML).",
     )
     reopen_window_days: int = Field(default=7, ge=0, le=365)

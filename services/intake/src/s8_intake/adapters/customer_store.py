@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pymongo import ASCENDING
+from pymongo import ASCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from s8_intake.domain.customers import KnownCustomer, Resolution, identity_key, resolve
-from s8_intake.domain.problems import CustomerFacts, IdPage, affects
+from s8_intake.domain.outreach import IdPage
+from s8_intake.domain.problems import CustomerFacts, affects
 from s8_shared.contracts import CustomerTier, Identity, Language, deterministic_id
 from s8_shared.contracts.problems import ProblemSegment
 from s8_shared.mongo import Document, IndexSpec, MongoStore
@@ -22,6 +24,32 @@ MERGES = "customer_merges"
 
 class MergeNotFound(LookupError):
     pass
+
+
+@dataclass(frozen=True)
+class _Known:
+    owners: dict[str, KnownCustomer]
+    docs: dict[str, Document]
+    merged: dict[str, list[str]]  # customers merged into each owner
+
+    def related(self, customer_id: str) -> list[str]:
+        return sorted(
+            {customer_id, *(c.customer_id for c in self.owners.values())}
+            | set(self.merged.get(customer_id, ()))
+        )
+
+
+@dataclass(frozen=True)
+class ResolvedCustomer:
+    doc: Document
+    # The customer, the identities' earlier owners and the customers merged into it:
+    # whose tickets a message may continue.
+    related_ids: list[str]
+    created: bool
+
+    @property
+    def customer_id(self) -> str:
+        return str(self.doc["_id"])
 
 
 class CustomerStore:
@@ -37,40 +65,73 @@ class CustomerStore:
         self.merges = store.collection(MERGES)
 
     async def owners(self, identities: Sequence[Identity]) -> dict[str, KnownCustomer]:
-        keys = [identity_key(i) for i in identities]
-        links = {
-            d["_id"]: d["customer_id"] async for d in self.identities.find({"_id": {"$in": keys}})
-        }
-        if not links:
-            return {}
-        live = {
-            d["_id"]: KnownCustomer(d["_id"], d["created_at"])
-            async for d in self.customers.find({"_id": {"$in": list(set(links.values()))}})
-        }
-        return {key: live[cid] for key, cid in links.items() if cid in live}
+        return (await self._known(identities)).owners
 
-    async def resolve(self, identities: Sequence[Identity], now: datetime, source: str) -> Document:
-        """The customer behind these identities, created, extended or merged as needed."""
+    async def _known(self, identities: Sequence[Identity]) -> _Known:
+        """Who owns these identities, with their documents and the customers merged into
+        them: one read (the identities joined with their customers)."""
+        keys = [identity_key(i) for i in identities]
+        pipeline: list[dict[str, Any]] = [
+            {"$match": {"_id": {"$in": keys}}},
+            {"$lookup": _join("customer_id", "_id", "customer")},
+            {"$lookup": _join("customer_id", "merged_into", "merged")},
+        ]
+        docs: dict[str, Document] = {}
+        merged: dict[str, list[str]] = {}
+        links: dict[str, str] = {}
+        async for link in await self.identities.aggregate(pipeline):
+            cid = link["customer_id"]
+            links[link["_id"]] = cid
+            for customer in link["customer"]:
+                docs[cid] = customer
+            merged[cid] = sorted(m["_id"] for m in link["merged"])
+        owners = {
+            key: KnownCustomer(cid, docs[cid]["created_at"])
+            for key, cid in links.items()
+            if cid in docs
+        }
+        return _Known(owners, docs, merged)
+
+    async def resolve(
+        self, identities: Sequence[Identity], now: datetime, source: str
+    ) -> ResolvedCustomer:
+        """The customer behind these identities, created, extended or merged as needed,
+        with every customer id a conversation of theirs may be filed under."""
         for _ in range(5):
-            resolution = resolve(identities, await self.owners(identities))
-            await self.customers.update_one(
-                {"_id": resolution.customer_id},
-                {
-                    "$setOnInsert": {
-                        "created_at": now,
-                        "tier": CustomerTier.STANDARD.value,
-                        "merged_into": None,
-                    }
-                },
-                upsert=True,
-            )
+            known = await self._known(identities)
+            resolution = resolve(identities, known.owners)
+            cid = resolution.customer_id
+            doc = known.docs.get(cid)
+            if doc is not None and not resolution.new_identities and not resolution.is_merge:
+                return ResolvedCustomer(doc, known.related(cid), created=False)
+            created = False
+            if doc is None:
+                doc, created = await self._ensure(cid, now)
             if await self._claim(resolution, now):
                 if resolution.is_merge:
                     await self._merge(resolution, now, source)
-                doc = await self.customers.find_one({"_id": resolution.customer_id})
-                assert doc is not None
-                return doc
+                related = known.related(cid)
+                if cid not in known.docs and not created:
+                    # Created meanwhile by someone else: who was merged into it is unknown.
+                    related = sorted({*related, *await self.merged_into(cid)})
+                return ResolvedCustomer(doc, related, created)
         raise RuntimeError("identity resolution kept racing; will be retried")
+
+    async def _ensure(self, customer_id: str, now: datetime) -> tuple[Document, bool]:
+        """The customer's document and whether this call created it (one round trip)."""
+        fields = {
+            # As the store keeps it (milliseconds), so the document equals one read back.
+            "created_at": now.replace(microsecond=now.microsecond // 1000 * 1000),
+            "tier": CustomerTier.STANDARD.value,
+            "merged_into": None,
+        }
+        before = await self.customers.find_one_and_update(
+            {"_id": customer_id},
+            {"$setOnInsert": fields},
+            upsert=True,
+            return_document=ReturnDocument.BEFORE,
+        )
+        return (before, False) if before is not None else ({"_id": customer_id, **fields}, True)
 
     async def _claim(self, resolution: Resolution, now: datetime) -> bool:
         for identity in resolution.new_identities:
@@ -198,6 +259,10 @@ class CustomerStore:
     async def update_profile(self, customer_id: str, fields: dict[str, Any]) -> None:
         if fields:
             await self.customers.update_one({"_id": customer_id}, {"$set": fields})
+
+
+def _join(local: str, foreign: str, into: str) -> dict[str, str]:
+    return {"from": CUSTOMERS, "localField": local, "foreignField": foreign, "as": into}
 
 
 def customer_facts(doc: Document) -> CustomerFacts:

@@ -1,4 +1,4 @@
-"""Kafka handlers: decode, call the service, done."""
+"""Kafka handlers: decode, call the application service, done."""
 
 from __future__ import annotations
 
@@ -7,16 +7,33 @@ from typing import Any
 from pydantic import ValidationError
 
 from s8_intake.domain.status import TransitionRefused
-from s8_intake.service import IntakeService, TicketNotFound, decode_inbound
+from s8_intake.service.accepting import Accepting, decode_inbound
+from s8_intake.service.actions import Actions
+from s8_intake.service.customers import CustomerDesk
+from s8_intake.service.followups import FollowUps
+from s8_intake.service.ports import TicketNotFound
 from s8_shared import topics
-from s8_shared.contracts import ACTION_ADAPTER, SURVEY_EVENTS, CustomerProfileUpsert, InvalidMessage
+from s8_shared.contracts import (
+    ACTION_ADAPTER,
+    SURVEY_EVENTS,
+    CustomerProfileUpsert,
+    Event,
+    InvalidMessage,
+)
 from s8_shared.contracts.envelope import load_json_object, validation_reason
+from s8_shared.contracts.surveys import SurveyFollowupRequested
 from s8_shared.handling import EventApplier
-from s8_shared.kafka.message import KafkaMessage
 from s8_shared.runtime import ServiceRuntime
 
 
-def register_handlers(runtime: ServiceRuntime, service: IntakeService) -> None:
+def register_handlers(
+    runtime: ServiceRuntime,
+    *,
+    accepting: Accepting,
+    actions: Actions,
+    followups: FollowUps,
+    customers: CustomerDesk,
+) -> None:
     inbound_topic = runtime.topic(topics.INBOUND)
     actions_topic = runtime.topic(topics.ACTIONS)
     customers_topic = runtime.topic(topics.CUSTOMERS)
@@ -24,22 +41,22 @@ def register_handlers(runtime: ServiceRuntime, service: IntakeService) -> None:
     @runtime.subscriber(topics.INBOUND)
     async def on_inbound(body: bytes) -> None:
         """A customer message from any channel becomes (or joins) a ticket."""
-        accepted = await service.accept(decode_inbound(body))
+        accepted = await accepting.accept(decode_inbound(body))
         runtime.stats.count(
             inbound_topic, "inbound", "duplicate" if accepted.duplicate else "applied"
         )
 
     @runtime.subscriber(topics.ACTIONS)
-    async def on_action(msg: KafkaMessage) -> None:
+    async def on_action(body: bytes) -> None:
         """An agent action; a refused one is dead-lettered with the state machine's reason."""
         try:
-            action = ACTION_ADAPTER.validate_python(load_json_object(msg.body))
+            action = ACTION_ADAPTER.validate_python(load_json_object(body))
         except ValidationError as exc:
             raise InvalidMessage(f"invalid action: {validation_reason(exc)}") from exc
         try:
-            await service.act(action)
+            await actions.act(action)
         except TransitionRefused as refused:
-            service.metrics.refused.labels(action.kind).inc()
+            actions.refused(action)
             raise InvalidMessage(f"action refused: {refused.reason}") from refused
         except TicketNotFound as missing:
             raise InvalidMessage(f"no ticket {missing}") from missing
@@ -49,26 +66,24 @@ def register_handlers(runtime: ServiceRuntime, service: IntakeService) -> None:
         SURVEY_EVENTS, runtime.processed, runtime.stats, runtime.topic(topics.SURVEYS)
     )
 
+    async def on_survey(event: Event[Any]) -> None:
+        match event:
+            case SurveyFollowupRequested(payload=payload):
+                await followups.open_followup(payload)
+            case _:
+                pass  # the other survey events are analytics' business
+
     @runtime.subscriber(topics.SURVEYS)
-    async def on_survey_event(msg: KafkaMessage) -> None:
+    async def on_survey_event(body: bytes) -> None:
         """An unhappy CSAT or NPS answer opens a follow-up ticket for a senior agent."""
+        await surveys(body, on_survey)
 
-        async def effect(event: Any) -> None:
-            if event.type == "survey.followup_requested":
-                await service.open_followup(event.payload)
-
-        await surveys(msg.body, effect)
-
-    @runtime.subscriber(topics.CUSTOMERS)
-    async def on_customer(msg: KafkaMessage) -> None:
+    @runtime.subscriber(topics.CUSTOMERS, typed=True)
+    async def on_customer(upsert: CustomerProfileUpsert) -> None:
         """Customer attributes (tier, language, region) from a CRM."""
-        try:
-            upsert = CustomerProfileUpsert.model_validate(load_json_object(msg.body))
-        except ValidationError as exc:
-            raise InvalidMessage(f"invalid customer upsert: {validation_reason(exc)}") from exc
         if await runtime.processed.seen(f"upsert:{upsert.upsert_id}"):
             runtime.stats.count(customers_topic, "customer", "duplicate")
             return
-        await service.upsert_customer(upsert)
+        await customers.upsert_customer(upsert)
         await runtime.processed.remember(f"upsert:{upsert.upsert_id}", type="customer.upsert")
         runtime.stats.count(customers_topic, "customer", "applied")

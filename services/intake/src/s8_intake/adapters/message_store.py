@@ -53,20 +53,30 @@ class MessageStore:
         return doc
 
     async def mark_applied(
-        self, info: MessageInfo, raw: dict[str, Any], details: dict[str, Any]
+        self,
+        info: MessageInfo,
+        raw: dict[str, Any],
+        details: dict[str, Any],
+        filed: Document,
     ) -> None:
+        """The message as applied to the ticket it was filed in (`ticket_id`, `threading`,
+        `linked_ticket_id`): written here when no claim was needed (a new ticket, whose
+        insert records the decision), completed here after a claim."""
         fields = info.model_dump(mode="python")
         fields.pop("message_id")
+        filing = {k: filed.get(k) for k in ("ticket_id", "threading", "linked_ticket_id")}
         await self.col.update_one(
             {"_id": info.message_id},
             {
                 "$set": {
                     **fields,
+                    **filing,
                     "state": "applied",
                     "raw_json": dumps(raw),
                     "details_json": dumps(details),
                 }
             },
+            upsert=True,
         )
 
     async def add_agent_message(self, ticket_id: str, info: MessageInfo) -> None:

@@ -15,7 +15,7 @@ from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from s8_intake.adapters.outbox import Outbox, OutboxItem, outbox_item
-from s8_intake.domain.problems import IdPage
+from s8_intake.domain.outreach import IdPage
 from s8_shared.contracts import Event
 from s8_shared.contracts.problems import NoticeKind, ProblemSnapshot, ProblemStatus
 from s8_shared.mongo import Document, IndexSpec, MongoStore
@@ -116,6 +116,12 @@ class ProblemStore:
 
     async def outbox_items(self, problem_id: str) -> list[OutboxItem]:
         return await self.outbox.items(problem_id)
+
+    async def remove_from_outbox(self, problem_id: str, event_ids: Sequence[str]) -> None:
+        await self.outbox.remove(problem_id, event_ids)
+
+    async def with_outbox(self, limit: int = 100) -> list[str]:
+        return await self.outbox.pending(limit)
 
     # --- outreach jobs: one per problem update that notifies ---------------------------
     async def add_job(

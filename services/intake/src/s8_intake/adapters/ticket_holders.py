@@ -5,12 +5,21 @@ so a redelivered or late event changes nothing."""
 from __future__ import annotations
 
 import contextlib
+from datetime import datetime
 from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
 from s8_shared import topics
 from s8_shared.contracts import ASSIGNMENT_EVENTS, Event
+from s8_shared.contracts.assignments import (
+    AssignmentPayload,
+    TicketAssigned,
+    TicketEscalated,
+    TicketQueued,
+    TicketReassigned,
+    TicketUnassigned,
+)
 from s8_shared.handling import EventApplier
 from s8_shared.kafka.message import KafkaMessage
 from s8_shared.mongo import MongoStore
@@ -24,11 +33,21 @@ class TicketHolders:
         self.col = store.collection(COLLECTION)
 
     async def record(self, event: Event[Any]) -> None:
-        payload = event.payload  # agent_id: the agent now responsible (none when queued)
-        agent = payload.agent_id
-        query = {"_id": payload.ticket_id, "at": {"$lte": event.occurred_at}}
+        match event:
+            case (
+                TicketAssigned(payload=payload)
+                | TicketQueued(payload=payload)
+                | TicketReassigned(payload=payload)
+                | TicketEscalated(payload=payload)
+                | TicketUnassigned(payload=payload)
+            ):
+                await self._hold(payload, event.occurred_at)
+
+    async def _hold(self, payload: AssignmentPayload, event_at: datetime) -> None:
+        agent = payload.agent_id  # the agent now responsible (none when queued)
+        query = {"_id": payload.ticket_id, "at": {"$lte": event_at}}
         with contextlib.suppress(DuplicateKeyError):  # a newer event is stored: this one is late
-            await self.col.update_one(query, {"$set": {"agent_id": agent, "at": event.occurred_at}}, upsert=True)  # fmt: skip
+            await self.col.update_one(query, {"$set": {"agent_id": agent, "at": event_at}}, upsert=True)  # fmt: skip
 
     async def holder(self, ticket_id: str) -> str | None:
         doc = await self.col.find_one({"_id": ticket_id})

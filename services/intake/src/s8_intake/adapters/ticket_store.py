@@ -12,7 +12,7 @@ from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import DuplicateKeyError
 
 from s8_intake.adapters.outbox import Outbox, OutboxItem, outbox_item
-from s8_intake.domain.problems import IdPage
+from s8_intake.domain.outreach import IdPage
 from s8_intake.domain.threading import TicketRef
 from s8_intake.domain.ticket import TicketState
 from s8_shared.contracts import Channel, Event, TicketSnapshot
@@ -107,7 +107,17 @@ class TicketStore:
         return await self._outbox.items(ticket_id)
 
     async def remove_from_outbox(self, ticket_id: str, event_ids: Sequence[str]) -> None:
-        await self._outbox.remove(ticket_id, event_ids)
+        """Forgets published events: one update when they were all the outbox held (the
+        usual case), else the shared outbox's pull."""
+        ids = list(event_ids)
+        if not ids:
+            return
+        emptied = await self.col.update_one(
+            {"_id": ticket_id, "outbox": {"$size": len(ids)}, "outbox.event_id": {"$all": ids}},
+            {"$set": {"outbox": [], "has_outbox": False}},
+        )
+        if emptied.modified_count == 0:
+            await self._outbox.remove(ticket_id, ids)
 
     async def with_outbox(self, limit: int = 100) -> list[str]:
         return await self._outbox.pending(limit)

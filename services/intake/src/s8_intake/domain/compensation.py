@@ -11,12 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from s8_shared.contracts import deterministic_id
 from s8_shared.contracts.actions import OfferCompensation
@@ -32,7 +30,6 @@ from s8_shared.contracts.compensation import (
 )
 from s8_shared.contracts.envelope import Event
 
-DEFAULT_LIMITS_PATH = Path(__file__).parent.parent / "data" / "compensation_limits.yaml"
 PRODUCER = "s8-intake"
 SYSTEM_ACTOR = "s8-intake"
 
@@ -81,15 +78,6 @@ class CompensationLimits(_Model):
     def cap_of(self, tier: str) -> int | None:
         limit = self.tiers.get(tier)  # type: ignore[call-overload]
         return limit.per_period if limit else None
-
-
-def load_limits(path: Path = DEFAULT_LIMITS_PATH) -> CompensationLimits:
-    try:
-        return CompensationLimits.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-    except yaml.YAMLError as exc:
-        raise ValueError(f"{path}: not valid YAML: {exc}") from None
-    except ValidationError as exc:
-        raise ValueError(f"{path}: invalid compensation limits: {exc}") from None
 
 
 @dataclass(frozen=True)

@@ -13,17 +13,13 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
-import yaml  # no types-PyYAML in the dev group yet
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from rapidfuzz import fuzz
 
 from s8_intake.domain.model import KbArticle, KbMatch
 from s8_shared.contracts import Language
 from s8_shared.nlp.text import Word, WordIndex, tokens, words
-
-DEFAULT_ARTICLES_PATH = Path(__file__).parent.parent / "data" / "kb_articles.yaml"
 
 QUESTION_WEIGHT = 0.75
 KEYWORD_WEIGHT = 0.25
@@ -110,13 +106,13 @@ class _ArticleDoc(BaseModel):
     questions: tuple[str, ...] = Field(min_length=1)
 
 
-class _ArticlesDoc(BaseModel):
+class ArticlesDoc(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     version: int = Field(ge=1)
     articles: tuple[_ArticleDoc, ...]
 
     @model_validator(mode="after")
-    def _unique(self) -> _ArticlesDoc:
+    def _unique(self) -> ArticlesDoc:
         ids = [a.id for a in self.articles]
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
@@ -124,13 +120,8 @@ class _ArticlesDoc(BaseModel):
         return self
 
 
-def load_articles(path: Path) -> list[KbArticle]:
-    try:
-        doc = _ArticlesDoc.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-    except yaml.YAMLError as exc:
-        raise ValueError(f"{path}: not valid YAML: {exc}") from None
-    except ValidationError as exc:
-        raise ValueError(f"{path}: invalid FAQ articles: {exc}") from None
+def articles_of(doc: ArticlesDoc) -> list[KbArticle]:
+    """The articles of a validated articles file."""
     return [
         KbArticle(
             article_id=a.id,

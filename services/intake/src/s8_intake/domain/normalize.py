@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from typing import Any, assert_never
 
-from s8_intake.domain.html_text import convert_html, strip_quoted_reply
+from s8_intake.domain.email_message import (
+    NO_TEXT,
+    email_message,
+    email_skip_reason,
+    ticket_token,
+)
 from s8_intake.domain.identities import (
     identity_for_email,
     identity_for_id,
     identity_for_phone,
     is_vietnamese_number,
-    normalize_email,
     normalize_phone,
     phone_digits,
     unique,
@@ -34,13 +37,6 @@ from s8_shared.contracts.inbound import (
     SocialMessage,
     TranscriptLine,
     WebFormSubmission,
-)
-
-NO_TEXT = "(no text)"
-_TICKET_TOKEN = re.compile(r"\[#(T-[0-9a-f]{16})\]", re.IGNORECASE)
-_AUTO_PRECEDENCE = frozenset({"bulk", "junk", "list", "auto_reply"})
-_SYSTEM_SENDERS = frozenset(
-    {"mailer-daemon", "postmaster", "noreply", "no-reply", "donotreply", "do-not-reply"}
 )
 
 _CALL_TEXT: dict[tuple[bool, str], str] = {  # (Vietnamese?, outcome) -> text
@@ -91,7 +87,7 @@ def bounded(msg: NormalizedMessage) -> NormalizedMessage:
 def _normalized(message: InboundMessage, own_addresses: frozenset[str]) -> NormalizedMessage:
     match message:
         case EmailMessage():
-            return _email(message, own_addresses)
+            return email_message(message, own_addresses)
         case LiveChatMessage():
             return _live_chat(message)
         case SocialMessage():
@@ -108,76 +104,6 @@ def _normalized(message: InboundMessage, own_addresses: frozenset[str]) -> Norma
             return _on_site(message)
         case _:
             assert_never(message)
-
-
-def _email(message: EmailMessage, own_addresses: frozenset[str]) -> NormalizedMessage:
-    sender = normalize_email(message.from_.address)
-    has_plain = bool(message.text and message.text.strip())
-    if has_plain:
-        body = message.text or ""
-        cut_from = len(body) if len(body) > MAX_TEXT_CHARS else None
-    else:  # conversion stops past the limit: the cut is recorded as the HTML body's size
-        body, stopped = convert_html(message.html or "", limit=MAX_TEXT_CHARS)
-        cut_from = len(message.html or "") if stopped or len(body) > MAX_TEXT_CHARS else None
-    # Cut before the quote search, so that every step reads at most MAX_TEXT_CHARS.
-    text = strip_quoted_reply(body[:MAX_TEXT_CHARS]).strip() or message.subject.strip() or NO_TEXT
-    return NormalizedMessage(
-        channel=message.channel_kind,
-        dedup_key=message.dedup_key(),
-        sent_at=message.received_at,
-        text=text,
-        text_cut_from=cut_from,
-        identities=unique([identity_for_email(sender)]),
-        display_name=message.from_.name,
-        subject=message.subject or None,
-        thread_refs=_thread_refs(message),
-        ticket_token=ticket_token(message.subject),
-        attachments=tuple(a.filename for a in message.attachments),
-        # Answers go where the sender asked (a shared mailbox, a helpdesk relay).
-        reply_address=normalize_email(message.reply_to.address) if message.reply_to else sender,
-        public=True,
-        skip_reason=email_skip_reason(message, own_addresses),
-        details=_compact(
-            cc=[normalize_email(a.address) for a in message.cc] or None,
-            to=[normalize_email(a.address) for a in message.to] or None,
-        ),
-    )
-
-
-def ticket_token(subject: str) -> str | None:
-    """The `T-...` id from a `[#T-0123456789abcdef]` token in a reply's subject."""
-    found = _TICKET_TOKEN.search(subject)
-    return "T-" + found.group(1)[2:].lower() if found else None
-
-
-def email_skip_reason(message: EmailMessage, own_addresses: frozenset[str]) -> str | None:
-    """Why this email must not become a ticket (auto-reply, bounce, mail loop), or None."""
-    headers = {name.lower(): value.strip() for name, value in message.headers.items()}
-    sender = normalize_email(message.from_.address)
-    if sender in {normalize_email(a) for a in own_addresses}:
-        return f"mail loop: sent from s8's own address {sender}"
-    if "return-path" in headers and headers["return-path"] in ("", "<>"):
-        return "bounce: empty Return-Path"
-    if sender.split("@", 1)[0] in _SYSTEM_SENDERS:
-        return f"system sender {sender}"
-    auto_submitted = headers.get("auto-submitted")
-    if auto_submitted is not None and auto_submitted.lower() != "no":
-        return f"auto-reply: Auto-Submitted: {auto_submitted}"
-    precedence = headers.get("precedence", "").lower()
-    if precedence in _AUTO_PRECEDENCE:
-        return f"auto-reply: Precedence: {precedence}"
-    for name in ("x-autoreply", "x-autorespond"):
-        if name in headers and headers[name].lower() not in ("no", "false", "0"):
-            return f"auto-reply: {name} header"
-    suppress = headers.get("x-auto-response-suppress", "").lower()
-    if suppress == "all" or "oof" in suppress or "autoreply" in suppress:
-        return f"auto-reply: X-Auto-Response-Suppress: {suppress}"
-    return None
-
-
-def _thread_refs(message: EmailMessage) -> tuple[str, ...]:
-    refs = [message.in_reply_to or "", *message.references]
-    return tuple(dict.fromkeys(r.strip() for r in refs if r.strip()))
 
 
 def _visitor_message(message: LiveChatMessage | ChatbotConversation) -> dict[str, Any]:
@@ -351,4 +277,4 @@ def _compact(**values: Any) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None}
 
 
-__all__ = ["call_description", "email_skip_reason", "normalize", "ticket_token"]
+__all__ = ["NO_TEXT", "call_description", "email_skip_reason", "normalize", "ticket_token"]

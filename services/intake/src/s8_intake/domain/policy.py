@@ -5,14 +5,10 @@ from __future__ import annotations
 
 import string
 from datetime import timedelta
-from pathlib import Path
 
-import yaml  # no types-PyYAML in the dev group yet
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from s8_shared.contracts import Channel, Language, Priority
-
-DEFAULT_POLICY_PATH = Path(__file__).parent.parent / "data" / "support_policy.yaml"
 
 _TIGHTEST_FIRST = (Priority.URGENT, Priority.HIGH, Priority.NORMAL, Priority.LOW)
 _PLACEHOLDERS = frozenset({"ticket_id", "promise"})
@@ -138,12 +134,3 @@ def acknowledgement_text(
     template = policy.acknowledgement.templates[language]
     values = {"ticket_id": ticket_id, "promise": promise_in_words(policy, language, promise)}
     return template.subject.format(**values), template.body.format(**values).strip()
-
-
-def load_policy(path: Path) -> SupportPolicy:
-    try:
-        return SupportPolicy.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-    except yaml.YAMLError as exc:
-        raise ValueError(f"{path}: not valid YAML: {exc}") from None
-    except ValidationError as exc:
-        raise ValueError(f"{path}: invalid support policy: {exc}") from None

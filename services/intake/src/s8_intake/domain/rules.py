@@ -16,17 +16,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-import yaml  # no types-PyYAML in the dev group yet
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from s8_intake.domain.model import Classification
 from s8_shared.contracts import Channel, CustomerTier, Language, Priority
 from s8_shared.nlp.text import Word, WordIndex, detect_language, fold, words
-
-DEFAULT_RULES_PATH = Path(__file__).parent.parent / "data" / "classification.yaml"
 
 _LOWEST_FIRST = (Priority.LOW, Priority.NORMAL, Priority.HIGH, Priority.URGENT)
 RANK: dict[Priority, int] = {p: n for n, p in enumerate(_LOWEST_FIRST)}
@@ -275,11 +271,3 @@ def parse_rules(raw: Any, source: str = "rules") -> RuleSet:
         raise ValueError(
             f"{source}: invalid classification rules: " + "; ".join(problems)
         ) from None
-
-
-def load_rules(path: Path) -> RuleSet:
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ValueError(f"{path}: not valid YAML: {exc}") from None
-    return parse_rules(raw, str(path))

@@ -1,5 +1,6 @@
-"""Proactive support: declaring and updating problems, telling affected customers before
-they write in, linking their tickets as incidents, and the resolution fan-out.
+"""Proactive support: telling affected customers about a known problem before they write
+in, answering linked incidents where their customer wrote, and solving the incidents when
+the problem is resolved.
 
 Outreach runs in the background (one leased job per notifying update, a throttled batch
 per tick), so a lead's API call returns at once however many customers are affected.
@@ -7,31 +8,28 @@ per tick), so a lead's API call returns at once however many customers are affec
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Protocol
 
-from s8_intake.adapters.customer_store import CustomerStore
 from s8_intake.adapters.outbox import OutboxItem, outbox_item
-from s8_intake.adapters.problem_store import ProblemStore
-from s8_intake.adapters.ticket_store import TicketStore
-from s8_intake.domain import problems as domain
-from s8_intake.domain.model import Classification, NormalizedMessage
-from s8_intake.domain.problems import ProblemRefused
+from s8_intake.domain import outreach as notices
 from s8_intake.domain.status import ACTIVE, TransitionRefused
 from s8_intake.domain.ticket import TicketState
-from s8_intake.service import IntakeService
+from s8_intake.intake_metrics import IntakeMetrics
+from s8_intake.service.ports import Audience, Clock, Incidents, Outreaches
+from s8_intake.service.problems import ProblemNotFound
+from s8_intake.service.publishing import OutboxPublisher
 from s8_shared.contracts import (
     Channel,
-    Event,
     Identity,
     Language,
     OutboundMessagePayload,
     OutboundMessageRequested,
+    TicketAction,
+    TicketSnapshot,
     TicketStatus,
     deterministic_id,
     utcnow,
@@ -41,25 +39,20 @@ from s8_shared.contracts.problems import (
     CustomerNotified,
     CustomerNotifiedPayload,
     NoticeKind,
-    ProblemChangedPayload,
-    ProblemDeclaration,
-    ProblemDeclared,
-    ProblemResolved,
     ProblemSnapshot,
     ProblemStatus,
-    ProblemUpdate,
-    ProblemUpdated,
 )
 from s8_shared.mongo import Document
 
 log = logging.getLogger("s8.intake.problems")
 PRODUCER = "s8-intake"
 ACTOR = "s8-problems"
-MAX_CAS_ATTEMPTS = 8
 
 
-class ProblemNotFound(LookupError):
-    pass
+class TicketActions(Protocol):
+    """Agent actions (`service.actions.Actions`): resolving a problem solves its incidents."""
+
+    async def act(self, action: TicketAction) -> TicketSnapshot: ...
 
 
 @dataclass(frozen=True)
@@ -68,146 +61,53 @@ class Recipient:
     incident: TicketState | None = None  # their linked ticket, answered where they wrote
 
 
-class ProblemDesk:
+class Outreach:
     def __init__(
         self,
         *,
-        problems: ProblemStore,
-        intake: IntakeService,
+        problems: Outreaches,
+        tickets: Incidents,
+        customers: Audience,
+        actions: TicketActions,
+        publishing: OutboxPublisher,
+        metrics: IntakeMetrics,
         notices_per_tick: int = 50,
         lease: timedelta = timedelta(seconds=30),
-        clock: Callable[[], datetime] = utcnow,
+        clock: Clock = utcnow,
     ) -> None:
         self.problems = problems
-        self.intake = intake
-        self.tickets: TicketStore = intake.tickets
-        self.customers: CustomerStore = intake.customers
+        self.tickets = tickets
+        self.customers = customers
+        self.actions = actions
+        self.publishing = publishing
+        self.metrics = metrics
         self.notices_per_tick = notices_per_tick
         self.lease = lease
         self.clock = clock
         self.owner = uuid.uuid4().hex
 
-    # --- the lead's API -----------------------------------------------------------------
-    async def declare(self, decl: ProblemDeclaration) -> tuple[ProblemSnapshot, bool]:
-        """The problem and whether this call created it (a repeat returns the same one)."""
-        now = self.clock()
-        problem_id = decl.problem_id or "P-" + uuid.uuid4().hex[:12]
-        # The same declaration again is a repeat; different content under the same id is not.
-        key = f"declare:{problem_id}:{deterministic_id(decl.model_dump_json()).hex}"
-        for _ in range(2):
-            loaded = await self.problems.load(problem_id)
-            if loaded is not None:
-                if key in loaded[1]:
-                    await self.flush(problem_id)
-                    return loaded[0], False
-                raise ProblemRefused(f"problem {problem_id} exists already")
-            problem = domain.declare(decl, problem_id, now)
-            event = self._event(ProblemDeclared, problem, decl.notify, decl.declared_by, now)
-            if await self.problems.insert(problem, key, [event]):
-                await self.flush(problem_id)
-                return problem, True
-        raise ProblemRefused(f"problem {problem_id} exists already")
-
-    async def update(self, problem_id: str, change: ProblemUpdate) -> ProblemSnapshot:
-        key = f"update:{change.update_id or uuid.uuid4().hex}"
-        for _ in range(MAX_CAS_ATTEMPTS):
-            loaded = await self.problems.load(problem_id)
-            if loaded is None:
-                raise ProblemNotFound(problem_id)
-            problem, applied = loaded
-            if key in applied:
-                await self.flush(problem_id)
-                return problem
-            now = self.clock()
-            new = domain.update(problem, change, now)
-            cls = ProblemResolved if new.status == ProblemStatus.RESOLVED else ProblemUpdated
-            event = self._event(cls, new, change.notify, change.updated_by, now)
-            if await self.problems.update(new, problem.update_seq, key, [event]):
-                await self.flush(problem_id)
-                return new
-        raise RuntimeError(f"problem {problem_id} kept changing; retry")
-
-    async def get(self, problem_id: str) -> ProblemSnapshot:
-        loaded = await self.problems.load(problem_id)
-        if loaded is None:
-            raise ProblemNotFound(problem_id)
-        return loaded[0]
-
-    async def details(self, problem_id: str) -> dict[str, Any]:
-        problem = await self.get(problem_id)
-        incidents = await self.tickets.incidents_of(problem_id)
-        return {
-            "problem": problem.model_dump(mode="json"),
-            "incidents": [
-                {
-                    "ticket_id": t.snapshot.ticket_id,
-                    "customer_id": t.snapshot.customer_id,
-                    "status": t.snapshot.status.value,
-                    "created_at": t.snapshot.created_at.isoformat(),
-                }
-                for t in incidents
-            ],
-            "notices": await self.problems.contact_counts(problem_id),
-            "outreach": [
-                {k: v for k, v in job.items() if k not in ("owner",)}
-                for job in await self.problems.jobs_of(problem_id)
-            ],
-        }
-
-    @staticmethod
-    def _event(
-        cls: type[ProblemDeclared] | type[ProblemUpdated] | type[ProblemResolved],
-        problem: ProblemSnapshot,
-        notify: bool,
-        actor: str,
-        now: datetime,
-    ) -> Event[Any]:
-        type_name = cls.model_fields["type"].default
-        return cls(
-            event_id=deterministic_id(problem.problem_id, problem.update_seq, type_name),
-            occurred_at=now,
-            producer=PRODUCER,
-            payload=ProblemChangedPayload(
-                problem_id=problem.problem_id, problem=problem, notify=notify, actor_id=actor
-            ),
-        )
-
-    # --- publishing -----------------------------------------------------------------------
-    async def flush(self, problem_id: str) -> int:
-        """Publishes the problem's outbox; an update that notifies (or resolves) becomes an
-        outreach job first, so a crash never loses the notices."""
-        items = await self.problems.outbox_items(problem_id)
-        for item in items:
-            body = json.loads(item.body)
-            payload = body.get("payload", {})
-            seq = int(payload.get("problem", {}).get("update_seq", 0))
-            kind = _NOTICE_OF_TYPE.get(body.get("type", ""))
-            if kind is not None and (payload.get("notify") or kind == "resolved"):
-                await self.problems.add_job(problem_id, seq, kind, bool(payload.get("notify")))
-        await self.intake.publish_items(items)
-        if items:
-            await self.problems.outbox.remove(problem_id, [i.event_id for i in items])
-        return len(items)
-
     async def sweep(self) -> int:
-        """Republishes what a crash left behind: problem outboxes and unsent notices."""
+        """Republishes notices a crash left unsent."""
         published = 0
-        for problem_id in await self.problems.outbox.pending():
-            published += await self.flush(problem_id)
         stale = self.clock() - timedelta(seconds=30)
         for contact in await self.problems.unpublished_contacts(stale):
             await self._publish_contact(contact)
             published += 1
         return published
 
-    # --- outreach -------------------------------------------------------------------------
+    async def _problem(self, problem_id: str) -> ProblemSnapshot:
+        loaded = await self.problems.load(problem_id)
+        if loaded is None:
+            raise ProblemNotFound(problem_id)
+        return loaded[0]
+
     async def run_outreach(self) -> int:
         """One throttled batch of the oldest pending outreach job; returns notices sent."""
         now = self.clock()
         job = await self.problems.claim_job(self.owner, now, self.lease)
         if job is None:
             return 0
-        problem = await self.get(job["problem_id"])
+        problem = await self._problem(job["problem_id"])
         if job["notice"] == "resolved" and not job.get("incidents_solved"):
             await self._solve_incidents(problem)
             await self.problems.mark_incidents_solved(job["_id"])
@@ -234,7 +134,7 @@ class ProblemDesk:
         cursor = batch[-1].customer_id if batch else job["cursor"]
         done = last
         await self.problems.advance_job(job["_id"], self.owner, cursor, sent, unreachable, done)
-        self.intake.metrics.problem_notices.labels(job["notice"]).inc(sent)
+        self.metrics.problem_notices.labels(job["notice"]).inc(sent)
         return sent
 
     async def _next_batch(
@@ -254,7 +154,7 @@ class ProblemDesk:
             else await self.customers.segment_page(problem.segment, cursor, size)
         )
         linked = await self.tickets.incident_customers(pid, cursor, size)
-        ids, last = domain.next_recipients([first, linked], size)
+        ids, last = notices.next_recipients([first, linked], size)
         incidents = await self.tickets.latest_incidents(pid, ids) if ids else {}
         return [Recipient(c, incidents.get(c)) for c in ids], last
 
@@ -272,7 +172,7 @@ class ProblemDesk:
             identities = await self.customers.identities_of([recipient.customer_id])
         last = await self.tickets.last_contact([recipient.customer_id])
         preferred = profile.get("preferred_channel")
-        address = domain.contact_for(Channel(preferred) if preferred else None, identities, last)
+        address = notices.contact_for(Channel(preferred) if preferred else None, identities, last)
         language = Language(profile["language"]) if profile.get("language") else Language.VI
         return address, language
 
@@ -291,7 +191,7 @@ class ProblemDesk:
         if address is None:
             return "unreachable"
         channel, to = address
-        subject, text = domain.notice(problem, notice_kind, language)
+        subject, text = notices.notice(problem, notice_kind, language)
         outbound_id = deterministic_id("proactive", contact_id).hex
         ticket_id = incident.snapshot.ticket_id if incident else None
         outbound = OutboundMessageRequested(
@@ -348,7 +248,7 @@ class ProblemDesk:
         return "sent"
 
     async def _publish_contact(self, contact: Document) -> None:
-        await self.intake.publish_items([OutboxItem(**item) for item in contact["outbox"]])
+        await self.publishing.publish_items([OutboxItem(**item) for item in contact["outbox"]])
         await self.problems.mark_published(contact["_id"])
 
     async def _solve_incidents(self, problem: ProblemSnapshot) -> int:
@@ -365,7 +265,7 @@ class ProblemDesk:
                 reason="problem_resolved",
             )
             try:
-                await self.intake.act(action)
+                await self.actions.act(action)
                 solved += 1
             except TransitionRefused as refused:
                 log.info(
@@ -373,34 +273,3 @@ class ProblemDesk:
                     extra={"ticket_id": state.snapshot.ticket_id, "reason": refused.reason},
                 )
         return solved
-
-    # --- intake's questions -----------------------------------------------------------------
-    async def problem(self, problem_id: str) -> ProblemSnapshot | None:
-        loaded = await self.problems.load(problem_id)
-        return loaded[0] if loaded else None
-
-    async def match(
-        self, customer_id: str, msg: NormalizedMessage, classification: Classification
-    ) -> tuple[ProblemSnapshot, str] | None:
-        """The open problem a new ticket is an incident of, and why; None if none fits."""
-        open_problems = await self.problems.open_problems()
-        if not open_problems:
-            return None
-        facts = await self.customers.facts(customer_id)
-        for problem in sorted(open_problems, key=lambda p: p.declared_at):
-            if not domain.affects(problem.segment, facts):
-                continue
-            why = domain.explains(problem, msg.text, msg.subject, classification.category)
-            if why:
-                return problem, why
-        return None
-
-    async def contacts_of(self, customer_ids: Sequence[str]) -> list[Document]:
-        return await self.problems.contacts_of_customers(customer_ids)
-
-
-_NOTICE_OF_TYPE: dict[str, NoticeKind] = {
-    "problem.declared": "declared",
-    "problem.updated": "update",
-    "problem.resolved": "resolved",
-}
