@@ -1,6 +1,7 @@
 """Intake's application services on in-memory fakes of their ports (`s8_testing.intake_fakes`):
 what each stores and publishes, without a broker or store."""
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,13 +31,14 @@ from s8_shared.contracts import (
     Language,
     TicketAction,
     TicketSnapshot,
+    TicketStatus,
     parse_inbound,
 )
 from s8_shared.contracts.actions import OfferCompensation
 from s8_shared.contracts.problems import ProblemDeclaration
 from s8_shared.contracts.surveys import SurveyFollowupPayload
 from s8_shared.nlp.sentiment import Sentiment
-from s8_testing.builders import T0, make_inbound
+from s8_testing.builders import T0, make_inbound, make_sms
 from s8_testing.intake_fakes import (
     FakeCustomers,
     FakeMessages,
@@ -198,6 +200,31 @@ async def test_the_same_message_twice_is_applied_and_published_once() -> None:
     assert again.duplicate
     assert intake.tickets.calls["insert"] == 1
     assert len(intake.broker.raw) == published
+
+
+async def test_a_message_redelivered_after_a_crash_stays_in_the_ticket_it_opened() -> None:
+    """A crash after the message opened its ticket and before it was recorded as applied;
+    meanwhile the first ticket was closed and a later message opened a newer one in the same
+    conversation. The redelivered message must not be applied to that newer ticket too."""
+    intake = make_intake()
+    first = await intake.post(**make_sms(channel_message_id="sms-1"))
+    assert first.outcome == "created" and first.ticket_id is not None
+    [opener_key] = intake.tickets.applied[first.ticket_id]
+    del intake.messages.docs[opener_key]  # the crash: never recorded as applied
+    state = intake.tickets.states[first.ticket_id]
+    intake.tickets.states[first.ticket_id] = dataclasses.replace(
+        state,
+        snapshot=state.snapshot.model_copy(update={"status": TicketStatus.CLOSED}),
+    )
+    later = await intake.post(**make_sms(channel_message_id="sms-2", text="Tôi hỏi lại đơn A1023."))
+    assert later.outcome == "created" and later.ticket_id != first.ticket_id
+    assert later.ticket_id is not None
+
+    again = await intake.post(**make_sms(channel_message_id="sms-1"))
+
+    assert (again.outcome, again.ticket_id) == ("duplicate", first.ticket_id)
+    assert intake.tickets.applied[later.ticket_id] == ["sms:sms-2"]
+    assert intake.tickets.states[later.ticket_id].snapshot.customer_messages == 1
 
 
 async def test_a_reply_in_the_email_thread_joins_the_ticket() -> None:

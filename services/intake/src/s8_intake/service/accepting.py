@@ -5,7 +5,7 @@ message has no second effect."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -176,11 +176,17 @@ class Accepting:
             customer_ids=customer.related_ids,
         )
         threading = decide(msg, candidates, now, self.understanding.threading_policy)
+        own = ticket_id_for(msg.dedup_key)
+        if threading.ticket_id is not None and await self.tickets.load(own) is not None:
+            # Redelivered after a crash between opening its ticket and being recorded as
+            # applied, while a later message opened a newer ticket of the conversation:
+            # the message stays in the ticket it opened (applied there once).
+            threading = replace(threading, kind=ThreadingKind.NEW, ticket_id=None)
         if threading.ticket_id is None:
             # A new ticket: its id derives from the message, and its insert (applied once)
             # records the decision, so no claim is stored first.
             return {
-                "ticket_id": ticket_id_for(msg.dedup_key),
+                "ticket_id": own,
                 "threading": threading.kind.value,
                 "linked_ticket_id": threading.linked_ticket_id,
             }
