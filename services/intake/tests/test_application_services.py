@@ -208,7 +208,8 @@ async def test_a_message_redelivered_after_a_crash_stays_in_the_ticket_it_opened
     conversation. The redelivered message must not be applied to that newer ticket too."""
     intake = make_intake()
     first = await intake.post(**make_sms(channel_message_id="sms-1"))
-    assert first.outcome == "created" and first.ticket_id is not None
+    assert first.outcome == "created"
+    assert first.ticket_id is not None
     [opener_key] = intake.tickets.applied[first.ticket_id]
     del intake.messages.docs[opener_key]  # the crash: never recorded as applied
     state = intake.tickets.states[first.ticket_id]
@@ -217,7 +218,8 @@ async def test_a_message_redelivered_after_a_crash_stays_in_the_ticket_it_opened
         snapshot=state.snapshot.model_copy(update={"status": TicketStatus.CLOSED}),
     )
     later = await intake.post(**make_sms(channel_message_id="sms-2", text="Tôi hỏi lại đơn A1023."))
-    assert later.outcome == "created" and later.ticket_id != first.ticket_id
+    assert later.outcome == "created"
+    assert later.ticket_id != first.ticket_id
     assert later.ticket_id is not None
 
     again = await intake.post(**make_sms(channel_message_id="sms-1"))
