@@ -24,11 +24,15 @@ pytestmark = pytest.mark.integration
 METRIC = "s8_mongo_command_duration_seconds_count"
 NEW_TICKETS = 30
 IDLE_SECONDS = 3.0
-# A customer who wrote before: read the message's claim and the customer (one joined
-# read), the open problems, insert the ticket with its outbox, write the message, empty the
-# outbox after publishing. A first contact also creates the customer and its identity.
-MAX_ROUND_TRIPS_RETURNING_CUSTOMER = 6
-MAX_ROUND_TRIPS_FIRST_CONTACT = 8
+# A customer who wrote before: the customer (one joined read), the message's record, insert
+# the ticket with its outbox, write the message, empty the outbox after publishing (5; the
+# open problems are read at most once a second). A first contact creates the customer and
+# its identity instead of reading the message's record (a message that just made its
+# customer cannot have been recorded before): 6.
+MAX_ROUND_TRIPS = 6
+# The periodic jobs run on timers: a sweep during the burst adds a few commands that the
+# idle rate does not predict. One more command per ticket adds 1.0, far above this.
+NOISE = 0.25
 
 
 def commands(intake: Intake) -> Counter[str]:
@@ -66,7 +70,7 @@ async def round_trips_per_ticket(intake: Intake, idle_rate: float, round_: str) 
     return round(per_ticket, 1)
 
 
-async def test_a_new_ticket_costs_at_most_six_store_round_trips_eight_on_first_contact(
+async def test_a_new_ticket_costs_at_most_six_store_round_trips_first_contact_included(
     stack: TestStack,
 ) -> None:
     async for intake in running_intake(stack):
@@ -81,5 +85,5 @@ async def test_a_new_ticket_costs_at_most_six_store_round_trips_eight_on_first_c
 
         first_contact = await round_trips_per_ticket(intake, idle_rate, "first")
         returning = await round_trips_per_ticket(intake, idle_rate, "again")
-        assert returning <= MAX_ROUND_TRIPS_RETURNING_CUSTOMER
-        assert first_contact <= MAX_ROUND_TRIPS_FIRST_CONTACT
+        assert returning <= MAX_ROUND_TRIPS + NOISE
+        assert first_contact <= MAX_ROUND_TRIPS + NOISE

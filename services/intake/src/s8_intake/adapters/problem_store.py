@@ -7,7 +7,8 @@ is the claim, so a redelivery, a retry or a second replica never sends it twice.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -34,6 +35,9 @@ def _snapshot(doc: Document) -> ProblemSnapshot:
     return ProblemSnapshot.model_validate(doc["problem"])
 
 
+OPEN_PROBLEMS_FRESH_SECONDS = 1.0
+
+
 class ProblemStore:
     INDEXES = (
         IndexSpec(PROBLEMS, [("status", ASCENDING)]),
@@ -44,7 +48,17 @@ class ProblemStore:
         IndexSpec(CONTACTS, [("published", ASCENDING)]),
     )
 
-    def __init__(self, store: MongoStore) -> None:
+    def __init__(
+        self,
+        store: MongoStore,
+        *,
+        open_fresh_seconds: float = OPEN_PROBLEMS_FRESH_SECONDS,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.open_fresh_seconds = open_fresh_seconds
+        self.monotonic = monotonic
+        self._open: tuple[float, list[ProblemSnapshot]] | None = None
+        self._generation = 0  # bumped by every change of a problem made here
         self.problems = store.collection(PROBLEMS)
         self.outreach = store.collection(OUTREACH)
         self.contacts = store.collection(CONTACTS)
@@ -74,6 +88,7 @@ class ProblemStore:
             )
         except DuplicateKeyError:
             return False
+        self._changed()
         return True
 
     async def update(
@@ -100,11 +115,26 @@ class ProblemStore:
                 "$push": {"applied": applied_key, "outbox": {"$each": items}},
             },
         )
+        self._changed()
         return result.modified_count == 1
 
     async def open_problems(self) -> list[ProblemSnapshot]:
+        """The problems not yet resolved: every new ticket is matched against them, so they
+        are read at most once per `open_fresh_seconds` (a change made here is seen at once;
+        one made by another replica within that time)."""
+        now = self.monotonic()
+        if self._open is not None and now - self._open[0] < self.open_fresh_seconds:
+            return list(self._open[1])
+        generation = self._generation
         cursor = self.problems.find({"status": {"$ne": ProblemStatus.RESOLVED.value}})
-        return [_snapshot(d) async for d in cursor]
+        found = [_snapshot(d) async for d in cursor]
+        if generation == self._generation:  # no change of ours raced the read
+            self._open = (now, found)
+        return list(found)
+
+    def _changed(self) -> None:
+        self._generation += 1
+        self._open = None
 
     async def page(
         self, status: ProblemStatus | None, page: PageRequest

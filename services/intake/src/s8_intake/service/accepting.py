@@ -144,12 +144,14 @@ class Accepting:
             await self._bot_handled(msg, now)
             return Accepted("skipped", reason="bot conversation without handoff")
 
-        claimed = await self.messages.get(msg.dedup_key)
+        customer = await self.customers.resolve(msg.identities, now, source=msg.dedup_key)
+        # Every write of a message comes after its customer exists: a customer this message
+        # just created (from its identities) means no earlier delivery of it got further.
+        first_contact = customer.created and bool(msg.identities)
+        claimed = None if first_contact else await self.messages.get(msg.dedup_key)
         if claimed is not None and claimed.get("state") == "applied":
             await self.publishing.flush(claimed["ticket_id"])
             return Accepted("duplicate", claimed["ticket_id"])
-
-        customer = await self.customers.resolve(msg.identities, now, source=msg.dedup_key)
         if claimed is None:
             claimed = await self._claim(msg, customer, now)
         ticket_id: str = claimed["ticket_id"]
