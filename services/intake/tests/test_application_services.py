@@ -15,13 +15,13 @@ from s8_intake.domain.first_answer import IncidentMatch, SelfServiceData
 from s8_intake.domain.model import Classification, NormalizedMessage
 from s8_intake.domain.status import TransitionRefused
 from s8_intake.domain.threading import ThreadingPolicy
-from s8_intake.intake_metrics import IntakeMetrics
+from s8_intake.metrics import IntakeMetrics
+from s8_intake.ports import TicketNotFound
 from s8_intake.selfservice import SelfService, SelfServiceConfig
 from s8_intake.service.accepting import Accepted, Accepting
 from s8_intake.service.actions import Actions
 from s8_intake.service.customers import CustomerDesk
 from s8_intake.service.followups import FollowUps
-from s8_intake.service.ports import TicketNotFound
 from s8_intake.service.publishing import OutboxPublisher
 from s8_shared.contracts import (
     ACTION_ADAPTER,

@@ -1,4 +1,4 @@
-"""In-memory fakes of the ports intake's application services take (`service/ports.py`),
+"""In-memory fakes of the ports intake's application services take (`s8_intake/ports.py`),
 for fast tests of those services without a broker or store (the shape of cosmicpython's
 `FakeRepository` / `FakeUnitOfWork`). Each counts the calls a test may ask about."""
 

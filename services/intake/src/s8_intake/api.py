@@ -16,10 +16,10 @@ from s8_intake.adapters.message_store import MessageStore
 from s8_intake.adapters.ticket_store import TicketStore
 from s8_intake.domain.status import TransitionRefused
 from s8_intake.http_errors import http_error
+from s8_intake.ports import TicketNotFound
 from s8_intake.service.accepting import Accepting
 from s8_intake.service.actions import Actions
 from s8_intake.service.compensation import CompensationDesk
-from s8_intake.service.ports import TicketNotFound
 from s8_shared.contracts import (
     ACTION_ADAPTER,
     Channel,

@@ -12,8 +12,8 @@ from s8_intake.adapters.ticket_store import TicketStore
 from s8_intake.domain.problems import ProblemRefused
 from s8_intake.domain.status import TransitionRefused
 from s8_intake.http_errors import http_error
+from s8_intake.ports import TicketNotFound
 from s8_intake.service.actions import Actions
-from s8_intake.service.ports import TicketNotFound
 from s8_intake.service.problems import ProblemDesk, ProblemNotFound
 from s8_shared.contracts import TicketSnapshot, deterministic_id
 from s8_shared.contracts.actions import LinkProblem, UnlinkProblem

@@ -24,7 +24,7 @@ from s8_intake.api_compensation import router as compensation_router
 from s8_intake.api_customers import router as customers_router
 from s8_intake.api_problems import router as problems_router
 from s8_intake.domain.threading import ThreadingPolicy
-from s8_intake.intake_metrics import IntakeMetrics
+from s8_intake.metrics import IntakeMetrics
 from s8_intake.selfservice import SelfService, SelfServiceConfig
 from s8_intake.service.accepting import Accepting
 from s8_intake.service.actions import Actions

@@ -9,8 +9,8 @@ from s8_intake.adapters.customer_store import MergeNotFound
 from s8_intake.domain.compensation import ApprovalRefused
 from s8_intake.domain.problems import ProblemRefused
 from s8_intake.domain.status import TransitionRefused
+from s8_intake.ports import TicketNotFound
 from s8_intake.service.compensation import OfferNotFound
-from s8_intake.service.ports import TicketNotFound
 from s8_intake.service.problems import ProblemNotFound
 from s8_shared.contracts import InvalidMessage
 

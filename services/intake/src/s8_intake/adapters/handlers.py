@@ -7,11 +7,11 @@ from typing import Any
 from pydantic import ValidationError
 
 from s8_intake.domain.status import TransitionRefused
+from s8_intake.ports import TicketNotFound
 from s8_intake.service.accepting import Accepting, decode_inbound
 from s8_intake.service.actions import Actions
 from s8_intake.service.customers import CustomerDesk
 from s8_intake.service.followups import FollowUps
-from s8_intake.service.ports import TicketNotFound
 from s8_shared import topics
 from s8_shared.contracts import (
     ACTION_ADAPTER,

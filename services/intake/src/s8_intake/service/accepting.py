@@ -22,8 +22,8 @@ from s8_intake.domain.ticket import (
     message_info,
     ticket_id_for,
 )
-from s8_intake.intake_metrics import IntakeMetrics
-from s8_intake.service.ports import Clock, Customers, Messages, Tickets
+from s8_intake.metrics import IntakeMetrics
+from s8_intake.ports import Clock, Customers, Messages, Tickets
 from s8_intake.service.publishing import OutboxPublisher, traced
 from s8_shared import topics
 from s8_shared.contracts import (

@@ -11,8 +11,8 @@ from s8_intake.domain.actions import apply_action
 from s8_intake.domain.problems import link_incident, unlink_incident
 from s8_intake.domain.status import TransitionRefused
 from s8_intake.domain.ticket import Change, TicketState
-from s8_intake.intake_metrics import IntakeMetrics
-from s8_intake.service.ports import Clock, Messages, TicketNotFound, Tickets
+from s8_intake.metrics import IntakeMetrics
+from s8_intake.ports import Clock, Messages, TicketNotFound, Tickets
 from s8_intake.service.publishing import OutboxPublisher, traced
 from s8_shared.contracts import MessageInfo, TicketAction, TicketSnapshot, TicketStatus, utcnow
 from s8_shared.contracts.actions import LinkProblem, Merge, OfferCompensation, UnlinkProblem

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from s8_intake.domain.identities import normalize_identity
-from s8_intake.service.ports import Clock, Customers, Tickets
+from s8_intake.ports import Clock, Customers, Tickets
 from s8_shared.contracts import CustomerProfileUpsert, InvalidMessage, utcnow
 from s8_shared.mongo import Document
 

@@ -7,9 +7,9 @@ from dataclasses import replace
 
 from s8_intake.domain.model import NormalizedMessage
 from s8_intake.domain.ticket import PRIORITY_RANK, CustomerView, open_ticket, ticket_id_for
-from s8_intake.intake_metrics import IntakeMetrics
+from s8_intake.metrics import IntakeMetrics
+from s8_intake.ports import Clock, Tickets
 from s8_intake.service.accepting import Understanding
-from s8_intake.service.ports import Clock, Tickets
 from s8_intake.service.publishing import OutboxPublisher, traced
 from s8_shared.contracts import Channel, CustomerTier, Priority, utcnow
 from s8_shared.contracts.surveys import SurveyFollowupPayload

@@ -18,8 +18,8 @@ from s8_intake.adapters.outbox import OutboxItem, outbox_item
 from s8_intake.domain import outreach as notices
 from s8_intake.domain.status import ACTIVE, TransitionRefused
 from s8_intake.domain.ticket import TicketState
-from s8_intake.intake_metrics import IntakeMetrics
-from s8_intake.service.ports import Audience, Clock, Incidents, Outreaches
+from s8_intake.metrics import IntakeMetrics
+from s8_intake.ports import Audience, Clock, Incidents, Outreaches
 from s8_intake.service.problems import ProblemNotFound
 from s8_intake.service.publishing import OutboxPublisher
 from s8_shared.contracts import (

@@ -16,7 +16,7 @@ from s8_intake.domain import problems as domain
 from s8_intake.domain.first_answer import IncidentMatch
 from s8_intake.domain.model import Classification, NormalizedMessage
 from s8_intake.domain.problems import ProblemRefused
-from s8_intake.service.ports import Clock, Incidents, Problems
+from s8_intake.ports import Clock, Incidents, Problems
 from s8_intake.service.publishing import OutboxPublisher
 from s8_shared.contracts import Event, deterministic_id, utcnow
 from s8_shared.contracts.problems import (

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from s8_intake.adapters.outbox import OutboxItem, outbox_item
-from s8_intake.service.ports import Broker, TicketOutboxes
+from s8_intake.ports import Broker, TicketOutboxes
 from s8_shared.contracts import Event
 from s8_shared.kafka.publisher import JSON_HEADERS
 from s8_shared.observability.tracing import current_trace_headers
