@@ -16,7 +16,7 @@ from s8_shared import topics
 from s8_shared.contracts import AgentProfile, Presence, utcnow
 from s8_shared.identity import Principal
 from s8_shared.identity.http import require
-from s8_shared.pagination import PageRequest, encode_cursor, find_page, link_next, page_params
+from s8_shared.pagination import PageRequest, encode_cursor, link_next, page_params
 
 AgentId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.@-]{1,128}$")]
 router = APIRouter(prefix="/v1")
@@ -118,7 +118,7 @@ async def list_agents(
     response: Response,
     page: Annotated[PageRequest, Depends(page_params)],
 ) -> list[AgentLoad]:
-    docs, more = await find_page(service.agents.col, {}, "_id", page)
+    docs, more = await service.agents.page(page)
     link_next(request, response, more)
     held = await service.routing.held_by_agents([d["_id"] for d in docs])  # one query a page
     return [_load(doc, held.get(doc["_id"], [])) for doc in docs]

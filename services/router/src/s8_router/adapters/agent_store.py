@@ -15,6 +15,7 @@ from s8_router.domain.model import AgentState
 from s8_router.domain.translators import agent_from_profile
 from s8_shared.contracts import AgentProfile
 from s8_shared.mongo import Document, IndexSpec, MongoStore
+from s8_shared.pagination import PageRequest, find_page
 
 AGENTS = "agents"
 KINDS = ("chat", "email", "phone", "on_site")
@@ -39,6 +40,10 @@ class AgentStore:
 
     def __init__(self, store: MongoStore) -> None:
         self.col = store.collection(AGENTS)
+
+    async def page(self, page: PageRequest) -> tuple[list[Document], str | None]:
+        """One page of the roster in agent id order, and the next page's cursor."""
+        return await find_page(self.col, {}, "_id", page)
 
     async def upsert_profile(self, profile: AgentProfile) -> tuple[Document | None, Document]:
         """Stores the profile, keeping live load; returns (before, after).
