@@ -19,7 +19,7 @@ IMAGE_TAG    ?= $(shell sed -n 's/^appVersion: *"\{0,1\}\([^"]*\)"\{0,1\}$$/\1/p
 IMAGE_SERVICES := intake router sla-monitor survey analytics
 
 
-.PHONY: bench-store bench-cpu fuzz chaos faketime-tool help bootstrap browser infra-up infra-down infra-status infra-reset topics run lint format \
+.PHONY: bench-raw bench-store bench-cpu fuzz chaos faketime-tool help bootstrap browser infra-up infra-down infra-status infra-reset topics run lint format \
         test test-unit test-unit-shifted test-integration docs clean prometheus-tool helm chart images
 
 help: ## List the targets
@@ -144,6 +144,10 @@ bench-cpu: bootstrap ## Intake's CPU per message for the worst inputs (corpus an
 	@echo "==> $(PY) deploy/local/bench_cpu.py $(BENCH_ARGS) && $(PY) deploy/local/bench_healthz.py"
 	@$(PY) deploy/local/bench_cpu.py $(BENCH_ARGS)
 	@bash deploy/local/with-infra.sh $(PY) deploy/local/bench_healthz.py
+
+bench-raw: bootstrap ## The throughput baseline: raw aiokafka produce+consume on the local broker (batched, and awaited per send)
+	@echo "==> $(PY) deploy/local/bench_raw.py $(BENCH_ARGS)"
+	@bash deploy/local/with-infra.sh $(PY) deploy/local/bench_raw.py $(BENCH_ARGS)
 
 bench-store: bootstrap ## Benchmark the local store: as shipped vs s8's launcher, 1,000 vs 200,000 documents (prints a table)
 	@echo "==> $(PY) deploy/local/bench_store.py $(BENCH_ARGS)"
