@@ -23,6 +23,7 @@ from s8_intake.service.actions import Actions
 from s8_intake.service.customers import CustomerDesk
 from s8_intake.service.followups import FollowUps
 from s8_intake.service.publishing import OutboxPublisher
+from s8_intake.service.wiring import message_services
 from s8_shared.contracts import (
     ACTION_ADAPTER,
     CustomerProfileUpsert,
@@ -115,37 +116,22 @@ def make_intake(problems: FakeProblems | None = None) -> Intake:
     publishing = OutboxPublisher(publisher=broker, tickets=tickets, published=metrics.published)
     problems = problems or FakeProblems()
     compensation = FakeCompensation()
-    clock = lambda: T0  # noqa: E731
+    wired = message_services(
+        tickets=tickets,
+        messages=messages,
+        customers=customers,
+        understanding=understanding,
+        problems=problems,
+        compensation=compensation,
+        publishing=publishing,
+        metrics=metrics,
+        clock=lambda: T0,
+    )
     return Intake(
-        accepting=Accepting(
-            tickets=tickets,
-            messages=messages,
-            customers=customers,
-            understanding=understanding,
-            problems=problems,
-            publishing=publishing,
-            metrics=metrics,
-            clock=clock,
-        ),
-        actions=Actions(
-            tickets=tickets,
-            messages=messages,
-            problems=problems,
-            compensation=compensation,
-            publishing=publishing,
-            metrics=metrics,
-            clock=clock,
-        ),
-        followups=FollowUps(
-            tickets=tickets,
-            understanding=understanding,
-            publishing=publishing,
-            metrics=metrics,
-            clock=clock,
-        ),
-        customer_desk=CustomerDesk(
-            customers=customers, tickets=tickets, contacts=problems, clock=clock
-        ),
+        accepting=wired.accepting,
+        actions=wired.actions,
+        followups=wired.followups,
+        customer_desk=wired.customers,
         publishing=publishing,
         tickets=tickets,
         messages=messages,

@@ -34,6 +34,7 @@ from s8_intake.service.followups import FollowUps
 from s8_intake.service.outreach import Outreach
 from s8_intake.service.problems import KnownProblems, ProblemDesk
 from s8_intake.service.publishing import OutboxPublisher
+from s8_intake.service.wiring import message_services
 from s8_intake.settings import IntakeSettings
 from s8_shared import topics
 from s8_shared.contracts import OutboundMessageRequested, TicketEvent, utcnow
@@ -117,36 +118,28 @@ def build(settings: IntakeSettings | None = None) -> tuple[ServiceRuntime, FastA
         metrics=CompensationMetrics(runtime.registry),
         holders=holders,
     )
-    actions = Actions(
+    handling = message_services(
         tickets=tickets,
         messages=messages,
+        customers=customers,
+        understanding=selfservice,
         problems=known_problems,
         compensation=compensation,
         publishing=publishing,
         metrics=metrics,
+        own_addresses=frozenset(a.lower() for a in settings.own_addresses),
     )
     services = IntakeServices(
-        accepting=Accepting(
-            tickets=tickets,
-            messages=messages,
-            customers=customers,
-            understanding=selfservice,
-            problems=known_problems,
-            publishing=publishing,
-            metrics=metrics,
-            own_addresses=frozenset(a.lower() for a in settings.own_addresses),
-        ),
-        actions=actions,
-        customers=CustomerDesk(customers=customers, tickets=tickets, contacts=known_problems),
-        followups=FollowUps(
-            tickets=tickets, understanding=selfservice, publishing=publishing, metrics=metrics
-        ),
+        accepting=handling.accepting,
+        actions=handling.actions,
+        customers=handling.customers,
+        followups=handling.followups,
         problems=ProblemDesk(problems=problem_store, tickets=tickets, publishing=publishing),
         outreach=Outreach(
             problems=problem_store,
             tickets=tickets,
             customers=customers,
-            actions=actions,
+            actions=handling.actions,
             publishing=publishing,
             metrics=metrics,
             notices_per_tick=max(
@@ -174,7 +167,7 @@ def build(settings: IntakeSettings | None = None) -> tuple[ServiceRuntime, FastA
     register_handlers(
         runtime,
         accepting=services.accepting,
-        actions=actions,
+        actions=services.actions,
         followups=services.followups,
         customers=services.customers,
     )

@@ -5,6 +5,7 @@ the tickets they have not answered; an offer not accepted in time moves on."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from s8_router.assigner import Assigner
@@ -17,21 +18,13 @@ ACCEPTANCE_TIMEOUT = "acceptance_timeout"
 AGENT_OFFLINE = "agent_offline"
 
 
+@dataclass(frozen=True, kw_only=True)
 class AgentDesk:
-    def __init__(
-        self,
-        *,
-        agents: AgentRoster,
-        routing: RoutingRecords,
-        assigner: Assigner,
-        policy: Callable[[], RoutingPolicy],
-        clock: Callable[[], datetime],
-    ) -> None:
-        self.agents = agents
-        self.routing = routing
-        self.assigner = assigner
-        self.policy = policy
-        self.clock = clock
+    agents: AgentRoster
+    routing: RoutingRecords
+    assigner: Assigner
+    policy: Callable[[], RoutingPolicy]
+    clock: Callable[[], datetime]
 
     async def on_agent_profile(self, profile: AgentProfile) -> None:
         presence_before = await self.agents.save_profile(profile)

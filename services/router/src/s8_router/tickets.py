@@ -5,6 +5,7 @@ releases its agent's slot (and the queue is drained into it)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from s8_router.assigner import Assigner
@@ -31,21 +32,13 @@ ANSWERABLE = (TicketStatus.OPEN, TicketStatus.NEW)  # a message on these routes 
 FIELD = "field"
 
 
+@dataclass(frozen=True, kw_only=True)
 class TicketRouting:
-    def __init__(
-        self,
-        *,
-        agents: AgentRoster,
-        routing: RoutingRecords,
-        assigner: Assigner,
-        policy: Callable[[], RoutingPolicy],
-        clock: Callable[[], datetime],
-    ) -> None:
-        self.agents = agents
-        self.routing = routing
-        self.assigner = assigner
-        self.policy = policy
-        self.clock = clock
+    agents: AgentRoster
+    routing: RoutingRecords
+    assigner: Assigner
+    policy: Callable[[], RoutingPolicy]
+    clock: Callable[[], datetime]
 
     async def on_ticket_event(self, event: TicketEvent) -> None:
         snap = event.payload.ticket
