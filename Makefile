@@ -19,7 +19,7 @@ IMAGE_TAG    ?= $(shell sed -n 's/^appVersion: *"\{0,1\}\([^"]*\)"\{0,1\}$$/\1/p
 IMAGE_SERVICES := intake router sla-monitor survey analytics
 
 
-.PHONY: bench-raw bench-store bench-cpu fuzz chaos faketime-tool help bootstrap browser infra-up infra-down infra-status infra-reset topics run lint format \
+.PHONY: bench bench-raw bench-store bench-cpu fuzz chaos faketime-tool help bootstrap browser infra-up infra-down infra-status infra-reset topics run lint format \
         test test-unit test-unit-shifted test-integration docs clean prometheus-tool helm chart images
 
 help: ## List the targets
@@ -139,6 +139,10 @@ fuzz: bootstrap ## Fuzzers: 10,000 hostile messages on every topic s8 reads, the
 chaos: bootstrap ## kill -9 of each service, the broker and the store under load (prints lost/duplicated per fault); CHAOS_ARGS="--rate 10"
 	@echo "==> $(PY) deploy/local/chaos.py $(CHAOS_ARGS)"
 	@$(PY) deploy/local/chaos.py $(CHAOS_ARGS)
+
+bench: bootstrap ## s8 against raw Kafka in one run: burst, latency at offered rates, 200,000 stored tickets, cost per ticket (own stack; ~45 min; BENCH_ARGS="--burst 1000 --stored 20000" is quicker)
+	@echo "==> $(PY) deploy/local/bench.py $(BENCH_ARGS)"
+	@$(PY) deploy/local/bench.py $(BENCH_ARGS)
 
 bench-cpu: bootstrap ## Intake's CPU per message for the worst inputs (corpus and a guided fuzzer), /healthz under a barrage of them
 	@echo "==> $(PY) deploy/local/bench_cpu.py $(BENCH_ARGS) && $(PY) deploy/local/bench_healthz.py"

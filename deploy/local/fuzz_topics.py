@@ -158,14 +158,16 @@ async def lagging(stack: TestStack) -> list[str]:
     return behind
 
 
-async def storm(stack: TestStack, n: int, within: float) -> tuple[int, float] | None:
-    """A storm of `n` small bad messages on support.inbound.v1, sent at once: dead letters
-    per second from the first send until intake has dead-lettered the last, and CPU ms per
-    message (None if not within `within` seconds)."""
-    topic = stack.topic(topics.DEADLETTER)
-    parts = [TopicPartition(topic, p) for p in range(min(topics.DEADLETTER.partitions, PARTITIONS))]  # fmt: skip
-    consumer = AIOKafkaConsumer(bootstrap_servers=stack.infra.kafka_bootstrap_servers)
-    producer = AIOKafkaProducer(bootstrap_servers=stack.infra.kafka_bootstrap_servers, linger_ms=5)  # fmt: skip
+async def storm(
+    bootstrap: str, ns: str, n: int, within: float, partitions: int = PARTITIONS
+) -> tuple[int, float] | None:
+    """A storm of `n` small bad messages on support.inbound.v1 of namespace `ns`, sent at once:
+    dead letters per second from the first send until intake has dead-lettered the last, and
+    CPU ms per message of this process (None if not within `within` seconds)."""
+    topic = topics.DEADLETTER.name(ns)
+    parts = [TopicPartition(topic, p) for p in range(min(topics.DEADLETTER.partitions, partitions))]  # fmt: skip
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5)
     await consumer.start()
     await producer.start()
     bad = (b"not json %d", b'{"channel": "sms", "n": %d}', b"[%d]", b'{"text": 5, "x": %d}')
@@ -173,7 +175,7 @@ async def storm(stack: TestStack, n: int, within: float) -> tuple[int, float] | 
         before = sum((await consumer.end_offsets(parts)).values())
         t0, cpu0 = time.monotonic(), time.process_time()
         for i in range(n):
-            await producer.send(stack.topic(topics.INBOUND), bad[i % len(bad)] % i, key=b"storm%d" % (i % 64))  # fmt: skip
+            await producer.send(topics.INBOUND.name(ns), bad[i % len(bad)] % i, key=b"storm%d" % (i % 64))  # fmt: skip
         await producer.flush()
         while time.monotonic() - t0 < within:
             if sum((await consumer.end_offsets(parts)).values()) >= before + n:
@@ -237,7 +239,16 @@ async def run(
             await asyncio.sleep(2)
             behind = await lagging(stack)
         dead = await stack.read_all(topics.DEADLETTER, DEADLETTER_EVENTS)
-        stormed = await storm(stack, storm_size, within=drain_within) if storm_size else None
+        stormed = (
+            await storm(
+                stack.infra.kafka_bootstrap_servers,
+                stack.namespace,
+                storm_size,
+                within=drain_within,
+            )
+            if storm_size
+            else None
+        )
         by_type = Counter(d.payload.error_type for d in dead)
         gave_up = Counter(f"{d.payload.service} {d.payload.source_topic}: {d.payload.reason[:140]}" for d in dead if d.payload.error_type == "gave_up")  # fmt: skip
         return {

@@ -55,6 +55,14 @@ class ServiceSettings(BaseSettings):
         description="The producer's largest request (max_request_size); every event s8 makes "
         "from input its contracts accept stays below 60% of the default.",
     )
+    kafka_consumers_per_topic: int = Field(
+        default=1,
+        ge=1,
+        le=32,
+        description="Consumers of one replica per subscribed topic, each with a share of its "
+        "partitions: records of different partitions are handled concurrently, those of one "
+        "partition (one ticket's) in order.",
+    )
     max_delivery_attempts: int = Field(
         default=5, ge=1, le=100, description="Transient failures retried before dead-lettering."
     )

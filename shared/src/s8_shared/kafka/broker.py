@@ -104,6 +104,8 @@ def subscribe(
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.MANUAL,
         decoder=_json_object if typed else _raw_body,
+        # Above 1: FastStream's consumers-per-partition-share subscriber (order kept per partition).
+        max_workers=min(settings.kafka_consumers_per_topic, spec.partitions),
     )
     return subscriber
 
