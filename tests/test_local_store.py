@@ -277,3 +277,59 @@ async def test_listing_databases_answers_from_the_open_ones_without_reopening_th
             assert {"name": "s8_a", "empty": False} in listed["databases"]
         assert store.log.read_text().count("adding unique _id index for collection docs") == opened
         assert await mongo.s8_a.docs.count_documents({"k": 3}) == len([i for i in range(500) if i % 7 == 3])  # fmt: skip
+
+
+async def test_an_aggregation_that_starts_with_match_reads_through_the_index(store: Store) -> None:
+    """Intake looks customers up with a $match on identity ids joined ($lookup) with their
+    customers; as shipped, the store read every identity for it."""
+    async with client(store.uri) as mongo:
+        identities, customers = mongo.s8_aggregate.identities, mongo.s8_aggregate.customers
+        await customers.create_index([("merged_into", 1)])
+        await identities.insert_many([{"_id": f"k{i}", "customer_id": f"c{i // 2}"} for i in range(2000)])  # fmt: skip
+        await customers.insert_many([{"_id": f"c{i}", "merged_into": f"c{i - 1}" if i % 7 == 0 else None} for i in range(1000)])  # fmt: skip
+        pipeline: list[dict[str, Any]] = [
+            {"$match": {"_id": {"$in": ["k14", "k15", "k1999", "missing"]}}},
+            {
+                "$lookup": {
+                    "from": "customers",
+                    "localField": "customer_id",
+                    "foreignField": "_id",
+                    "as": "customer",
+                }
+            },
+            {
+                "$lookup": {
+                    "from": "customers",
+                    "localField": "customer_id",
+                    "foreignField": "merged_into",
+                    "as": "merged",
+                }
+            },
+        ]
+        found = {
+            d["_id"]: ([c["_id"] for c in d["customer"]], [m["_id"] for m in d["merged"]])
+            async for d in await identities.aggregate(pipeline)
+        }
+        assert found == {"k14": (["c7"], []), "k15": (["c7"], []), "k1999": (["c999"], [])}
+        merged = [d async for d in await identities.aggregate([{"$match": {"_id": "k12"}}, pipeline[2]])]  # fmt: skip
+        assert [(d["_id"], [m["_id"] for m in d["merged"]]) for d in merged] == [("k12", ["c7"])]
+        explained = await mongo.s8_aggregate.command(
+            {"explain": {"aggregate": "identities", "pipeline": pipeline, "cursor": {}}}
+        )
+        assert explained["queryPlanner"]["winningPlan"]["inputStage"]["stage"] == "IXSCAN"
+        assert explained["executionStats"]["totalDocsExamined"] == 3
+        # PyMongo counts with an aggregation ($match, then $group): indexed as well.
+        assert await customers.count_documents({"merged_into": "c6"}) == 1
+        explained = await mongo.s8_aggregate.command(
+            {
+                "explain": {
+                    "aggregate": "customers",
+                    "pipeline": [
+                        {"$match": {"merged_into": "c6"}},
+                        {"$group": {"_id": 1, "n": {"$sum": 1}}},
+                    ],
+                    "cursor": {},
+                }
+            }
+        )
+        assert explained["executionStats"]["totalDocsExamined"] == 1

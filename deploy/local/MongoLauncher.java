@@ -15,6 +15,8 @@
 //   conditions on a prefix of its keys; the collection re-checks the whole filter on the candidates.
 // - Unique indexes (and `_id`) also serve filters with further conditions (`{_id: x, rev: 3}`): as shipped
 //   they are used only when the filter names exactly their keys.
+// - An aggregation whose pipeline starts with $match reads through the indexes (as shipped: the whole
+//   collection, then the $match); -Ds8.mongo.indexedAggregate=false gives the library's way.
 // - `explain` of find and count reports the index the store will use (IXSCAN) or COLLSCAN, in the shape
 //   MongoDB gives, so tests can check that every declared index is used.
 // - The oplog is off: s8 opens no change streams, and mongo-java-server's oplog (local.oplog.rs, a copy of
@@ -32,12 +34,14 @@ import de.bwaldvogel.mongo.MongoVersion;
 import de.bwaldvogel.mongo.backend.AbstractMongoDatabase;
 import de.bwaldvogel.mongo.backend.CollectionOptions;
 import de.bwaldvogel.mongo.backend.CursorRegistry;
+import de.bwaldvogel.mongo.backend.DatabaseResolver;
 import de.bwaldvogel.mongo.backend.Index;
 import de.bwaldvogel.mongo.backend.IndexKey;
 import de.bwaldvogel.mongo.backend.KeyValue;
 import de.bwaldvogel.mongo.backend.Missing;
 import de.bwaldvogel.mongo.backend.QueryResult;
 import de.bwaldvogel.mongo.backend.ValueComparator;
+import de.bwaldvogel.mongo.backend.aggregation.Aggregation;
 import de.bwaldvogel.mongo.backend.h2.H2Backend;
 import de.bwaldvogel.mongo.backend.h2.H2Collection;
 import de.bwaldvogel.mongo.backend.h2.H2Database;
@@ -45,6 +49,7 @@ import de.bwaldvogel.mongo.bson.BsonRegularExpression;
 import de.bwaldvogel.mongo.bson.Document;
 import de.bwaldvogel.mongo.bson.MinKey;
 import de.bwaldvogel.mongo.exception.KeyConstraintError;
+import de.bwaldvogel.mongo.oplog.Oplog;
 import io.netty.channel.Channel;
 import org.h2.mvstore.MVMap;
 import org.h2.mvstore.MVStore;
@@ -242,6 +247,9 @@ class DurableH2Backend extends H2Backend {
         String kind = inner.keySet().iterator().next();
         String collectionName = String.valueOf(inner.get(kind));
         Object filter = kind.equalsIgnoreCase("count") ? inner.get("query") : inner.get("filter");
+        if (kind.equalsIgnoreCase("aggregate")) { // what IndexedH2Database reads for the pipeline
+            filter = IndexedH2Database.leadingMatch(inner);
+        }
         Document plan = new Document("stage", "COLLSCAN");
         MongoDatabase database = resolveDatabase(databaseName);
         MongoCollection<?> collection = database instanceof AbstractMongoDatabase<?> db
@@ -298,6 +306,51 @@ class IndexedH2Database extends H2Database {
         MVMap<Object, Document> dataMap = store.openMap("databases." + fullName);
         MVMap<String, Object> metaMap = store.openMap("meta." + fullName);
         return new IndexedH2Collection(this, collectionName, options, dataMap, metaMap, cursorRegistry);
+    }
+
+    // As shipped, an aggregation reads its whole collection and filters it in the pipeline (intake's
+    // customer look-up, a $match on _id joined with $lookup, scanned every identity per message).
+    // A pipeline that starts with $match reads through the collection's indexes, as a find does.
+    @Override
+    public Document handleCommand(Channel channel, String command, Document query, DatabaseResolver databaseResolver,
+                                  Oplog oplog) {
+        if (command.equalsIgnoreCase("aggregate") && INDEXED_AGGREGATE) {
+            Document answer = aggregateFromMatch(command, query, databaseResolver, oplog);
+            if (answer != null) {
+                return answer;
+            }
+        }
+        return super.handleCommand(channel, command, query, databaseResolver, oplog);
+    }
+
+    static final boolean INDEXED_AGGREGATE =
+        !"false".equalsIgnoreCase(System.getProperty("s8.mongo.indexedAggregate"));
+
+    private Document aggregateFromMatch(String command, Document query, DatabaseResolver databaseResolver, Oplog oplog) {
+        if (!(query.get(command) instanceof String name) || !(query.get("pipeline") instanceof List)) {
+            return null; // the library answers (and reports the error)
+        }
+        Document match = leadingMatch(query);
+        MongoCollection<Object> collection = match == null ? null : resolveCollection(name, false);
+        if (collection == null) {
+            return null;
+        }
+        List<Document> pipeline = Aggregation.parse(query.get("pipeline"));
+        Aggregation rest = Aggregation.fromPipeline(pipeline.subList(1, pipeline.size()), databaseResolver, this, collection, oplog);
+        rest.validate(query);
+        List<Document> documents = rest.runStages(collection.handleQueryAsStream(match));
+        Document cursor = new Document("id", 0L).append("ns", getFullCollectionNamespace(name)).append("firstBatch", documents);
+        return new Document("cursor", cursor).append("ok", 1.0);
+    }
+
+    /** The filter of an aggregation's first stage when it is a $match (and this store reads it
+     * through the indexes), else null. */
+    static Document leadingMatch(Document aggregate) {
+        if (!INDEXED_AGGREGATE || !(aggregate.get("pipeline") instanceof List<?> pipeline) || pipeline.isEmpty()
+            || !(pipeline.get(0) instanceof Document first) || first.size() != 1) {
+            return null;
+        }
+        return first.get("$match") instanceof Document match ? match : null;
     }
 
     @Override

@@ -30,6 +30,7 @@ import signal
 import subprocess
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import bench_pipeline
@@ -121,8 +122,9 @@ def main() -> None:
     parser.add_argument("--kafka-port", type=int, default=29092)
     parser.add_argument("--mongo-port", type=int, default=28017)
     parser.add_argument("--port-base", type=int, default=28100)
+    parser.add_argument("--local", type=Path, default=LOCAL, help="the stack's S8_LOCAL_DIR")
     args = parser.parse_args()
-    args.infra = LocalInfra(LOCAL, args.kafka_port, args.mongo_port)
+    args.infra = LocalInfra(args.local, args.kafka_port, args.mongo_port)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the finally blocks run
     command = shlex.join([sys.executable, *sys.argv])
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()  # fmt: skip

@@ -48,6 +48,11 @@ def burst_result(m: Measurement, before: dict[str, dict[str, float]], after: dic
             "commands_per_ticket": round((after[module]["commands"] - before[module]["commands"]) / m.n, 2),
             "cpu_ms_per_ticket": round((after[module]["cpu_s"] - before[module]["cpu_s"]) * 1000 / m.n, 2),
             "rss_mb": round(after[module]["rss_mb"], 1),
+            "commands_by_name": {
+                k.removeprefix("command."): round((v - before[module].get(k, 0.0)) / m.n, 2)
+                for k, v in after[module].items()
+                if k.startswith("command.") and v > before[module].get(k, 0.0)
+            },
         }
         for module in after
     }  # fmt: skip
@@ -115,6 +120,7 @@ def print_report(result: dict[str, Any], before: dict[str, Any] | None) -> None:
         for name, s in burst["services"].items():
             p = f"burst.services.{name}."
             print(f"  {name:<12}{cell(p + 'commands_per_ticket', s['commands_per_ticket']):>30}{cell(p + 'cpu_ms_per_ticket', s['cpu_ms_per_ticket']):>28}{cell(p + 'rss_mb', s['rss_mb']):>24}")  # fmt: skip
+            print(f"  {'':<12}{', '.join(f'{k} {v:g}' for k, v in sorted(s['commands_by_name'].items()))}")  # fmt: skip
     if rates := result.get("rates"):
         print("\n== latency from publish, ms (p50 / p95 / p99), at offered rates")
         for r in rates:

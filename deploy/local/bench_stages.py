@@ -45,14 +45,16 @@ class Stack:
     services: Services
 
     def service_stats(self) -> dict[str, dict[str, float]]:
-        """Per service: Mongo commands so far, CPU seconds so far, RSS in MB now."""
+        """Per service: Mongo commands so far (all, and `command.<name>` by name), CPU seconds
+        so far, RSS in MB now."""
         out: dict[str, dict[str, float]] = {}
         for module, port in self.services.ports.items():
-            commands = 0.0
+            by_command: dict[str, float] = {}
             for family in text_string_to_metric_families(http_get(port, "/metrics").decode()):
                 for s in family.samples:
                     if s.name == "s8_mongo_command_duration_seconds_count":
-                        commands += s.value
+                        name = "command." + s.labels["command"]
+                        by_command[name] = by_command.get(name, 0.0) + s.value
             pid = self.services.procs[module].pid
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
             cpu = (int(fields[11]) + int(fields[12])) / 100  # utime + stime, clock ticks of 1/100 s
@@ -61,7 +63,7 @@ class Stack:
                 for line in Path(f"/proc/{pid}/status").read_text().splitlines()
                 if line.startswith("VmRSS:")
             )
-            out[module] = {"commands": commands, "cpu_s": cpu, "rss_mb": rss}
+            out[module] = {"commands": sum(by_command.values()), "cpu_s": cpu, "rss_mb": rss, **by_command}  # fmt: skip
         return out
 
     def topic_inbound(self) -> str:
