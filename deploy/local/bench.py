@@ -128,20 +128,20 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the finally blocks run
     command = shlex.join([sys.executable, *sys.argv])
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()  # fmt: skip
-    result: dict[str, Any] = {"when": datetime.now(UTC).isoformat(timespec="seconds"), "commit": commit, "command": command}  # fmt: skip
+    result: dict[str, Any] = {"when": datetime.now(UTC).isoformat(timespec="seconds"), "commit": commit, "command": command, "args": sys.argv[1:]}  # fmt: skip
     started = not args.infra.running()
     try:
         args.infra.run("up")
         asyncio.run(run(args, result))
-    finally:
+    finally:  # what was measured is kept and shown even when a later part failed
         if started:
             args.infra.run("down")
-    result["ratios"] = ratios(result)
-    out = LOCAL / f"bench-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    before = previous(LOCAL, out)
-    out.write_text(json.dumps(result, indent=2))
-    print_report(result, before)
+        result["ratios"] = ratios(result)
+        out = LOCAL / f"bench-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        before = previous(LOCAL, out, result["args"])
+        out.write_text(json.dumps(result, indent=2))
+        print_report(result, before)
 
 
 if __name__ == "__main__":

@@ -89,9 +89,13 @@ def flatten(tree: Any, prefix: str = "") -> dict[str, float]:
     return {}
 
 
-def previous(directory: Path, current: Path) -> dict[str, Any] | None:
-    runs = sorted(p for p in directory.glob("bench-*.json") if p != current)
-    return json.loads(runs[-1].read_text()) if runs else None
+def previous(directory: Path, current: Path, args: list[str]) -> dict[str, Any] | None:
+    """The latest earlier run with the same arguments (other sizes are not comparable)."""
+    for path in sorted((p for p in directory.glob("bench-*.json") if p != current), reverse=True):
+        run = json.loads(path.read_text())
+        if run.get("args") == args:
+            return dict(run)
+    return None
 
 
 def print_report(result: dict[str, Any], before: dict[str, Any] | None) -> None:
