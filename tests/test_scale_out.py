@@ -1,0 +1,342 @@
+"""Scale out: two processes of every service on the same consumer groups and databases keep
+every guarantee under a steady load — each message makes one ticket (or joins its
+conversation's), each ticket is decided, clocked and counted once, no agent ever holds more
+than their capacity — and both replicas of each service really share the work."""
+
+import asyncio
+import json
+import time
+import uuid
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from chaos import lagging
+from procs import (
+    REPO,
+    SERVICES,
+    LocalInfra,
+    Services,
+    http_get,
+    new_customer_message,
+    register_agents,
+)
+from prometheus_client.parser import text_string_to_metric_families
+from pymongo import AsyncMongoClient
+from roster import ROSTER
+
+from s8_intake.domain.ticket import ticket_id_for
+from s8_shared import topics
+from s8_shared.kafka.provision import delete_namespace, provision_topics
+from s8_testing.infra import Infra
+
+pytestmark = pytest.mark.e2e
+
+NEW = 240  # new customers, e-mail and live chat alternating: a ticket each
+RATE = 12.0  # messages per second
+PORT_BASE = 30400  # replica r of a service on base + 10r + 1..5 (below the ephemeral range)
+RELEASES = ("ticket.unassigned", "ticket.reassigned", "ticket.escalated")
+# SLA targets no ticket of this run gets near: a warning would escalate the ticket, moving it
+# between agents (a release), and the capacity check relies on loads only growing.
+PATIENT_SLA = """
+version: 1
+policies:
+  - policy_id: patient
+    targets:
+      first_response: {seconds: 86400, calendar: "24x7"}
+      resolution: {seconds: 86400, calendar: "24x7", pause_on: [pending, on_hold]}
+"""
+
+
+def email_reply(run: str, i: int) -> tuple[str, bytes]:
+    """(dedup key, value) of new customer i's second message, in their first one's conversation."""
+    if i % 2 == 0:
+        parent = f"<{run}.{i}@mail.example.vn>"
+        msg: dict[str, Any] = {"channel": "email", "channel_message_id": f"<{run}.{i}.re@mail.example.vn>"}  # fmt: skip
+        msg.update({"from": {"address": f"khach.{run}.{i}@example.vn"}, "to": [{"address": "support@s8.example.vn"}]})  # fmt: skip
+        msg.update(subject="Re: đơn hàng", in_reply_to=parent, references=[parent])
+    else:
+        msg = {"channel": "live_chat", "channel_message_id": f"chat-{run}-{i}-2", "session_id": f"S-{run}-{i}", "visitor_id": f"visitor-{run}-{i}"}  # fmt: skip
+    msg.update(text=f"Tôi vẫn đang chờ, đơn B{10000 + i} chưa được xử lý.")
+    return f"{msg['channel']}:{msg['channel_message_id']}", json.dumps(msg, ensure_ascii=False).encode()  # fmt: skip
+
+
+def two_channels(run: str, j: int) -> list[tuple[str, bytes, bytes]]:
+    """(dedup key, kafka key, value) of customer j writing by e-mail and in a live chat with
+    the same address: two conversations (two tickets) on different partitions, one customer."""
+    address = f"hai.kenh.{run}.{j}@example.vn"
+    text = f"Tôi đã gửi email và chat về đơn C{j}, vẫn chưa nhận được hàng."
+    mail: dict[str, Any] = {"channel": "email", "channel_message_id": f"<{run}.m{j}@mail.example.vn>", "from": {"address": address}}  # fmt: skip
+    mail.update(to=[{"address": "support@s8.example.vn"}], subject="Đơn hàng chưa tới", text=text)
+    chat = {"channel": "live_chat", "channel_message_id": f"chat-{run}-m{j}", "session_id": f"S-{run}-m{j}"}  # fmt: skip
+    chat.update(visitor_id=f"visitor-{run}-m{j}", visitor_email=address, text=text)
+    out = []
+    for msg in (mail, chat):
+        dedup = f"{msg['channel']}:{msg['channel_message_id']}"
+        out.append((dedup, dedup.encode(), json.dumps(msg, ensure_ascii=False).encode()))
+    return out
+
+
+class Load:
+    """What is sent and what it must produce: tickets, follow-ups joining them, and the
+    pairs of tickets of one customer."""
+
+    def __init__(self) -> None:
+        self.run = uuid.uuid4().hex[:8]
+        self.sends: list[tuple[bytes, bytes]] = []  # (key, value), in order
+        self.tickets: set[str] = set()
+        self.follow_ups: dict[str, str] = {}  # follow-up's dedup key -> its conversation's ticket
+        self.pairs: list[tuple[str, str]] = []  # one customer's two tickets
+        keys: dict[int, bytes] = {}
+        for i in range(NEW):
+            ticket_id, key, value = new_customer_message(self.run, i)
+            self.tickets.add(ticket_id)
+            self.sends.append((key, value))
+            keys[i] = key
+            if i % 8 == 7:  # a reply to the message sent 7 before: same key, so same partition
+                dedup, value = email_reply(self.run, i - 7)
+                self.follow_ups[dedup] = ticket_id_for(keys[i - 7].decode())
+                self.sends.append((keys[i - 7], value))
+            if i % 16 == 3:
+                pair = two_channels(self.run, i // 16)
+                for _, key, value in pair:
+                    self.sends.append((key, value))
+                self.tickets.update(ticket_id_for(dedup) for dedup, _, _ in pair)
+                self.pairs.append((ticket_id_for(pair[0][0]), ticket_id_for(pair[1][0])))
+
+    async def send(self, bootstrap: str, ns: str) -> None:
+        producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, linger_ms=5)  # fmt: skip
+        await producer.start()
+        try:
+            start = time.monotonic()
+            for n, (key, value) in enumerate(self.sends):
+                await producer.send(topics.INBOUND.name(ns), value, key=key)
+                await asyncio.sleep(max(0.0, start + (n + 1) / RATE - time.monotonic()))
+            await producer.flush()
+        finally:
+            await producer.stop()
+
+
+class Events:
+    """Every event on the run's ticket, assignment and SLA topics, read as they come (each
+    partition in order)."""
+
+    SPECS = (topics.TICKETS, topics.ASSIGNMENTS, topics.SLA)
+
+    def __init__(self, bootstrap: str, ns: str) -> None:
+        self.consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+        self.parts = [TopicPartition(s.name(ns), p) for s in self.SPECS for p in range(s.partitions)]  # fmt: skip
+        self.names = {s.name(ns): s.short_name for s in self.SPECS}
+        self.by_topic: dict[str, list[dict[str, Any]]] = {s.short_name: [] for s in self.SPECS}
+        self.fetched = asyncio.Event()  # set after each fetch
+        self.reader: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self.reader = asyncio.create_task(self._read())
+
+    async def stop(self) -> None:
+        if self.reader is not None:
+            self.reader.cancel()
+            await asyncio.gather(self.reader, return_exceptions=True)
+        await self.consumer.stop()
+
+    def check(self) -> None:
+        """Raises what stopped the reader, if anything did."""
+        if self.reader is not None and self.reader.done():
+            self.reader.result()
+
+    async def _read(self) -> None:
+        await self.consumer.start()
+        self.consumer.assign(self.parts)
+        await self.consumer.seek_to_beginning(*self.parts)
+        while True:
+            for tp, records in (await self.consumer.getmany(timeout_ms=300)).items():
+                self.by_topic[self.names[tp.topic]].extend(json.loads(r.value or b"{}") for r in records)  # fmt: skip
+            self.fetched.set()
+
+    async def read_to_end(self) -> None:
+        """Until everything on the topics now has been read."""
+        end = await self.consumer.end_offsets(self.parts)
+        while any([await self.consumer.position(tp) < end[tp] for tp in self.parts]):
+            self.check()
+            self.fetched.clear()
+            await self.fetched.wait()
+
+    def of(self, topic: str, *types: str) -> Iterator[dict[str, Any]]:
+        return (e for e in self.by_topic[topic] if e.get("type") in types)
+
+
+def metrics(port: int) -> list[tuple[str, dict[str, str], float]]:
+    text = http_get(port, "/metrics").decode()
+    return [(s.name, s.labels, s.value) for f in text_string_to_metric_families(text) for s in f.samples]  # fmt: skip
+
+
+def total(port: int, name: str, **labels: str) -> float:
+    return sum(v for n, ls, v in metrics(port) if n == name and labels.items() <= ls.items())
+
+
+def missing(load: Load, events: Events, services: Services) -> list[str]:
+    """What the complete expected state still lacks (nothing once it is reached)."""
+    created = {e["payload"]["ticket_id"] for e in events.of("tickets", "ticket.created")}
+    added = {e["payload"]["message"]["message_id"] for e in events.of("tickets", "ticket.message_added")}  # fmt: skip
+    decided = {e["payload"]["ticket_id"] for e in events.of("assignments", "ticket.assigned", "ticket.queued")}  # fmt: skip
+    clocked = {e["payload"]["ticket_id"] for e in events.of("sla", "sla.clock_started")}
+    counted = sum(total(services.ports[n], "s8_kpi_tickets_created_total") for n in services.instances("s8_analytics"))  # fmt: skip
+    gaps = {
+        "tickets created": len(load.tickets - created),
+        "follow-ups added": len(load.follow_ups.keys() - added),
+        "tickets decided": len(load.tickets - decided),
+        "SLA clocks started": len(load.tickets - clocked),
+        "tickets analytics counted": max(0, len(load.tickets) - int(counted)),
+    }
+    return [f"{n} {what}" for what, n in gaps.items() if n]
+
+
+async def wait_complete(load: Load, events: Events, services: Services, ns: str, within: float) -> None:  # fmt: skip
+    deadline = time.monotonic() + within
+    while gaps := missing(load, events, services):
+        events.check()
+        assert time.monotonic() < deadline, f"not complete after {within:.0f}s: missing {', '.join(gaps)}"  # fmt: skip
+        await asyncio.sleep(1)
+    # Complete; now every consumer group has handled everything (nothing more is coming),
+    # and we have read everything they published.
+    while behind := await lagging(services.infra.bootstrap, ns):
+        assert time.monotonic() < deadline, f"consumer groups still behind: {behind}"
+        await asyncio.sleep(1)
+    await events.read_to_end()
+
+
+def check_once(load: Load, events: Events) -> None:
+    """One ticket.created per ticket (none for a follow-up), one message_added per follow-up,
+    one clock per ticket and target, and no ticket assigned twice."""
+    created: dict[str, set[str]] = defaultdict(set)
+    for e in events.of("tickets", "ticket.created"):
+        created[e["payload"]["ticket_id"]].add(e["event_id"])
+    assert set(created) == load.tickets, "tickets created for messages that should not make one"
+    assert {t: ids for t, ids in created.items() if len(ids) > 1} == {}
+    added: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    for e in events.of("tickets", "ticket.message_added"):
+        added[e["payload"]["message"]["message_id"]].add((e["event_id"], e["payload"]["ticket_id"]))  # fmt: skip
+    for dedup, ticket_id in load.follow_ups.items():
+        assert [t for _, t in added[dedup]] == [ticket_id], dedup
+    clocks: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for e in events.of("sla", "sla.clock_started"):
+        clocks[(e["payload"]["ticket_id"], e["payload"]["target"])].add(e["payload"]["clock_id"])
+    assert {k: ids for k, ids in clocks.items() if len(ids) > 1} == {}
+    assigned = Counter(e["payload"]["ticket_id"] for e in events.of("assignments", "ticket.assigned"))  # fmt: skip
+    assert {t: n for t, n in assigned.items() if n > 1} == {}
+
+
+def check_capacity(events: Events, router_port: int) -> None:
+    """No agent ever held more tickets of a kind than their capacity. Nothing releases a
+    ticket in this run (no agent goes offline, no offer expires, no SLA target is this short),
+    so an agent's load only grows: the most they held is what they hold at the end. The
+    router's own record of each agent's load agrees with its announced decisions."""
+    decisions = list(events.of("assignments", "ticket.assigned", "ticket.queued", *RELEASES))
+    assert [e["type"] for e in decisions if e["type"] in RELEASES] == []
+    holder: dict[str, tuple[str, str] | None] = {}  # each ticket's events are in order (key)
+    for e in decisions:
+        p = e["payload"]
+        holder[p["ticket_id"]] = (p["agent_id"], p["channel_kind"]) if p["agent_id"] else None
+    held: dict[str, Counter[str]] = defaultdict(Counter)
+    tickets: dict[str, set[str]] = defaultdict(set)
+    for ticket_id, h in holder.items():
+        if h is not None:
+            held[h[0]][h[1]] += 1
+            tickets[h[0]].add(ticket_id)
+    capacity = {a["agent_id"]: a["capacity"] for a in ROSTER}
+    over = {a: dict(k) for a, k in held.items() if any(n > capacity[a].get(kind, 0) for kind, n in k.items())}  # fmt: skip
+    assert over == {}, f"agents over capacity: {over} (capacity {capacity})"
+    full = [a for a, k in held.items() if any(n == capacity[a].get(kind, 0) for kind, n in k.items())]  # fmt: skip
+    assert full, "no agent reached their capacity: the test proves nothing about the last slot"
+    assert None in holder.values(), "no ticket was queued: capacity was never short"
+    for agent in json.loads(http_get(router_port, "/v1/agents?limit=100", "thao")):
+        counted = {k: n for k, n in held[agent["agent_id"]].items() if n}
+        assert {k: n for k, n in agent["active"].items() if n} == counted, agent
+        assert set(agent["tickets"]) == tickets[agent["agent_id"]], agent
+
+
+def check_one_customer(load: Load, events: Events, intake_port: int) -> None:
+    """A customer writing on two channels at once is one customer with both tickets."""
+    customer = {e["payload"]["ticket_id"]: e["payload"]["ticket"]["customer_id"] for e in events.of("tickets", "ticket.created")}  # fmt: skip
+    for pair in load.pairs:
+        view = json.loads(http_get(intake_port, f"/v1/customers/{customer[pair[0]]}", "an"))
+        assert set(pair) <= {t["ticket_id"] for t in view["tickets"]}, (pair, view["tickets"])
+
+
+def check_counted_once(load: Load, services: Services) -> None:
+    """Analytics counted each ticket once: its replicas' created counters add up to the
+    tickets, and so do intake's (a ticket opened twice would count twice)."""
+    for module, counter in (("s8_analytics", "s8_kpi_tickets_created_total"), ("s8_intake", "s8_intake_tickets_created_total")):  # fmt: skip
+        counted = sum(total(services.ports[n], counter) for n in services.instances(module))
+        assert counted == len(load.tickets), (counter, counted)
+
+
+def unshared(services: Services) -> list[str]:
+    """How the replicas of each service do not (yet) share the topic it exists for: each
+    must hold some of its partitions (from its consumer lag gauge, refreshed every few
+    seconds), none the same one, all of them together, and each must have handled records."""
+    problems = []
+    for module in SERVICES:
+        topic = topics.INBOUND if module == "s8_intake" else topics.TICKETS
+        name = topic.name(services.ns)
+        held: list[set[str]] = []
+        for instance in services.instances(module):
+            samples = metrics(services.ports[instance])
+            mine = {ls["partition"] for n, ls, _ in samples if n == "s8_kafka_consumer_lag" and ls["topic"] == name}  # fmt: skip
+            if module == "s8_intake":
+                handled = sum(v for n, _, v in samples if n == "s8_intake_messages_total")
+            else:
+                handled = sum(v for n, ls, v in samples if n == "s8_events_processed_total" and ls["topic"] == name)  # fmt: skip
+            if not mine or not handled:
+                problems.append(f"{instance}: partitions {sorted(mine)}, {handled:.0f} handled")
+            held.append(mine)
+        every = {str(p) for p in range(topic.partitions)}
+        if len(held) != 2 or held[0] & held[1] or held[0] | held[1] != every:
+            problems.append(f"{module}: partitions {[sorted(h) for h in held]} of {name}")
+    return problems
+
+
+async def wait_shared(services: Services, within: float) -> None:
+    deadline = time.monotonic() + within
+    while problems := unshared(services):
+        assert time.monotonic() < deadline, f"replicas not sharing the work: {problems}"
+        await asyncio.sleep(1)
+
+
+async def test_two_replicas_of_every_service_lose_duplicate_and_overassign_nothing(
+    infra: Infra, tmp_path: Path
+) -> None:
+    kafka_port = int(infra.kafka_bootstrap_servers.rsplit(":", 1)[1])
+    mongo_port = int(infra.mongo_uri.rsplit(":", 1)[1].split("/")[0])
+    local = LocalInfra(REPO / ".local" / "scaleout", kafka_port, mongo_port)
+    ns = f"scale{uuid.uuid4().hex[:8]}."
+    load = Load()
+    await provision_topics(local.bootstrap, namespace=ns)
+    (tmp_path / "sla.yaml").write_text(PATIENT_SLA, encoding="utf-8")
+    env = {"S8_LOG_LEVEL": "WARNING", "S8_POLICIES_PATH": str(tmp_path / "sla.yaml")}
+    services = Services(local, "scaleout", ns, PORT_BASE, replicas=2, env=env)
+    events = Events(local.bootstrap, ns)
+    try:
+        await asyncio.to_thread(services.wait_ready, 150)
+        events.start()
+        await register_agents(local.bootstrap, ns, services.ports["s8_router"])
+        await load.send(local.bootstrap, ns)
+        await wait_complete(load, events, services, ns, within=150)
+        check_once(load, events)
+        check_capacity(events, services.ports["s8_router#2"])
+        check_counted_once(load, services)
+        check_one_customer(load, events, services.ports["s8_intake#2"])
+        await wait_shared(services, within=30)
+    finally:
+        await events.stop()
+        services.stop()
+        await delete_namespace(local.bootstrap, ns)
+        mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(local.mongo_uri)
+        for db in await mongo.list_database_names():
+            if db.startswith(ns.replace(".", "_")):
+                await mongo.drop_database(db)
+        await mongo.close()
