@@ -349,6 +349,21 @@ async def wait_router_agrees(events: Events, router_port: int, within: float) ->
         await events.read_to_end()
 
 
+async def check_holders(load: Load, events: Events, mongo_uri: str, ns: str) -> None:
+    """Intake's record of who holds each ticket (the four-eyes rule on compensation, read
+    from the router's decisions, the latest by time winning) names the agent the ticket was
+    assigned to, nobody for a ticket still queued."""
+    expected = dict.fromkeys(load.tickets)
+    expected.update({e["payload"]["ticket_id"]: e["payload"]["agent_id"] for e in events.of("assignments", "ticket.assigned")})  # fmt: skip
+    mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_uri)
+    try:
+        holders = mongo[ns.replace(".", "_") + "s8_intake"]["ticket_holders"]
+        recorded = {d["_id"]: d.get("agent_id") async for d in holders.find({})}
+    finally:
+        await mongo.close()
+    assert {t: (recorded.get(t), a) for t, a in expected.items() if recorded.get(t) != a} == {}
+
+
 def check_one_customer(load: Load, events: Events, intake_port: int) -> None:
     """A customer writing on two channels at once is one customer with both tickets."""
     customer = {e["payload"]["ticket_id"]: e["payload"]["ticket"]["customer_id"] for e in events.of("tickets", "ticket.created")}  # fmt: skip
@@ -428,6 +443,7 @@ async def test_two_replicas_of_every_service_lose_duplicate_and_overassign_nothi
         check_once(load, events)
         check_capacity(events)
         await wait_router_agrees(events, services.ports["s8_router#2"], within=20)
+        await check_holders(load, events, local.mongo_uri, ns)
         check_counted_once(load, services)
         check_one_customer(load, events, services.ports["s8_intake#2"])
         await wait_shared(services, within=30)
