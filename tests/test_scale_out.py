@@ -317,7 +317,7 @@ def check_capacity(events: Events) -> None:
     assert [k for k, n in peaks.items() if n == capacity[k]], "no agent was ever full"
     queued = {e["payload"]["ticket_id"] for e in events.of("assignments", "ticket.queued")}
     assigned = {e["payload"]["ticket_id"] for e in events.of("assignments", "ticket.assigned")}
-    assert queued & assigned, "no queued ticket got a freed slot"
+    assert queued & assigned, "no queued ticket ever got a slot"
 
 
 def router_disagrees(events: Events, router_port: int) -> list[str]:
@@ -430,8 +430,8 @@ async def test_two_replicas_of_every_service_lose_duplicate_and_overassign_nothi
         await asyncio.to_thread(services.wait_ready, 150)
         events.start()
         # Half the load waits in the queue; then the agents come online, and both router
-        # replicas drain it into the same agents' slots while the rest keeps coming. Only
-        # then do agents solve tickets, freeing slots one by one.
+        # replicas drain it into the same agents' slots while the rest keeps coming. Then
+        # agents solve tickets: each freed slot is raced for by both replicas' drains.
         half = len(load.sends) // 2
         await load.send(local.bootstrap, ns, load.sends[:half])
         await asyncio.gather(
