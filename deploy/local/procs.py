@@ -93,7 +93,11 @@ class LocalInfra:
 
 
 class Services:
-    """The five services as processes, on base+1..base+5, with the namespace's databases."""
+    """The five services as processes, on base+1..base+5, with the namespace's databases.
+
+    With `replicas` > 1 each module runs that many processes with the same settings (same
+    database, same consumer groups) on ports base+10r+1..base+10r+5: the first keeps the
+    module's name (`ports["s8_router"]`), the others are `s8_router#2`, ... (`instances`)."""
 
     def __init__(
         self,
@@ -102,21 +106,37 @@ class Services:
         ns: str,
         port_base: int,
         modules: tuple[str, ...] = SERVICES,
+        *,
+        replicas: int = 1,
+        env: dict[str, str] | None = None,
     ) -> None:
-        self.infra, self.phase, self.ns = infra, phase, ns
+        self.infra, self.phase, self.ns, self.env = infra, phase, ns, env or {}
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
-        self.ports = {m: port_base + i + 1 for i, m in enumerate(SERVICES) if m in modules}
+        self.ports: dict[str, int] = {}
+        self.modules: dict[str, str] = {}  # instance -> module
+        for r in range(replicas):
+            for i, module in enumerate(SERVICES):
+                if module in modules:
+                    name = module if r == 0 else f"{module}#{r + 1}"
+                    self.ports[name], self.modules[name] = port_base + 10 * r + i + 1, module
         (infra.local / "logs").mkdir(parents=True, exist_ok=True)
-        for module in modules:
-            self.start(module)
+        for name in self.ports:
+            self.start(name)
 
-    def start(self, module: str) -> None:
+    def instances(self, module: str) -> list[str]:
+        """The module's replicas, by name."""
+        return [name for name, m in self.modules.items() if m == module]
+
+    def start(self, name: str) -> None:
+        """Starts the instance `name` (a module, or a replica such as `s8_router#2`)."""
+        module = self.modules[name]
         env = {**os.environ, "S8_KAFKA_BOOTSTRAP_SERVERS": self.infra.bootstrap, "S8_MONGO_URI": self.infra.mongo_uri}  # fmt: skip
         env.update(S8_MONGO_DATABASE=self.ns.replace(".", "_") + module, S8_TOPIC_NAMESPACE=self.ns)
         env.update(S8_CONSUMER_GROUP_PREFIX=f"{self.ns}s8-", S8_PROVISION_TOPICS="false")
-        env.update(S8_HTTP_HOST=HOST, S8_HTTP_PORT=str(self.ports[module]), S8_OIDC_ISSUER=ISSUER)
-        with (self.infra.local / "logs" / f"{self.phase}-{module}.log").open("ab") as log:
-            self.procs[module] = subprocess.Popen(
+        env.update(S8_HTTP_HOST=HOST, S8_HTTP_PORT=str(self.ports[name]), S8_OIDC_ISSUER=ISSUER)
+        env.update(self.env)
+        with (self.infra.local / "logs" / f"{self.phase}-{name}.log").open("ab") as log:
+            self.procs[name] = subprocess.Popen(
                 [sys.executable, "-m", module], env=env, stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True,
             )  # fmt: skip
