@@ -48,7 +48,7 @@ LOCAL = REPO / ".local" / "bench"
 async def burst(args: argparse.Namespace, result: dict[str, Any]) -> float | None:
     """The burst and the dead-letter storm; returns the burst's decisions per second."""
     print(f"==> burst of {args.burst:,} new tickets", flush=True)
-    async with stack(args.infra, "burst", args.port_base, args.ready_timeout) as s:
+    async with stack(args.infra, "burst", args.port_base, args.ready_timeout, args.replicas) as s:
         before = await asyncio.to_thread(s.service_stats)
         m = await measure(s, batch(s.ns[5:13], args.burst), rate=None, within=args.timeout)
         after = await asyncio.to_thread(s.service_stats)
@@ -68,7 +68,9 @@ async def rates(args: argparse.Namespace, result: dict[str, Any], decided_per_s:
     for rate in [*offered, *([probe] if probe and probe not in offered else [])]:
         n = max(10, round(rate * args.offer_seconds))
         print(f"==> {rate:g} messages/s for {args.offer_seconds:g}s ({n} messages)", flush=True)
-        async with stack(args.infra, f"r{rate:g}", args.port_base, args.ready_timeout) as s:
+        async with stack(
+            args.infra, f"r{rate:g}", args.port_base, args.ready_timeout, args.replicas
+        ) as s:
             m = await measure(s, batch(s.ns[5:13], n), rate=rate, within=args.drain)
         result["rates"].append(rate_result(m))
         print(f"    keeps up: {keeps_up(m)}, decided p99 {result['rates'][-1]['decided']['p99']} ms", flush=True)  # fmt: skip
@@ -119,6 +121,7 @@ def main() -> None:
     parser.add_argument("--stored-tickets", type=int, default=300, help="new tickets per store phase")  # fmt: skip
     parser.add_argument("--timeout", type=float, default=1800, help="seconds a burst may take")
     parser.add_argument("--ready-timeout", type=float, default=600)
+    parser.add_argument("--replicas", type=int, default=1, help="processes per service (burst and rates)")  # fmt: skip
     parser.add_argument("--kafka-port", type=int, default=29092)
     parser.add_argument("--mongo-port", type=int, default=28017)
     parser.add_argument("--port-base", type=int, default=28100)

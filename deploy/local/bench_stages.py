@@ -45,17 +45,17 @@ class Stack:
     services: Services
 
     def service_stats(self) -> dict[str, dict[str, float]]:
-        """Per service: Mongo commands so far (all, and `command.<name>` by name), CPU seconds
-        so far, RSS in MB now."""
+        """Per service, summed over its replicas: Mongo commands so far (all, and
+        `command.<name>` by name), CPU seconds so far, RSS in MB now."""
         out: dict[str, dict[str, float]] = {}
-        for module, port in self.services.ports.items():
-            by_command: dict[str, float] = {}
+        for instance, port in self.services.ports.items():
+            stats = out.setdefault(self.services.modules[instance], {})
             for family in text_string_to_metric_families(http_get(port, "/metrics").decode()):
                 for s in family.samples:
                     if s.name == "s8_mongo_command_duration_seconds_count":
-                        name = "command." + s.labels["command"]
-                        by_command[name] = by_command.get(name, 0.0) + s.value
-            pid = self.services.procs[module].pid
+                        for key in ("commands", "command." + s.labels["command"]):
+                            stats[key] = stats.get(key, 0.0) + s.value
+            pid = self.services.procs[instance].pid
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
             cpu = (int(fields[11]) + int(fields[12])) / 100  # utime + stime, clock ticks of 1/100 s
             rss = next(
@@ -63,27 +63,30 @@ class Stack:
                 for line in Path(f"/proc/{pid}/status").read_text().splitlines()
                 if line.startswith("VmRSS:")
             )
-            out[module] = {"commands": sum(by_command.values()), "cpu_s": cpu, "rss_mb": rss, **by_command}  # fmt: skip
+            stats["cpu_s"] = stats.get("cpu_s", 0.0) + cpu
+            stats["rss_mb"] = stats.get("rss_mb", 0.0) + rss
         return out
 
     def topic_inbound(self) -> str:
         return topics.INBOUND.name(self.ns)
 
     def analytics_count(self) -> float:
-        text = http_get(self.services.ports["s8_analytics"], "/metrics").decode()
         return sum(
             s.value
-            for family in text_string_to_metric_families(text)
+            for instance in self.services.instances("s8_analytics")
+            for family in text_string_to_metric_families(
+                http_get(self.services.ports[instance], "/metrics").decode()
+            )
             for s in family.samples
             if s.name == "s8_kpi_tickets_created_total"
         )
 
 
 @asynccontextmanager
-async def stack(infra: LocalInfra, phase: str, port_base: int, ready_within: float) -> AsyncIterator[Stack]:  # fmt: skip
+async def stack(infra: LocalInfra, phase: str, port_base: int, ready_within: float, replicas: int = 1) -> AsyncIterator[Stack]:  # fmt: skip
     ns = f"bench{uuid.uuid4().hex[:8]}{phase[0]}."
     await provision_topics(infra.bootstrap, namespace=ns)
-    services = Services(infra, phase, ns, port_base, SERVICES)
+    services = Services(infra, phase, ns, port_base, SERVICES, replicas=replicas)
     try:
         await asyncio.to_thread(services.wait_ready, ready_within)
         await register_agents(infra.bootstrap, ns, services.ports["s8_router"])
