@@ -1,8 +1,9 @@
 """The router's reconciler: what a crash between two writes leaves wrong, put right.
 
 - An agent's recorded load (`active`, `free`) is recomputed from the routing records they
-  hold; a difference seen twice in a row with the same recorded load (so no claim was in
-  flight) is a leaked or lost slot, repaired by compare-and-set and counted.
+  hold; a difference seen twice in a row with no claim or release in between (the agent's
+  `slot_changes` unchanged, so none was in flight) is a leaked or lost slot, repaired by
+  compare-and-set and counted.
 - A decision stored but never published is announced again (the same event id).
 - A record still `new` long after its ticket arrived (the crash came before any decision)
   is routed again.
@@ -14,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from s8_router.adapters.agent_store import KINDS, AgentStore
+from s8_router.adapters.agent_store import KINDS, SLOT_CHANGES, AgentStore
 from s8_router.adapters.routing_store import RoutingStore
 from s8_router.domain.record import RoutingRecord
 from s8_router.metrics import RouterMetrics
@@ -37,7 +38,8 @@ class Reconciler:
         self.agents, self.routing = agents, routing
         self.announce, self.route_again = announce, route_again
         self.metrics, self.clock = metrics, clock
-        self._suspect: dict[str, tuple[Load, Load]] = {}  # agent -> (recorded, counted) last run
+        # agent -> (recorded, counted, claims and releases so far) at the last run
+        self._suspect: dict[str, tuple[Load, Load, int]] = {}
 
     async def run(self) -> int:
         """One pass; returns how many things it put right."""
@@ -54,18 +56,19 @@ class Reconciler:
 
     async def repair_load(self) -> int:
         counted_by_agent = await self.routing.load_by_agent()
-        suspects: dict[str, tuple[Load, Load]] = {}
+        suspects: dict[str, tuple[Load, Load, int]] = {}
         repaired = 0
         for doc in await self.agents.all():
             recorded = {k: int((doc.get("active") or {}).get(k, 0)) for k in KINDS}
             counted = {k: counted_by_agent.get(doc["_id"], {}).get(k, 0) for k in KINDS}
             if recorded == counted:
                 continue
-            if self._suspect.get(doc["_id"]) == (recorded, counted):
-                if await self.agents.set_load(doc["_id"], recorded, counted):
+            seen = (recorded, counted, int(doc.get(SLOT_CHANGES) or 0))
+            if self._suspect.get(doc["_id"]) == seen:
+                if await self.agents.set_load(doc["_id"], recorded, counted, seen[2]):
                     self.metrics.capacity_repairs.inc()
                     repaired += 1
                 continue
-            suspects[doc["_id"]] = (recorded, counted)  # maybe a claim in flight: next pass
+            suspects[doc["_id"]] = seen  # maybe a claim in flight: next pass
         self._suspect = suspects
         return repaired

@@ -19,6 +19,9 @@ from s8_shared.pagination import PageRequest, find_page
 
 AGENTS = "agents"
 KINDS = ("chat", "email", "phone", "on_site")
+# Bumped by every claim and release: the reconciler repairs a load only if none came between
+# its two looks (the same numbers can hide a claim and a release in flight).
+SLOT_CHANGES = "slot_changes"
 MAX_CAS_ATTEMPTS = 16
 
 
@@ -88,12 +91,14 @@ class AgentStore:
         return None if before is None else before.get("presence")
 
     async def set_load(
-        self, agent_id: str, recorded: dict[str, int], counted: dict[str, int]
+        self, agent_id: str, recorded: dict[str, int], counted: dict[str, int], changes: int
     ) -> bool:
-        """Sets the agent's load to `counted` if it is still `recorded` (compare-and-set)."""
+        """Sets the agent's load to `counted` if no claim or release changed it since it was
+        `recorded` after `changes` of them (compare-and-set)."""
         doc = await self._get(agent_id)
         capacity = {k: int(_profile(doc).capacity.get(k, 0)) for k in KINDS}  # type: ignore[call-overload]
         unchanged = {f"active.{k}": n or {"$in": [0, None]} for k, n in recorded.items()}
+        unchanged[SLOT_CHANGES] = changes or {"$in": [0, None]}
         result = await self.col.update_one(
             {"_id": agent_id, **unchanged},
             {"$set": {"active": counted, "free": {k: capacity[k] - counted[k] for k in KINDS}}},
@@ -124,12 +129,15 @@ class AgentStore:
         """Takes one slot of `kind` if the agent is online and has one free."""
         result = await self.col.update_one(
             {"_id": agent_id, "presence": "online", f"free.{kind}": {"$gt": 0}},
-            {"$inc": {f"free.{kind}": -1, f"active.{kind}": 1}, "$set": {"last_assigned_at": now}},
+            {
+                "$inc": {f"free.{kind}": -1, f"active.{kind}": 1, SLOT_CHANGES: 1},
+                "$set": {"last_assigned_at": now},
+            },
         )
         return result.modified_count == 1
 
     async def release(self, agent_id: str, kind: str, now: datetime, *, finished: bool) -> None:
-        update: dict[str, Any] = {"$inc": {f"free.{kind}": 1, f"active.{kind}": -1}}
+        update: dict[str, Any] = {"$inc": {f"free.{kind}": 1, f"active.{kind}": -1, SLOT_CHANGES: 1}}  # fmt: skip
         if finished:
             update["$set"] = {"last_finished_at": now}
         await self.col.update_one({"_id": agent_id}, update)
