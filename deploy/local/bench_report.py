@@ -124,7 +124,8 @@ def print_report(result: dict[str, Any], before: dict[str, Any] | None) -> None:
         for name, s in burst["services"].items():
             p = f"burst.services.{name}."
             print(f"  {name:<12}{cell(p + 'commands_per_ticket', s['commands_per_ticket']):>30}{cell(p + 'cpu_ms_per_ticket', s['cpu_ms_per_ticket']):>28}{cell(p + 'rss_mb', s['rss_mb']):>24}")  # fmt: skip
-            print(f"  {'':<12}{', '.join(f'{k} {v:g}' for k, v in sorted(s['commands_by_name'].items()))}")  # fmt: skip
+            if s["commands_by_name"]:
+                print(f"  {'':<12}{', '.join(f'{k} {v:g}' for k, v in sorted(s['commands_by_name'].items()))}")  # fmt: skip
     if rates := result.get("rates"):
         print("\n== latency from publish, ms (p50 / p95 / p99), at offered rates")
         for r in rates:

@@ -55,16 +55,9 @@ class Stack:
                     if s.name == "s8_mongo_command_duration_seconds_count":
                         for key in ("commands", "command." + s.labels["command"]):
                             stats[key] = stats.get(key, 0.0) + s.value
-            pid = self.services.procs[instance].pid
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            cpu = (int(fields[11]) + int(fields[12])) / 100  # utime + stime, clock ticks of 1/100 s
-            rss = next(
-                int(line.split()[1]) / 1024
-                for line in Path(f"/proc/{pid}/status").read_text().splitlines()
-                if line.startswith("VmRSS:")
-            )
-            stats["cpu_s"] = stats.get("cpu_s", 0.0) + cpu
-            stats["rss_mb"] = stats.get("rss_mb", 0.0) + rss
+            _add_process(stats, self.services.procs[instance].pid)
+        for server in ("mongo", "kafka"):  # the store's and the broker's share of a ticket
+            _add_process(out.setdefault(server, {"commands": 0.0}), int((self.infra.local / "run" / f"{server}.pid").read_text()))  # fmt: skip
         return out
 
     def topic_inbound(self) -> str:
@@ -80,6 +73,19 @@ class Stack:
             for s in family.samples
             if s.name == "s8_kpi_tickets_created_total"
         )
+
+
+def _add_process(stats: dict[str, float], pid: int) -> None:
+    """Adds the process's CPU seconds so far and its RSS in MB now."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    stats["cpu_s"] = (
+        stats.get("cpu_s", 0.0) + (int(fields[11]) + int(fields[12])) / 100
+    )  # ticks of 1/100 s
+    stats["rss_mb"] = stats.get("rss_mb", 0.0) + next(
+        int(line.split()[1]) / 1024
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+        if line.startswith("VmRSS:")
+    )
 
 
 @asynccontextmanager
