@@ -140,7 +140,7 @@ chaos: bootstrap ## kill -9 of each service, the broker and the store under load
 	@echo "==> $(PY) deploy/local/chaos.py $(CHAOS_ARGS)"
 	@$(PY) deploy/local/chaos.py $(CHAOS_ARGS)
 
-bench: bootstrap ## s8 against raw Kafka in one run: burst, latency at offered rates, 200,000 stored tickets, cost per ticket (own stack; ~45 min; BENCH_ARGS="--burst 1000 --stored 20000" is quicker)
+bench: bootstrap ## s8 against raw Kafka in one run: burst, latency at offered rates, 200,000 stored tickets, cost per ticket (own stack; ~1 h here; BENCH_ARGS="--burst 1000 --stored 20000" is quicker)
 	@echo "==> $(PY) deploy/local/bench.py $(BENCH_ARGS)"
 	@$(PY) deploy/local/bench.py $(BENCH_ARGS)
 
