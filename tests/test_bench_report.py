@@ -70,3 +70,8 @@ def test_the_pipeline_ratio_is_its_slowest_stage_against_raw_kafka_batched() -> 
 def test_the_previous_run_is_compared_figure_by_figure() -> None:
     flat = flatten({"raw": {"batched_per_s": 5}, "rates": [{"offered_per_s": 20.0, "decided": {"p99": 7}}], "keeps_up": True})  # fmt: skip
     assert flat == {"raw.batched_per_s": 5.0, "rates.20.0.offered_per_s": 20.0, "rates.20.0.decided.p99": 7.0}  # fmt: skip
+
+
+def test_the_run_arguments_are_not_figures() -> None:
+    flat = flatten({"args": ["--burst", "600"], "raw": {"batched_per_s": 5}})
+    assert flat == {"raw.batched_per_s": 5.0}

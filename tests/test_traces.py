@@ -172,9 +172,12 @@ async def test_an_inbound_webhook_is_one_trace_through_intake_router_and_sla(
             )
             for p in range(3)
         ]
-        mongo_finds = sla.registry.get_sample_value(
-            "s8_mongo_command_duration_seconds_count",
-            {"service": "s8-sla-monitor", "command": "find"},
+        mongo_finds = sum(
+            s.value
+            for metric in sla.registry.collect()
+            for s in metric.samples
+            if s.name == "s8_mongo_command_duration_seconds_count"
+            and s.labels["command"] == "find"
         )
 
     server = webhook_span(spans)
@@ -217,7 +220,6 @@ async def test_an_inbound_webhook_is_one_trace_through_intake_router_and_sla(
         assert mongo, f"no MongoDB span of {service} in the webhook's trace"
 
     assert any(lag is not None for lag in lags), lags
-    assert mongo_finds is not None
     assert mongo_finds > 0
 
 

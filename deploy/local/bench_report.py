@@ -48,16 +48,22 @@ def burst_result(m: Measurement, before: dict[str, dict[str, float]], after: dic
             "commands_per_ticket": round((after[module]["commands"] - before[module]["commands"]) / m.n, 2),
             "cpu_ms_per_ticket": round((after[module]["cpu_s"] - before[module]["cpu_s"]) * 1000 / m.n, 2),
             "rss_mb": round(after[module]["rss_mb"], 1),
-            "commands_by_name": {
-                k.removeprefix("command."): round((v - before[module].get(k, 0.0)) / m.n, 2)
-                for k, v in after[module].items()
-                if k.startswith("command.") and v > before[module].get(k, 0.0)
-            },
+            "commands_by_name": _per_ticket(m, "command.", before[module], after[module]),
+            "commands_by_collection": _per_ticket(m, "on.", before[module], after[module]),
         }
         for module in after
     }  # fmt: skip
     stages = {s: (round(v, 1) if (v := m.per_second(s)) is not None else None) for s in ("created", "decided", "clocked", "counted")}  # fmt: skip
     return {"n": m.n, "per_s": stages, "services": services}
+
+
+def _per_ticket(m: Measurement, prefix: str, before: dict[str, float], after: dict[str, float]) -> dict[str, float]:  # fmt: skip
+    """The counters named `prefix...` that grew, per ticket."""
+    return {
+        k.removeprefix(prefix): round((v - before.get(k, 0.0)) / m.n, 2)
+        for k, v in after.items()
+        if k.startswith(prefix) and v > before.get(k, 0.0)
+    }
 
 
 def ratios(result: dict[str, Any]) -> dict[str, float | None]:
@@ -83,7 +89,8 @@ def flatten(tree: Any, prefix: str = "") -> dict[str, float]:
             out.update(flatten(v, f"{prefix}{k}."))
         return out
     if isinstance(tree, list):
-        return flatten({str(item.get("offered_per_s", i)): item for i, item in enumerate(tree)}, prefix)  # fmt: skip
+        items = [item for item in tree if isinstance(item, dict)]  # not the run's arguments
+        return flatten({str(item.get("offered_per_s", i)): item for i, item in enumerate(items)}, prefix)  # fmt: skip
     if isinstance(tree, (int, float)) and not isinstance(tree, bool):
         return {prefix.rstrip("."): float(tree)}
     return {}
@@ -126,6 +133,8 @@ def print_report(result: dict[str, Any], before: dict[str, Any] | None) -> None:
             print(f"  {name:<12}{cell(p + 'commands_per_ticket', s['commands_per_ticket']):>30}{cell(p + 'cpu_ms_per_ticket', s['cpu_ms_per_ticket']):>28}{cell(p + 'rss_mb', s['rss_mb']):>24}")  # fmt: skip
             if s["commands_by_name"]:
                 print(f"  {'':<12}{', '.join(f'{k} {v:g}' for k, v in sorted(s['commands_by_name'].items()))}")  # fmt: skip
+            if top := sorted(s.get("commands_by_collection", {}).items(), key=lambda kv: -kv[1]):
+                print(f"  {'':<12}by collection: {', '.join(f'{k} {v:g}' for k, v in top)}")  # fmt: skip
     if rates := result.get("rates"):
         print("\n== latency from publish, ms (p50 / p95 / p99), at offered rates")
         for r in rates:

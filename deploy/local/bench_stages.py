@@ -45,15 +45,16 @@ class Stack:
     services: Services
 
     def service_stats(self) -> dict[str, dict[str, float]]:
-        """Per service, summed over its replicas: Mongo commands so far (all, and
-        `command.<name>` by name), CPU seconds so far, RSS in MB now."""
+        """Per service, summed over its replicas: Mongo commands so far (all,
+        `command.<name>` by name, `on.<name> <collection>`), CPU seconds so far, RSS in MB now."""
         out: dict[str, dict[str, float]] = {}
         for instance, port in self.services.ports.items():
             stats = out.setdefault(self.services.modules[instance], {})
             for family in text_string_to_metric_families(http_get(port, "/metrics").decode()):
                 for s in family.samples:
                     if s.name == "s8_mongo_command_duration_seconds_count":
-                        for key in ("commands", "command." + s.labels["command"]):
+                        by_collection = f"on.{s.labels['command']} {s.labels['collection']}"
+                        for key in ("commands", "command." + s.labels["command"], by_collection):
                             stats[key] = stats.get(key, 0.0) + s.value
             _add_process(stats, self.services.procs[instance].pid)
         for server in ("mongo", "kafka"):  # the store's and the broker's share of a ticket

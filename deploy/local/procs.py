@@ -168,10 +168,11 @@ class Services:
         for module, port in self.ports.items():
             for family in text_string_to_metric_families(http_get(port, "/metrics").decode()):
                 for s in family.samples:
+                    key = (module, s.labels.get("command", ""))
                     if s.name == "s8_mongo_command_duration_seconds_sum":
-                        seconds[(module, s.labels["command"])] = s.value
+                        seconds[key] = seconds.get(key, 0.0) + s.value
                     elif s.name == "s8_mongo_command_duration_seconds_count":
-                        count[(module, s.labels["command"])] = s.value
+                        count[key] = count.get(key, 0.0) + s.value
         return seconds, count
 
     def stop(self) -> None:

@@ -58,21 +58,23 @@ def failed(request_id: int, name: str, millis: float) -> CommandFailedEvent:
     )
 
 
-def count(registry: CollectorRegistry, command: str) -> float:
+def count(registry: CollectorRegistry, command: str, collection: str = "tickets") -> float:
     value = registry.get_sample_value(
-        "s8_mongo_command_duration_seconds_count", {"service": "s8-test", "command": command}
+        "s8_mongo_command_duration_seconds_count",
+        {"service": "s8-test", "command": command, "collection": collection},
     )
     return value or 0.0
 
 
 def duration_sum(registry: CollectorRegistry, command: str) -> float:
     value = registry.get_sample_value(
-        "s8_mongo_command_duration_seconds_sum", {"service": "s8-test", "command": command}
+        "s8_mongo_command_duration_seconds_sum",
+        {"service": "s8-test", "command": command, "collection": "tickets"},
     )
     return value or 0.0
 
 
-def test_every_command_is_timed_by_name_even_outside_a_trace(
+def test_every_command_is_timed_by_name_and_collection_even_outside_a_trace(
     monitor: MongoCommandMonitor, registry: CollectorRegistry, exporter: InMemorySpanExporter
 ) -> None:
     monitor.started(started(1, {"find": "tickets", "filter": {"_id": "T-1"}}))
@@ -118,4 +120,4 @@ def test_an_outcome_without_a_start_is_still_timed(
     monitor: MongoCommandMonitor, registry: CollectorRegistry
 ) -> None:
     monitor.succeeded(succeeded(99, "getMore", 1.0))
-    assert count(registry, "getMore") == 1
+    assert count(registry, "getMore", collection="") == 1

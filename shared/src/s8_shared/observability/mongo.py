@@ -42,30 +42,35 @@ class MongoCommandMonitor(CommandListener):
         self.service = service
         self.duration = Histogram(
             "s8_mongo_command_duration_seconds",
-            "Duration of MongoDB commands as the driver measured them, by command name.",
-            ["service", "command"],
+            "Duration of MongoDB commands as the driver measured them, by command name and "
+            "collection (empty for commands on no collection).",
+            ["service", "command", "collection"],
             registry=registry,
             buckets=BUCKETS,
         )
         self.tracer = trace.get_tracer("s8_shared.mongo", tracer_provider=tracer_provider)
         self._spans: dict[SpanKey, trace.Span] = {}
+        # The collection of each command in flight: the outcome events do not carry it.
+        self._collections: dict[SpanKey, str] = {}
 
     @staticmethod
     def _key(event: CommandStartedEvent | CommandSucceededEvent | CommandFailedEvent) -> SpanKey:
         return (event.request_id, event.connection_id)
 
     def started(self, event: CommandStartedEvent) -> None:
+        name = event.command_name
+        collection = event.command.get(name)
+        if isinstance(collection, str) and len(self._collections) < MAX_OPEN_SPANS:
+            self._collections[self._key(event)] = collection
         if not trace.get_current_span().get_span_context().is_valid:
             return
         if len(self._spans) >= MAX_OPEN_SPANS:
             return
-        name = event.command_name
         attributes: dict[str, str | int] = {
             "db.system": "mongodb",
             "db.name": event.database_name,
             "db.operation": name,
         }
-        collection = event.command.get(name)
         if isinstance(collection, str):
             attributes["db.mongodb.collection"] = collection
             span_name = f"{name} {event.database_name}.{collection}"
@@ -79,14 +84,20 @@ class MongoCommandMonitor(CommandListener):
         span = self.tracer.start_span(span_name, kind=SpanKind.CLIENT, attributes=attributes)
         self._spans[self._key(event)] = span
 
+    def _observe(self, event: CommandSucceededEvent | CommandFailedEvent) -> None:
+        collection = self._collections.pop(self._key(event), "")
+        self.duration.labels(self.service, event.command_name, collection).observe(
+            event.duration_micros / 1e6
+        )
+
     def succeeded(self, event: CommandSucceededEvent) -> None:
-        self.duration.labels(self.service, event.command_name).observe(event.duration_micros / 1e6)
+        self._observe(event)
         span = self._spans.pop(self._key(event), None)
         if span is not None:
             span.end()
 
     def failed(self, event: CommandFailedEvent) -> None:
-        self.duration.labels(self.service, event.command_name).observe(event.duration_micros / 1e6)
+        self._observe(event)
         span = self._spans.pop(self._key(event), None)
         if span is not None:
             failure = event.failure if isinstance(event.failure, dict) else {}
