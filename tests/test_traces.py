@@ -176,8 +176,7 @@ async def test_an_inbound_webhook_is_one_trace_through_intake_router_and_sla(
             s.value
             for metric in sla.registry.collect()
             for s in metric.samples
-            if s.name == "s8_mongo_command_duration_seconds_count"
-            and s.labels["command"] == "find"
+            if s.name == "s8_mongo_command_duration_seconds_count" and s.labels["command"] == "find"
         )
 
     server = webhook_span(spans)

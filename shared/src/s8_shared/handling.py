@@ -51,3 +51,26 @@ class EventApplier:
         await self.processed.remember(event.event_id, type=event.type)
         self.stats.count(self.topic, event.type, "applied")
         return event
+
+    # --- in batches (s8_shared.kafka.batches): the ids are checked and remembered per batch
+    def decode(self, raw: bytes) -> Event[Any] | None:
+        """The event (InvalidMessage when it is not one), or None for a type this version
+        does not handle (counted as skipped)."""
+        event = self.family.decode(raw)
+        if event is None:
+            self.stats.count(self.topic, "unknown", "skipped")
+        return event
+
+    async def apply_unless_done(
+        self, event: Event[Any], done: set[str], effect: Callable[[Event[Any]], Awaitable[None]]
+    ) -> bool:
+        """Applies `event` unless its id is in `done` (remembered before the batch, or applied
+        earlier in it), then adds it there; True when applied (to be remembered)."""
+        event_id = str(event.event_id)
+        if event_id in done:
+            self.stats.count(self.topic, event.type, "duplicate")
+            return False
+        await effect(event)
+        done.add(event_id)
+        self.stats.count(self.topic, event.type, "applied")
+        return True

@@ -14,7 +14,7 @@ from typing import Any
 from pymongo import ASCENDING, AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 from pymongo.monitoring import CommandListener
 
 from s8_shared.contracts.envelope import utcnow
@@ -81,6 +81,9 @@ class MongoStore:
         await self.client.close()
 
 
+DUPLICATE_KEY = 11000
+
+
 class ProcessedEvents:
     """Remembers which event ids a consumer has already applied.
 
@@ -105,6 +108,26 @@ class ProcessedEvents:
         except DuplicateKeyError:
             return False
         return True
+
+    async def seen_among(self, event_ids: Sequence[str]) -> set[str]:
+        """Those of `event_ids` already remembered: one command for a batch."""
+        if not event_ids:
+            return set()
+        cursor = self.col.find({"_id": {"$in": list(event_ids)}}, projection={"_id": 1})
+        return {doc["_id"] async for doc in cursor}
+
+    async def remember_all(self, applied: Sequence[tuple[str, str]]) -> None:
+        """Remembers (event id, type) pairs in one command; ids already there stay as they were."""
+        if not applied:
+            return
+        now = utcnow()
+        docs = [{"_id": event_id, "processed_at": now, "type": kind} for event_id, kind in applied]
+        try:
+            await self.col.insert_many(docs, ordered=False)
+        except BulkWriteError as exc:
+            # Only duplicates (another replica or an earlier delivery got there) are expected.
+            if any(e.get("code") != DUPLICATE_KEY for e in exc.details.get("writeErrors", [])):
+                raise
 
     async def purge_older_than(self, age: timedelta, *, now: datetime | None = None) -> int:
         cutoff = (now or utcnow()) - age

@@ -23,9 +23,10 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 
 from s8_shared.contracts.deadletter import DeadLetterRecorded
 from s8_shared.cpu import FAST_SWITCH_SECONDS
-from s8_shared.handling import EventStats
+from s8_shared.handling import EventApplier, EventStats
 from s8_shared.http_limits import BodyLimitMiddleware
 from s8_shared.identity.http import HttpJson, token_verifier
+from s8_shared.kafka.batches import BatchConsumer, Effect
 from s8_shared.kafka.broker import Handler, make_broker, subscribe
 from s8_shared.kafka.commits import FLUSH_EVERY_SECONDS
 from s8_shared.kafka.deadletter import DeadLetterPolicy
@@ -87,6 +88,7 @@ class ServiceRuntime:
         self.consumer_lag = ConsumerLag(settings.service_name, self.registry)
         self.processed = ProcessedEvents(self.store)
         self.stats = EventStats(settings.service_name, self.registry)
+        self.batches = BatchConsumer(self.dead_letters, self.tracer_provider)
         self.indexes: list[IndexSpec] = list(ProcessedEvents.INDEXES)
         self.issuer_json = HttpJson()
         self.verifier = token_verifier(settings, self.issuer_json)
@@ -106,6 +108,24 @@ class ServiceRuntime:
         self, spec: TopicSpec, purpose: str = "", *, typed: bool = False
     ) -> Callable[[Handler], Any]:
         return subscribe(self.broker, self.settings, spec, purpose, typed=typed)
+
+    def event_subscriber(
+        self, spec: TopicSpec, applier: EventApplier, purpose: str = ""
+    ) -> Callable[[Effect], Effect]:
+        """Registers an effect for `spec`'s events, consumed in batches (decoded by `applier`'s
+        family, each event id applied once: s8_shared.kafka.batches). The effect's name and
+        docstring describe the subscriber in the AsyncAPI document."""
+
+        def register(effect: Effect) -> Effect:
+            async def handler(batch: Any) -> None:
+                await self.batches(batch, applier, effect)
+
+            handler.__name__ = handler.__qualname__ = effect.__name__
+            handler.__doc__ = effect.__doc__
+            subscribe(self.broker, self.settings, spec, purpose, batch=True)(handler)
+            return effect
+
+        return register
 
     def topic(self, spec: TopicSpec) -> str:
         return spec.name(self.settings.topic_namespace)

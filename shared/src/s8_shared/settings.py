@@ -63,6 +63,14 @@ class ServiceSettings(BaseSettings):
         "partitions: records of different partitions are handled concurrently, those of one "
         "partition (one ticket's) in order.",
     )
+    kafka_batch_max_records: int = Field(
+        default=100,
+        ge=1,
+        le=1000,
+        description="Most events of a topic handled as one batch: one idempotency check and one "
+        "write of the applied event ids per batch. A crash replays the effects of at most one "
+        "batch (each effect is idempotent).",
+    )
     max_delivery_attempts: int = Field(
         default=5, ge=1, le=100, description="Transient failures retried before dead-lettering."
     )

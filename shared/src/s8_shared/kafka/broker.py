@@ -15,6 +15,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from prometheus_client import CollectorRegistry
 
 from s8_shared.contracts.envelope import load_json_object
+from s8_shared.kafka.batches import lenient_batch_parser, whole_message
 from s8_shared.kafka.deadletter import DeadLetterPolicy
 from s8_shared.settings import ServiceSettings
 from s8_shared.topics import TopicSpec
@@ -77,6 +78,7 @@ def make_broker(
 
 
 Handler = Callable[..., Awaitable[None]]
+BATCH_POLL_MS = 50
 
 
 def subscribe(
@@ -86,6 +88,7 @@ def subscribe(
     purpose: str = "",
     *,
     typed: bool = False,
+    batch: bool = False,
 ) -> Callable[[Handler], Any]:
     """A subscriber in the service's own consumer group for that topic (one group per topic,
     so a service reading several topics never rebalances them against each other), reading
@@ -97,7 +100,24 @@ def subscribe(
     with `typed`, a handler takes one plain model as its parameter, which FastStream
     validates from the JSON object s8's bounded decoding (`load_json_object`) made. FastStream's
     own decoder would parse unbounded JSON (and a second time), and its message injection
-    costs a worker thread per record."""
+    costs a worker thread per record.
+
+    With `batch`, the handler takes the message of a whole batch (`s8_shared.kafka.batches`)."""
+    if batch:
+        batched: Callable[[Handler], Any] = broker.subscriber(
+            spec.name(settings.topic_namespace),
+            group_id=settings.consumer_group(f".{spec.short_name}{purpose}"),
+            auto_offset_reset="earliest",
+            ack_policy=AckPolicy.MANUAL,
+            batch=True,
+            max_records=settings.kafka_batch_max_records,
+            # An empty poll sleeps this long again in FastStream: short, for latency.
+            batch_timeout_ms=BATCH_POLL_MS,
+            parser=lenient_batch_parser,
+            decoder=whole_message,
+            max_workers=min(settings.kafka_consumers_per_topic, spec.partitions),
+        )
+        return batched
     subscriber: Callable[[Handler], Any] = broker.subscriber(
         spec.name(settings.topic_namespace),
         group_id=settings.consumer_group(f".{spec.short_name}{purpose}"),

@@ -6,6 +6,8 @@ one typed FastStream parameter; the service matches on the decoded classes."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from s8_analytics.service import AnalyticsService
 from s8_shared import topics
 from s8_shared.contracts import (
@@ -13,6 +15,7 @@ from s8_shared.contracts import (
     SLA_EVENTS,
     SURVEY_EVENTS,
     TICKET_EVENTS,
+    Event,
     EventFamily,
 )
 from s8_shared.contracts.problems import PROBLEM_EVENTS
@@ -37,27 +40,27 @@ def register_handlers(runtime: ServiceRuntime, service: AnalyticsService) -> Non
     surveys = applier(SURVEY_EVENTS, topics.SURVEYS)
     problems = applier(PROBLEM_EVENTS, topics.PROBLEMS)
 
-    @runtime.subscriber(topics.PROBLEMS)
-    async def on_problem_event(body: bytes) -> None:
+    @runtime.event_subscriber(topics.PROBLEMS, problems)
+    async def on_problem_event(event: Event[Any]) -> None:
         """Known problems and the proactive notices sent about them."""
-        await problems(body, service.on_problem)
+        await service.on_problem(event)
 
-    @runtime.subscriber(topics.TICKETS)
-    async def on_ticket_event(body: bytes) -> None:
+    @runtime.event_subscriber(topics.TICKETS, tickets)
+    async def on_ticket_event(event: Event[Any]) -> None:
         """The latest snapshot of every ticket (version-ordered)."""
-        await tickets(body, service.on_ticket)
+        await service.on_ticket(event)
 
-    @runtime.subscriber(topics.ASSIGNMENTS)
-    async def on_assignment_event(body: bytes) -> None:
+    @runtime.event_subscriber(topics.ASSIGNMENTS, assignments)
+    async def on_assignment_event(event: Event[Any]) -> None:
         """Who holds each ticket, since when, and how often it moved."""
-        await assignments(body, service.on_assignment)
+        await service.on_assignment(event)
 
-    @runtime.subscriber(topics.SLA)
-    async def on_sla_event(body: bytes) -> None:
+    @runtime.event_subscriber(topics.SLA, sla)
+    async def on_sla_event(event: Event[Any]) -> None:
         """Each SLA clock's outcome: met, breached or cancelled."""
-        await sla(body, service.on_sla)
+        await service.on_sla(event)
 
-    @runtime.subscriber(topics.SURVEYS)
-    async def on_survey_event(body: bytes) -> None:
+    @runtime.event_subscriber(topics.SURVEYS, surveys)
+    async def on_survey_event(event: Event[Any]) -> None:
         """Surveys sent and answered (the latest revision of an answer counts)."""
-        await surveys(body, service.on_survey)
+        await service.on_survey(event)

@@ -66,17 +66,14 @@ def register_handlers(
         SURVEY_EVENTS, runtime.processed, runtime.stats, runtime.topic(topics.SURVEYS)
     )
 
-    async def on_survey(event: Event[Any]) -> None:
+    @runtime.event_subscriber(topics.SURVEYS, surveys)
+    async def on_survey_event(event: Event[Any]) -> None:
+        """An unhappy CSAT or NPS answer opens a follow-up ticket for a senior agent."""
         match event:
             case SurveyFollowupRequested(payload=payload):
                 await followups.open_followup(payload)
             case _:
                 pass  # the other survey events are analytics' business
-
-    @runtime.subscriber(topics.SURVEYS)
-    async def on_survey_event(body: bytes) -> None:
-        """An unhappy CSAT or NPS answer opens a follow-up ticket for a senior agent."""
-        await surveys(body, on_survey)
 
     @runtime.subscriber(topics.CUSTOMERS, typed=True)
     async def on_customer(upsert: CustomerProfileUpsert) -> None:

@@ -21,7 +21,6 @@ from s8_shared.contracts.assignments import (
     TicketUnassigned,
 )
 from s8_shared.handling import EventApplier
-from s8_shared.kafka.message import KafkaMessage
 from s8_shared.mongo import MongoStore
 from s8_shared.runtime import ServiceRuntime
 
@@ -57,7 +56,7 @@ class TicketHolders:
 def register_holder_handlers(runtime: ServiceRuntime, holders: TicketHolders) -> None:
     applier = EventApplier(ASSIGNMENT_EVENTS, runtime.processed, runtime.stats, runtime.topic(topics.ASSIGNMENTS))  # fmt: skip
 
-    @runtime.subscriber(topics.ASSIGNMENTS)
-    async def on_assignment(msg: KafkaMessage) -> None:
+    @runtime.event_subscriber(topics.ASSIGNMENTS, applier)
+    async def on_assignment(event: Event[Any]) -> None:
         """Who holds each ticket (for the four-eyes rule on compensation approvals)."""
-        await applier(msg.body, holders.record)
+        await holders.record(event)

@@ -29,26 +29,20 @@ def register_handlers(runtime: ServiceRuntime, service: RouterService) -> None:
     sla = EventApplier(SLA_EVENTS, runtime.processed, runtime.stats, runtime.topic(topics.SLA))
     agents_topic = runtime.topic(topics.AGENTS)
 
-    async def on_ticket(event: Event[Any]) -> None:
+    @runtime.event_subscriber(topics.TICKETS, tickets)
+    async def on_ticket_event(event: Event[Any]) -> None:
+        """New, reopened, transferred, solved or merged tickets are (re)routed or released."""
         if isinstance(event, TicketEvent):  # what TICKET_EVENTS decodes
             await service.on_ticket_event(event)
 
-    async def on_sla(event: Event[Any]) -> None:
+    @runtime.event_subscriber(topics.SLA, sla)
+    async def on_sla_event(event: Event[Any]) -> None:
+        """An SLA warning or breach moves the ticket up a tier."""
         match event:
             case SlaWarning(payload=clock):
                 await service.escalate(clock.ticket_id, "sla_warning")
             case SlaBreached(payload=clock):
                 await service.escalate(clock.ticket_id, "sla_breach")
-
-    @runtime.subscriber(topics.TICKETS)
-    async def on_ticket_event(body: bytes) -> None:
-        """New, reopened, transferred, solved or merged tickets are (re)routed or released."""
-        await tickets(body, on_ticket)
-
-    @runtime.subscriber(topics.SLA)
-    async def on_sla_event(body: bytes) -> None:
-        """An SLA warning or breach moves the ticket up a tier."""
-        await sla(body, on_sla)
 
     @runtime.subscriber(topics.AGENTS)
     async def on_agent(body: bytes) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from s8_shared import topics
-from s8_shared.contracts import TICKET_EVENTS
+from s8_shared.contracts import TICKET_EVENTS, Event
 from s8_shared.handling import EventApplier
 from s8_shared.runtime import ServiceRuntime
 from s8_sla_monitor.service import SlaService
@@ -14,7 +16,7 @@ def register_handlers(runtime: ServiceRuntime, service: SlaService) -> None:
         TICKET_EVENTS, runtime.processed, runtime.stats, runtime.topic(topics.TICKETS)
     )
 
-    @runtime.subscriber(topics.TICKETS)
-    async def on_ticket_event(body: bytes) -> None:
+    @runtime.event_subscriber(topics.TICKETS, tickets)
+    async def on_ticket_event(event: Event[Any]) -> None:
         """Ticket events start, pause, resume, meet and cancel SLA clocks."""
-        await tickets(body, service.on_ticket_event)
+        await service.on_ticket_event(event)

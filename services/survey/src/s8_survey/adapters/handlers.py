@@ -73,12 +73,12 @@ def register_handlers(runtime: ServiceRuntime, service: SurveyService) -> None:
         SURVEY_EVENTS, runtime.processed, runtime.stats, runtime.topic(topics.SURVEYS)
     )
 
-    @runtime.subscriber(topics.TICKETS)
-    async def on_ticket_event(body: bytes) -> None:
+    @runtime.event_subscriber(topics.TICKETS, tickets)
+    async def on_ticket_event(event: Event[Any]) -> None:
         """A solved ticket plans a CSAT survey (and an NPS one when its cadence allows)."""
-        await tickets(body, consumers.on_ticket_event)
+        await consumers.on_ticket_event(event)
 
-    @runtime.subscriber(topics.SURVEYS)
-    async def on_survey_event(body: bytes) -> None:
+    @runtime.event_subscriber(topics.SURVEYS, answers)
+    async def on_survey_event(event: Event[Any]) -> None:
         """Answers collected by channels themselves (`survey.answer_submitted`)."""
-        await answers(body, consumers.on_survey_event)
+        await consumers.on_survey_event(event)
