@@ -84,8 +84,16 @@ class Outbox:
         return [OutboxItem(**item) for item in (doc or {}).get("outbox", [])]
 
     async def remove(self, doc_id: str, event_ids: Sequence[str]) -> None:
+        ids = list(dict.fromkeys(event_ids))
+        # Usually the outbox holds exactly these (nothing was added meanwhile): one command.
+        emptied = await self.col.update_one(
+            {"_id": doc_id, "outbox": {"$size": len(ids)}, "outbox.event_id": {"$all": ids}},
+            {"$set": {"outbox": [], "has_outbox": False}},
+        )
+        if emptied.matched_count:
+            return
         await self.col.update_one(
-            {"_id": doc_id}, {"$pull": {"outbox": {"event_id": {"$in": list(event_ids)}}}}
+            {"_id": doc_id}, {"$pull": {"outbox": {"event_id": {"$in": ids}}}}
         )
         await self.col.update_one(
             {"_id": doc_id, "outbox": {"$size": 0}}, {"$set": {"has_outbox": False}}

@@ -110,11 +110,12 @@ class ServiceRuntime:
         return subscribe(self.broker, self.settings, spec, purpose, typed=typed)
 
     def event_subscriber(
-        self, spec: TopicSpec, applier: EventApplier, purpose: str = ""
+        self, spec: TopicSpec, applier: EventApplier, purpose: str = "", *, linger: bool = False
     ) -> Callable[[Effect], Effect]:
         """Registers an effect for `spec`'s events, consumed in batches (decoded by `applier`'s
         family, each event id applied once: s8_shared.kafka.batches). The effect's name and
-        docstring describe the subscriber in the AsyncAPI document."""
+        docstring describe the subscriber in the AsyncAPI document. `linger`: the effect may
+        wait up to `kafka_linger_ms` for more events to batch with (not on a decision's path)."""
 
         def register(effect: Effect) -> Effect:
             async def handler(batch: Any) -> None:
@@ -122,7 +123,7 @@ class ServiceRuntime:
 
             handler.__name__ = handler.__qualname__ = effect.__name__
             handler.__doc__ = effect.__doc__
-            subscribe(self.broker, self.settings, spec, purpose, batch=True)(handler)
+            subscribe(self.broker, self.settings, spec, purpose, batch=True, linger=linger)(handler)
             return effect
 
         return register

@@ -71,6 +71,13 @@ class ServiceSettings(BaseSettings):
         "write of the applied event ids per batch. A crash replays the effects of at most one "
         "batch (each effect is idempotent).",
     )
+    kafka_linger_ms: int = Field(
+        default=250,
+        ge=0,
+        le=5000,
+        description="How long consumers off the routing path (analytics, surveys, intake's "
+        "record of ticket holders) let the broker gather events into one batch.",
+    )
     max_delivery_attempts: int = Field(
         default=5, ge=1, le=100, description="Transient failures retried before dead-lettering."
     )

@@ -79,6 +79,7 @@ def make_broker(
 
 Handler = Callable[..., Awaitable[None]]
 BATCH_POLL_MS = 50
+LINGER_MIN_BYTES = 64 * 1024
 
 
 def subscribe(
@@ -89,6 +90,7 @@ def subscribe(
     *,
     typed: bool = False,
     batch: bool = False,
+    linger: bool = False,
 ) -> Callable[[Handler], Any]:
     """A subscriber in the service's own consumer group for that topic (one group per topic,
     so a service reading several topics never rebalances them against each other), reading
@@ -102,7 +104,10 @@ def subscribe(
     own decoder would parse unbounded JSON (and a second time), and its message injection
     costs a worker thread per record.
 
-    With `batch`, the handler takes the message of a whole batch (`s8_shared.kafka.batches`)."""
+    With `batch`, the handler takes the message of a whole batch (`s8_shared.kafka.batches`);
+    with `linger` too, the broker holds each fetch until LINGER_MIN_BYTES of records are there
+    or `kafka_linger_ms` passed, so that consumers whose effects may wait a little (counts,
+    surveys) get batches of several events even when the producer is slow."""
     if batch:
         batched: Callable[[Handler], Any] = broker.subscriber(
             spec.name(settings.topic_namespace),
@@ -113,6 +118,8 @@ def subscribe(
             max_records=settings.kafka_batch_max_records,
             # An empty poll sleeps this long again in FastStream: short, for latency.
             batch_timeout_ms=BATCH_POLL_MS,
+            fetch_min_bytes=LINGER_MIN_BYTES if linger else 1,
+            fetch_max_wait_ms=settings.kafka_linger_ms if linger else 500,
             parser=lenient_batch_parser,
             decoder=whole_message,
             max_workers=min(settings.kafka_consumers_per_topic, spec.partitions),

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING
+from pymongo.errors import DuplicateKeyError
 
 from s8_analytics.ports import SlaOutcome
 from s8_shared.mongo import Document, IndexSpec, MongoStore
@@ -41,30 +42,36 @@ class FactStore:
     async def assignment(
         self, ticket_id: str, agent_id: str | None, at: datetime, *, moved: bool
     ) -> None:
-        """`moved`: reassigned or escalated, which counts as a transfer when it has a holder."""
+        """`moved`: reassigned or escalated, which counts as a transfer when it has a holder.
+        One command unless a later holder is stored (then that holder stays)."""
         transfers = 1 if agent_id and moved else 0
-        await self.agents.update_one(
-            {"_id": ticket_id}, {"$inc": {"transfers": transfers}}, upsert=True
-        )
+        counted: dict[str, Any] = {"$inc": {"transfers": transfers}}
         if agent_id is None:
+            await self.agents.update_one({"_id": ticket_id}, counted, upsert=True)
             return
-        await self.agents.update_one({"_id": ticket_id}, {"$min": {"first_assigned_at": at}})
-        # The latest holder wins even when events arrive out of order.
-        await self.agents.update_one(
-            {
-                "_id": ticket_id,
-                "$or": [{"agent_at": {"$lte": at}}, {"agent_at": {"$exists": False}}],
-            },
-            {"$set": {"agent_id": agent_id, "agent_at": at}},
-        )
+        counted["$min"] = {"first_assigned_at": at}
+        try:
+            # The latest holder wins even when events arrive out of order: a document holding
+            # a later one does not match, and the upsert's insert then collides with it.
+            await self.agents.update_one(
+                {"_id": ticket_id, "agent_at": {"$not": {"$gt": at}}},
+                {**counted, "$set": {"agent_id": agent_id, "agent_at": at}},
+                upsert=True,
+            )
+        except DuplicateKeyError:
+            await self.agents.update_one({"_id": ticket_id}, counted)
 
     async def once(self, ticket_id: str, flag: str) -> bool:
         """True the first time `flag` is raised for a ticket (counting a ticket once)."""
-        await self.agents.update_one({"_id": ticket_id}, {"$inc": {"transfers": 0}}, upsert=True)
-        result = await self.agents.update_one(
-            {"_id": ticket_id, flag: {"$ne": True}}, {"$set": {flag: True}}
-        )
-        return result.modified_count == 1
+        try:
+            await self.agents.update_one(
+                {"_id": ticket_id, flag: {"$ne": True}},
+                {"$set": {flag: True}, "$inc": {"transfers": 0}},
+                upsert=True,
+            )
+        except DuplicateKeyError:  # raised before: the document exists and did not match
+            return False
+        return True
 
     async def bot_handled(self, conversation_id: str, at: datetime) -> None:
         await self.bots.update_one({"_id": conversation_id}, {"$min": {"at": at}}, upsert=True)

@@ -40,27 +40,27 @@ def register_handlers(runtime: ServiceRuntime, service: AnalyticsService) -> Non
     surveys = applier(SURVEY_EVENTS, topics.SURVEYS)
     problems = applier(PROBLEM_EVENTS, topics.PROBLEMS)
 
-    @runtime.event_subscriber(topics.PROBLEMS, problems)
+    @runtime.event_subscriber(topics.PROBLEMS, problems, linger=True)
     async def on_problem_event(event: Event[Any]) -> None:
         """Known problems and the proactive notices sent about them."""
         await service.on_problem(event)
 
-    @runtime.event_subscriber(topics.TICKETS, tickets)
+    @runtime.event_subscriber(topics.TICKETS, tickets, linger=True)
     async def on_ticket_event(event: Event[Any]) -> None:
         """The latest snapshot of every ticket (version-ordered)."""
         await service.on_ticket(event)
 
-    @runtime.event_subscriber(topics.ASSIGNMENTS, assignments)
+    @runtime.event_subscriber(topics.ASSIGNMENTS, assignments, linger=True)
     async def on_assignment_event(event: Event[Any]) -> None:
         """Who holds each ticket, since when, and how often it moved."""
         await service.on_assignment(event)
 
-    @runtime.event_subscriber(topics.SLA, sla)
+    @runtime.event_subscriber(topics.SLA, sla, linger=True)
     async def on_sla_event(event: Event[Any]) -> None:
         """Each SLA clock's outcome: met, breached or cancelled."""
         await service.on_sla(event)
 
-    @runtime.event_subscriber(topics.SURVEYS, surveys)
+    @runtime.event_subscriber(topics.SURVEYS, surveys, linger=True)
     async def on_survey_event(event: Event[Any]) -> None:
         """Surveys sent and answered (the latest revision of an answer counts)."""
         await service.on_survey(event)

@@ -66,7 +66,7 @@ def register_handlers(
         SURVEY_EVENTS, runtime.processed, runtime.stats, runtime.topic(topics.SURVEYS)
     )
 
-    @runtime.event_subscriber(topics.SURVEYS, surveys)
+    @runtime.event_subscriber(topics.SURVEYS, surveys, linger=True)
     async def on_survey_event(event: Event[Any]) -> None:
         """An unhappy CSAT or NPS answer opens a follow-up ticket for a senior agent."""
         match event:

@@ -56,7 +56,7 @@ class TicketHolders:
 def register_holder_handlers(runtime: ServiceRuntime, holders: TicketHolders) -> None:
     applier = EventApplier(ASSIGNMENT_EVENTS, runtime.processed, runtime.stats, runtime.topic(topics.ASSIGNMENTS))  # fmt: skip
 
-    @runtime.event_subscriber(topics.ASSIGNMENTS, applier)
+    @runtime.event_subscriber(topics.ASSIGNMENTS, applier, linger=True)
     async def on_assignment(event: Event[Any]) -> None:
         """Who holds each ticket (for the four-eyes rule on compensation approvals)."""
         await holders.record(event)

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING, ReturnDocument
+from pymongo.errors import DuplicateKeyError
 
 from s8_router.domain.model import TicketToRoute
 from s8_router.domain.record import (
@@ -98,26 +99,27 @@ class RoutingStore:
         fields = asdict(route)
         fields.pop("excluded_agents")
         fields["required_skills"] = list(route.required_skills)
-        await self.col.update_one(
-            {"_id": route.ticket_id},
-            {
-                "$setOnInsert": {
-                    "state": NEW.value,
-                    "agent_id": None,
-                    "seq": 0,
-                    "answered": False,
-                    "excluded": [],
-                    "customer_id": customer_id,
-                    "version": 0,
-                }
-            },
-            upsert=True,
-        )
-        await self.col.update_one(
-            {"_id": route.ticket_id, "version": {"$lte": version}},
-            {"$set": {"route": fields, "version": version}},
-        )
-        doc = await self.col.find_one({"_id": route.ticket_id})
+        try:
+            # One command: a newer snapshot's record does not match, and the upsert's insert
+            # then collides with it (read it as it is).
+            doc = await self.col.find_one_and_update(
+                {"_id": route.ticket_id, "version": {"$lte": version}},
+                {
+                    "$setOnInsert": {
+                        "state": NEW.value,
+                        "agent_id": None,
+                        "seq": 0,
+                        "answered": False,
+                        "excluded": [],
+                        "customer_id": customer_id,
+                    },
+                    "$set": {"route": fields, "version": version},
+                },
+                upsert=True,
+                return_document=ReturnDocument.AFTER,
+            )
+        except DuplicateKeyError:
+            doc = await self.col.find_one({"_id": route.ticket_id})
         assert doc is not None
         return record_of(doc)
 

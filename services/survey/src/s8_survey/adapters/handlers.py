@@ -73,12 +73,12 @@ def register_handlers(runtime: ServiceRuntime, service: SurveyService) -> None:
         SURVEY_EVENTS, runtime.processed, runtime.stats, runtime.topic(topics.SURVEYS)
     )
 
-    @runtime.event_subscriber(topics.TICKETS, tickets)
+    @runtime.event_subscriber(topics.TICKETS, tickets, linger=True)
     async def on_ticket_event(event: Event[Any]) -> None:
         """A solved ticket plans a CSAT survey (and an NPS one when its cadence allows)."""
         await consumers.on_ticket_event(event)
 
-    @runtime.event_subscriber(topics.SURVEYS, answers)
+    @runtime.event_subscriber(topics.SURVEYS, answers, linger=True)
     async def on_survey_event(event: Event[Any]) -> None:
         """Answers collected by channels themselves (`survey.answer_submitted`)."""
         await consumers.on_survey_event(event)

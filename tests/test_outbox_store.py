@@ -1,0 +1,36 @@
+"""The outbox inside a document on the real store: emptied in one command when it holds just
+what was published, and never losing an event added meanwhile."""
+
+import pytest
+
+from s8_shared.mongo import MongoStore
+from s8_shared.outbox import Outbox
+from s8_testing.harness import TestStack
+
+pytestmark = pytest.mark.integration
+
+
+def item(event_id: str) -> dict[str, str]:
+    return {"event_id": event_id, "topic": "support.tickets.v1", "key": "T-1", "body": "{}"}
+
+
+async def test_published_items_leave_and_an_item_added_meanwhile_stays(stack: TestStack) -> None:
+    store = MongoStore(stack.infra.mongo_uri, f"{stack.db_prefix()}outbox", app_name="test")
+    try:
+        col = store.collection("docs")
+        outbox = Outbox(col)
+        await col.insert_many(
+            [
+                {"_id": "just", "outbox": [item("a"), item("b")], "has_outbox": True},
+                {"_id": "more", "outbox": [item("a"), item("b"), item("c")], "has_outbox": True},
+                {"_id": "other", "outbox": [item("a"), item("x")], "has_outbox": True},
+            ]
+        )
+        for doc_id in ("just", "more", "other"):
+            await outbox.remove(doc_id, ["b", "a", "a"])
+        assert await outbox.items("just") == []
+        assert [i.event_id for i in await outbox.items("more")] == ["c"]
+        assert [i.event_id for i in await outbox.items("other")] == ["x"]
+        assert sorted(await outbox.pending()) == ["more", "other"]
+    finally:
+        await store.close()
