@@ -14,6 +14,7 @@ from opentelemetry.trace import SpanKind
 from prometheus_client import CollectorRegistry
 
 from s8_shared.contracts import TICKET_EVENTS, Event
+from s8_shared.contracts.sla import SlaWarning
 from s8_shared.handling import EventApplier, EventStats
 from s8_shared.kafka.batches import BatchConsumer, lenient_batch_parser
 from s8_shared.kafka.deadletter import DeadLetterPolicy
@@ -215,3 +216,24 @@ async def test_a_header_that_is_not_utf8_does_not_fail_the_batch() -> None:
     msg = await lenient_batch_parser((bad,), parse)
     assert [h for h, _ in parsed[0].headers] == ["ok"]
     assert msg.raw_message == (bad,)  # the record as it came, for a dead letter
+
+
+async def test_events_the_effect_does_not_handle_cost_no_idempotency_check(
+    consume: BatchConsumer,
+) -> None:
+    processed, applied = Processed(), []
+
+    async def effect(e: Event[Any]) -> None:
+        applied.append(e)
+
+    registry = CollectorRegistry()
+    stats = EventStats("s8-test", registry)
+    only_warnings = EventApplier(TICKET_EVENTS, processed, stats, TOPIC, handles=(SlaWarning,))  # type: ignore[arg-type]  # fmt: skip
+    consumer = Consumer()
+    await consume(Batch([record(event(), 0, 1), record(event(), 0, 2)], consumer), only_warnings, effect)  # fmt: skip
+    await consume.policy.commits.flush()
+    assert applied == []
+    assert processed.ids == set()
+    assert consumer.committed == {TopicPartition(TOPIC, 0): 3}
+    labels = {"service": "s8-test", "topic": TOPIC, "type": "ticket.created", "outcome": "skipped"}
+    assert registry.get_sample_value("s8_events_processed_total", labels) == 2

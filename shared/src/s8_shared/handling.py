@@ -27,22 +27,31 @@ class EventStats:
 
 
 class EventApplier:
-    """Decode with a family, skip unknown types, apply each event id once."""
+    """Decode with a family, skip unknown types, apply each event id once.
+
+    `handles`: the event classes the effect acts on, when it ignores the others of its topic;
+    those are skipped without costing the store an idempotency check."""
 
     def __init__(
-        self, family: EventFamily, processed: ProcessedEvents, stats: EventStats, topic: str
+        self,
+        family: EventFamily,
+        processed: ProcessedEvents,
+        stats: EventStats,
+        topic: str,
+        *,
+        handles: tuple[type[Event[Any]], ...] = (),
     ) -> None:
         self.family = family
         self.processed = processed
         self.stats = stats
         self.topic = topic
+        self.handles = handles
 
     async def __call__(
         self, raw: bytes, effect: Callable[[Event[Any]], Awaitable[None]]
     ) -> Event[Any] | None:
-        event = self.family.decode(raw)
+        event = self.decode(raw)
         if event is None:
-            self.stats.count(self.topic, "unknown", "skipped")
             return None
         if await self.processed.seen(event.event_id):
             self.stats.count(self.topic, event.type, "duplicate")
@@ -55,10 +64,13 @@ class EventApplier:
     # --- in batches (s8_shared.kafka.batches): the ids are checked and remembered per batch
     def decode(self, raw: bytes) -> Event[Any] | None:
         """The event (InvalidMessage when it is not one), or None for a type this version
-        does not handle (counted as skipped)."""
+        or this effect does not handle (counted as skipped)."""
         event = self.family.decode(raw)
         if event is None:
             self.stats.count(self.topic, "unknown", "skipped")
+        elif self.handles and not isinstance(event, self.handles):
+            self.stats.count(self.topic, event.type, "skipped")
+            return None
         return event
 
     async def apply_unless_done(

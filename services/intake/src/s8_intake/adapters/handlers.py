@@ -63,7 +63,11 @@ def register_handlers(
         runtime.stats.count(actions_topic, action.kind, "applied")
 
     surveys = EventApplier(
-        SURVEY_EVENTS, runtime.processed, runtime.stats, runtime.topic(topics.SURVEYS)
+        SURVEY_EVENTS,
+        runtime.processed,
+        runtime.stats,
+        runtime.topic(topics.SURVEYS),
+        handles=(SurveyFollowupRequested,),
     )
 
     @runtime.event_subscriber(topics.SURVEYS, surveys, linger=True)

@@ -26,7 +26,13 @@ def register_handlers(runtime: ServiceRuntime, service: RouterService) -> None:
     tickets = EventApplier(
         TICKET_EVENTS, runtime.processed, runtime.stats, runtime.topic(topics.TICKETS)
     )
-    sla = EventApplier(SLA_EVENTS, runtime.processed, runtime.stats, runtime.topic(topics.SLA))
+    sla = EventApplier(
+        SLA_EVENTS,
+        runtime.processed,
+        runtime.stats,
+        runtime.topic(topics.SLA),
+        handles=(SlaWarning, SlaBreached),
+    )
     agents_topic = runtime.topic(topics.AGENTS)
 
     @runtime.event_subscriber(topics.TICKETS, tickets)

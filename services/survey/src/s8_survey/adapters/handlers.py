@@ -70,7 +70,11 @@ def register_handlers(runtime: ServiceRuntime, service: SurveyService) -> None:
         TICKET_EVENTS, runtime.processed, runtime.stats, runtime.topic(topics.TICKETS)
     )
     answers = EventApplier(
-        SURVEY_EVENTS, runtime.processed, runtime.stats, runtime.topic(topics.SURVEYS)
+        SURVEY_EVENTS,
+        runtime.processed,
+        runtime.stats,
+        runtime.topic(topics.SURVEYS),
+        handles=(SurveyAnswerSubmitted,),
     )
 
     @runtime.event_subscriber(topics.TICKETS, tickets, linger=True)
