@@ -52,7 +52,8 @@ class InMemoryRoutingRecords:
             route.ticket_id, NEW, customer_id, route=None
         )
         if record.version <= version:
-            route = replace(route, excluded_agents=record.excluded)
+            first = record.route.waiting_since if record.route else route.waiting_since
+            route = replace(route, excluded_agents=record.excluded, waiting_since=first)
             record = replace(record, route=route, version=version)
         self.records[route.ticket_id] = record
         return record

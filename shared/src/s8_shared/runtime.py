@@ -28,7 +28,6 @@ from s8_shared.http_limits import BodyLimitMiddleware
 from s8_shared.identity.http import HttpJson, token_verifier
 from s8_shared.kafka.batches import BatchConsumer, Effect
 from s8_shared.kafka.broker import Handler, make_broker, subscribe
-from s8_shared.kafka.commits import FLUSH_EVERY_SECONDS
 from s8_shared.kafka.deadletter import DeadLetterPolicy
 from s8_shared.kafka.provision import client_security, provision_topics
 from s8_shared.kafka.publisher import EventPublisher
@@ -100,7 +99,11 @@ class ServiceRuntime:
         self.every(3600, self._purge_processed, "purge processed event ids")
         self.every(CONSUMER_LAG_EVERY_SECONDS, self.update_consumer_lag, "consumer lag")
         self.every(KEPT_DEAD_LETTERS_EVERY_SECONDS, self._republish_kept, "kept dead letters")
-        self.every(FLUSH_EVERY_SECONDS, self.dead_letters.commits.flush, "commit offsets")
+        self.every(
+            settings.kafka_commit_interval_seconds,
+            self.dead_letters.commits.flush,
+            "commit offsets",
+        )
         self.running = False
 
     # --- wiring -------------------------------------------------------------------

@@ -78,6 +78,13 @@ class ServiceSettings(BaseSettings):
         description="How long consumers off the routing path (analytics, surveys, intake's "
         "record of ticket holders) let the broker gather events into one batch.",
     )
+    kafka_commit_interval_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        le=30,
+        description="How often handled records' offsets are committed (each consumer group's "
+        "commit is a write on the broker). A crash reads again at most this much, applied once.",
+    )
     max_delivery_attempts: int = Field(
         default=5, ge=1, le=100, description="Transient failures retried before dead-lettering."
     )

@@ -80,10 +80,9 @@ class TicketRouting:
         await self.assigner.try_assign(record)
 
     async def _register(self, snap: TicketSnapshot, since: datetime) -> RoutingRecord:
-        existing = await self.routing.get(snap.ticket_id)
-        waiting_since = existing.route.waiting_since if existing and existing.route else since
+        """The stored record keeps the time the ticket first waited (`since` if new)."""
         previous, previous_at = await self.routing.previous_agent(snap.customer_id)
-        route = ticket_from_snapshot(snap, self.policy(), waiting_since, previous, previous_at)
+        route = ticket_from_snapshot(snap, self.policy(), since, previous, previous_at)
         record = await self.routing.register(route, snap.customer_id, snap.version)
         if record.state in (SOLVED, CLOSED) and snap.status in ANSWERABLE:
             # Reopened: route again (the previous agent is preferred by stickiness).

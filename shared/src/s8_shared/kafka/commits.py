@@ -3,9 +3,9 @@
 FastStream's acknowledgement commits once per message: a round trip to the group coordinator
 that costs more than handling a bad message, so a storm of dead letters drained at ~100/s.
 s8's subscribers therefore acknowledge manually and settle each record here, in the order it
-was consumed; a flush (every FLUSH_EVERY_SECONDS, or when MAX_PENDING records wait) waits for
-the dead letters those records caused, keeps the ones the broker refused (in the service's
-store), and commits the next offset of each partition. A crash loses at most the commits of
+was consumed; a flush (every `kafka_commit_interval_seconds`, or when MAX_PENDING records
+wait) waits for the dead letters those records caused, keeps the ones the broker refused (in
+the service's store), and commits the next offset of each partition. A crash loses at most the commits of
 one flush interval: those records are redelivered and applied once (every handler is
 idempotent), never skipped.
 """
@@ -22,7 +22,6 @@ from aiokafka import ConsumerRecord, TopicPartition
 
 log = logging.getLogger("s8.commits")
 
-FLUSH_EVERY_SECONDS = 0.2
 MAX_PENDING = 500
 
 Refused = Callable[[BaseException], Awaitable[bool]]  # True once the refused item is kept

@@ -95,10 +95,12 @@ class RoutingStore:
         self.sticky = store.collection(STICKY)
 
     async def register(self, route: TicketToRoute, customer_id: str, version: int) -> RoutingRecord:
-        """Creates or refreshes the routing record; an older snapshot never overwrites."""
+        """Creates or refreshes the routing record; an older snapshot never overwrites, and
+        the ticket keeps waiting since it first did (`route.waiting_since` set on insert)."""
         fields = asdict(route)
         fields.pop("excluded_agents")
         fields["required_skills"] = list(route.required_skills)
+        waiting_since = fields.pop("waiting_since")
         try:
             # One command: a newer snapshot's record does not match, and the upsert's insert
             # then collides with it (read it as it is).
@@ -112,8 +114,9 @@ class RoutingStore:
                         "answered": False,
                         "excluded": [],
                         "customer_id": customer_id,
+                        "route.waiting_since": waiting_since,
                     },
-                    "$set": {"route": fields, "version": version},
+                    "$set": {**{f"route.{k}": v for k, v in fields.items()}, "version": version},
                 },
                 upsert=True,
                 return_document=ReturnDocument.AFTER,
