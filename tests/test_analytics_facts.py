@@ -49,5 +49,8 @@ async def test_a_flag_is_raised_once_per_ticket(stack: TestStack) -> None:
         doc = await facts.agents.find_one({"_id": "T-1"})
         assert doc is not None
         assert (doc["agent_id"], doc["transfers"], doc["counted"]) == ("minh", 0, True)
+        # Another process (a replica, or this one restarted) asks the store and agrees.
+        assert not await FactStore(store).once("T-1", "counted")
+        assert await FactStore(store).once("T-1", "first_reply_seen")
     finally:
         await store.close()

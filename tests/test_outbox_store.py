@@ -26,8 +26,8 @@ async def test_published_items_leave_and_an_item_added_meanwhile_stays(stack: Te
                 {"_id": "other", "outbox": [item("a"), item("x")], "has_outbox": True},
             ]
         )
-        for doc_id in ("just", "more", "other"):
-            await outbox.remove(doc_id, ["b", "a", "a"])
+        await outbox.remove("just", ["b", "a", "a"])
+        await outbox.remove_all({"more": ["b", "a"], "other": ["a"], "gone": ["z"]})
         assert await outbox.items("just") == []
         assert [i.event_id for i in await outbox.items("more")] == ["c"]
         assert [i.event_id for i in await outbox.items("other")] == ["x"]

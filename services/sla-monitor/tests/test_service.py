@@ -4,7 +4,7 @@ tests/test_sla_flows.py."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,6 +28,7 @@ from s8_shared.outbox import OutboxItem
 from s8_sla_monitor.domain.clock import Clock
 from s8_sla_monitor.domain.policies import PolicySet
 from s8_sla_monitor.metrics import SlaMetrics
+from s8_sla_monitor.ports import ClockSave
 from s8_sla_monitor.service import SlaService
 from s8_testing.builders import T0, make_snapshot, make_ticket_created
 from s8_testing.fakes import RecordingPublisher
@@ -69,6 +70,10 @@ class FakeOutbox:
         doc = self.docs[doc_id]
         doc.outbox = [i for i in doc.outbox if i.event_id not in event_ids]
 
+    async def remove_all(self, published: Mapping[str, Sequence[str]]) -> None:
+        for doc_id, event_ids in published.items():
+            await self.remove(doc_id, event_ids)
+
     async def pending(self, limit: int = 100) -> list[str]:
         return [doc_id for doc_id, doc in self.docs.items() if doc.outbox][:limit]
 
@@ -104,6 +109,12 @@ class FakeClockStore:
             return False
         outbox = [*doc.outbox, *events]
         self.docs[clock.clock_id] = Stored(clock, expected_rev + 1, next_fire_at, outbox)
+        return True
+
+    async def save_all(self, saves: Sequence[ClockSave]) -> bool:
+        for s in saves:
+            if not await self.save(s.clock, s.next_fire_at, s.expected_rev, s.events):
+                return False
         return True
 
     async def claim_due(

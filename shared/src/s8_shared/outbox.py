@@ -6,11 +6,11 @@ event ids, so consumers apply them once)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from pymongo import ASCENDING
+from pymongo import ASCENDING, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 
 from s8_shared import topics
@@ -73,6 +73,14 @@ def outbox_index(collection: str) -> IndexSpec:
     return IndexSpec(collection, [("has_outbox", ASCENDING)])
 
 
+def _emptied(doc_id: str, ids: list[str]) -> UpdateOne:
+    """Empties the outbox if it holds just `ids` (distinct): as many items, each of them."""
+    return UpdateOne(
+        {"_id": doc_id, "outbox": {"$size": len(ids)}, "outbox.event_id": {"$all": ids}},
+        {"$set": {"outbox": [], "has_outbox": False}},
+    )
+
+
 class Outbox:
     """The `outbox` array (and `has_outbox` flag) of a collection's documents."""
 
@@ -84,20 +92,24 @@ class Outbox:
         return [OutboxItem(**item) for item in (doc or {}).get("outbox", [])]
 
     async def remove(self, doc_id: str, event_ids: Sequence[str]) -> None:
-        ids = list(dict.fromkeys(event_ids))
-        # Usually the outbox holds exactly these (nothing was added meanwhile): one command.
-        emptied = await self.col.update_one(
-            {"_id": doc_id, "outbox": {"$size": len(ids)}, "outbox.event_id": {"$all": ids}},
-            {"$set": {"outbox": [], "has_outbox": False}},
-        )
-        if emptied.matched_count:
+        await self.remove_all({doc_id: event_ids})
+
+    async def remove_all(self, published: Mapping[str, Sequence[str]]) -> None:
+        """Takes each document's published events out of its outbox. Usually an outbox holds
+        exactly those (nothing was added meanwhile): then one command empties them all."""
+        if not published:
             return
-        await self.col.update_one(
-            {"_id": doc_id}, {"$pull": {"outbox": {"event_id": {"$in": ids}}}}
-        )
-        await self.col.update_one(
-            {"_id": doc_id, "outbox": {"$size": 0}}, {"$set": {"has_outbox": False}}
-        )
+        exactly = [_emptied(doc_id, list(dict.fromkeys(ids))) for doc_id, ids in published.items()]
+        result = await self.col.bulk_write(exactly, ordered=False)
+        if result.matched_count == len(exactly):
+            return
+        for doc_id, ids in published.items():  # those emptied already are left as they are
+            await self.col.update_one(
+                {"_id": doc_id}, {"$pull": {"outbox": {"event_id": {"$in": list(ids)}}}}
+            )
+            await self.col.update_one(
+                {"_id": doc_id, "outbox": {"$size": 0}}, {"$set": {"has_outbox": False}}
+            )
 
     async def pending(self, limit: int = 100) -> list[str]:
         cursor = self.col.find({"has_outbox": True}, projection={"_id": 1}).limit(limit)

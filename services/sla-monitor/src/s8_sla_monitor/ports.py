@@ -4,7 +4,8 @@ The publisher port is `s8_shared.kafka.publisher.Publisher`; the clock is a call
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -20,7 +21,20 @@ class ClockOutbox(Protocol):
 
     async def remove(self, doc_id: str, event_ids: Sequence[str]) -> None: ...
 
+    async def remove_all(self, published: Mapping[str, Sequence[str]]) -> None: ...
+
     async def pending(self, limit: int = 100) -> list[str]: ...
+
+
+@dataclass(frozen=True)
+class ClockSave:
+    """A clock to store: new (`expected_rev` None) or replacing that revision, with the
+    events its change causes for its outbox."""
+
+    clock: Clock
+    next_fire_at: datetime | None
+    expected_rev: int | None
+    events: Sequence[OutboxItem] = ()
 
 
 class Clocks(Protocol):
@@ -38,6 +52,11 @@ class Clocks(Protocol):
         expected_rev: int | None,
         events: Sequence[OutboxItem] = (),
     ) -> bool: ...
+
+    async def save_all(self, saves: Sequence[ClockSave]) -> bool:
+        """Each clock as `save` stores it; False at the first that changed meanwhile (those
+        before it stay stored)."""
+        ...
 
     async def claim_due(
         self, now: datetime, owner: str, lease: timedelta

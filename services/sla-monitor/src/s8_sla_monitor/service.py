@@ -39,7 +39,7 @@ from s8_sla_monitor.domain.clock import (
 from s8_sla_monitor.domain.policies import PolicySet
 from s8_sla_monitor.domain.triggers import Trigger, Updated, trigger_for
 from s8_sla_monitor.metrics import SlaMetrics
-from s8_sla_monitor.ports import Clocks, TicketSnapshots
+from s8_sla_monitor.ports import Clocks, ClockSave, TicketSnapshots
 
 log = logging.getLogger("s8.sla")
 PRODUCER = "s8-sla-monitor"
@@ -151,15 +151,16 @@ class SlaService:
         """Saves each changed clock with the events it causes in its outbox; the events
         (clock id, event) to publish, or None when a clock changed meanwhile."""
         events = [(clock.clock_id, self._event(kind, clock, at)) for kind, clock in emits]
-        for clock in changed:
-            items = [
-                item_for(topics.SLA, e) for clock_id, e in events if clock_id == clock.clock_id
-            ]
-            if not await self.clocks.save(
-                clock, next_fire_at(clock, self.calendar(clock)), revs.get(clock.clock_id), items
-            ):
-                return None
-        return events
+        saves = [
+            ClockSave(
+                clock,
+                next_fire_at(clock, self.calendar(clock)),
+                revs.get(clock.clock_id),
+                [item_for(topics.SLA, e) for clock_id, e in events if clock_id == clock.clock_id],
+            )
+            for clock in changed
+        ]
+        return events if await self.clocks.save_all(saves) else None
 
     def _event(self, event_type: str, clock: Clock, at: datetime) -> Event[SlaPayload]:
         fields = payload_fields(clock, self.calendar(clock), at)
@@ -190,8 +191,7 @@ class SlaService:
                 published.setdefault(clock_id, []).append(str(event.event_id))
         for clock_id, items in leftovers.items():  # undecodable ones too: never retried forever
             published.setdefault(clock_id, []).extend(i.event_id for i in items)
-        for clock_id, event_ids in published.items():
-            await self.clocks.outbox.remove(clock_id, event_ids)
+        await self.clocks.outbox.remove_all(published)
 
     async def sweep_outboxes(self) -> int:
         """Publishes what a crash or a broker error left in clocks' outboxes."""

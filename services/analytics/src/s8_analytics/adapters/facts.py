@@ -3,6 +3,7 @@ redelivered events change nothing, and an older event never overwrites a newer f
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from datetime import datetime
 from typing import Any
 
@@ -12,6 +13,7 @@ from pymongo.errors import DuplicateKeyError
 from s8_analytics.ports import SlaOutcome
 from s8_shared.mongo import Document, IndexSpec, MongoStore
 
+RAISED_KEPT = 20_000
 AGENTS = "ticket_agents"
 SLA = "sla_facts"
 SURVEYS = "survey_facts"
@@ -38,6 +40,9 @@ class FactStore:
         self.bots = store.collection("bot_conversations")
         self.contacts = store.collection(CONTACTS)
         self.problems = store.collection(PROBLEMS)
+        # The flags seen raised lately, least recent first (a bounded set: an OrderedDict
+        # does it in a few lines, no cache library needed).
+        self._raised: OrderedDict[tuple[str, str], None] = OrderedDict()
 
     async def assignment(
         self, ticket_id: str, agent_id: str | None, at: datetime, *, moved: bool
@@ -62,7 +67,19 @@ class FactStore:
             await self.agents.update_one({"_id": ticket_id}, counted)
 
     async def once(self, ticket_id: str, flag: str) -> bool:
-        """True the first time `flag` is raised for a ticket (counting a ticket once)."""
+        """True the first time `flag` is raised for a ticket (counting a ticket once). Flags
+        never go down, so one this process saw raised costs no command when asked again
+        (every event of a ticket asks)."""
+        if (ticket_id, flag) in self._raised:
+            self._raised.move_to_end((ticket_id, flag))
+            return False
+        raised = await self._raise(ticket_id, flag)
+        self._raised[(ticket_id, flag)] = None
+        if len(self._raised) > RAISED_KEPT:
+            self._raised.popitem(last=False)
+        return raised
+
+    async def _raise(self, ticket_id: str, flag: str) -> bool:
         try:
             await self.agents.update_one(
                 {"_id": ticket_id, flag: {"$ne": True}},

@@ -12,11 +12,12 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import datetime, timedelta
 
-from pymongo import ASCENDING, ReturnDocument
+from pymongo import ASCENDING, ReturnDocument, UpdateOne
 
 from s8_shared.mongo import Document, IndexSpec, MongoStore
 from s8_shared.outbox import Outbox, OutboxItem, outbox_index, pushed
 from s8_sla_monitor.domain.clock import Clock
+from s8_sla_monitor.ports import ClockSave
 
 CLOCKS = "clocks"
 
@@ -61,6 +62,19 @@ class ClockStore:
             async for d in self.col.find({"ticket_id": ticket_id})
         ]
 
+    async def save_all(self, saves: Sequence[ClockSave]) -> bool:
+        """Stores each clock as `save` does; False at the first that changed meanwhile (those
+        before it stay stored). New clocks together (a ticket's first) take one command."""
+        if len(saves) > 1 and all(s.expected_rev is None for s in saves):
+            result = await self.col.bulk_write(
+                [UpdateOne(*_inserted(s), upsert=True) for s in saves], ordered=False
+            )
+            return len(result.upserted_ids or {}) == len(saves)
+        for s in saves:
+            if not await self.save(s.clock, s.next_fire_at, s.expected_rev, s.events):
+                return False
+        return True
+
     async def save(
         self,
         clock: Clock,
@@ -70,13 +84,12 @@ class ClockStore:
     ) -> bool:
         """Inserts a new clock (expected_rev None) or replaces revision `expected_rev`, with
         the events the change causes added to its outbox in the same update."""
-        doc = {**to_doc(clock, next_fire_at), "lease_until": None}
         if expected_rev is None:
-            outbox = {"outbox": [asdict(e) for e in events], "has_outbox": bool(events)}
             result = await self.col.update_one(
-                {"_id": doc["_id"]}, {"$setOnInsert": {**doc, **outbox, "rev": 1}}, upsert=True
+                *_inserted(ClockSave(clock, next_fire_at, None, events)), upsert=True
             )
             return result.upserted_id is not None
+        doc = {**to_doc(clock, next_fire_at), "lease_until": None}
         doc.pop("_id")
         update = pushed(events)
         update["$set"] = {**update.get("$set", {}), **doc, "rev": expected_rev + 1}
@@ -127,3 +140,10 @@ class ClockStore:
         return [
             d async for d in self.col.find({"ticket_id": ticket_id}).sort("started_at", ASCENDING)
         ]
+
+
+def _inserted(s: ClockSave) -> tuple[Document, Document]:
+    """Filter and update that insert a new clock, or change nothing if it exists."""
+    doc = {**to_doc(s.clock, s.next_fire_at), "lease_until": None}
+    outbox = {"outbox": [asdict(e) for e in s.events], "has_outbox": bool(s.events)}
+    return {"_id": doc["_id"]}, {"$setOnInsert": {**doc, **outbox, "rev": 1}}
