@@ -64,6 +64,8 @@ class AnalyticsService:
         p = event.payload
         if isinstance(event, TicketQueued):
             await self.facts.queued(p.ticket_id, event.occurred_at)
+            if p.agent_id is None:  # the ticket's facts exist now: nothing moved, none holds it
+                return
         moved = isinstance(event, TicketReassigned | TicketEscalated)
         await self.facts.assignment(p.ticket_id, p.agent_id, event.occurred_at, moved=moved)
 

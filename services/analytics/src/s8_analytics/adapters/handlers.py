@@ -19,6 +19,7 @@ from s8_shared.contracts import (
     EventFamily,
 )
 from s8_shared.contracts.problems import PROBLEM_EVENTS
+from s8_shared.contracts.sla import SlaBreached, SlaCancelled, SlaMet
 from s8_shared.contracts.tickets import BotConversationHandled
 from s8_shared.handling import EventApplier
 from s8_shared.runtime import ServiceRuntime
@@ -31,12 +32,16 @@ TICKET_TOPIC_EVENTS = EventFamily(
 
 
 def register_handlers(runtime: ServiceRuntime, service: AnalyticsService) -> None:
-    def applier(family: EventFamily, spec: TopicSpec) -> EventApplier:
-        return EventApplier(family, runtime.processed, runtime.stats, runtime.topic(spec))
+    def applier(
+        family: EventFamily, spec: TopicSpec, handles: tuple[type[Event[Any]], ...] = ()
+    ) -> EventApplier:
+        topic = runtime.topic(spec)
+        return EventApplier(family, runtime.processed, runtime.stats, topic, handles=handles)
 
     tickets = applier(TICKET_TOPIC_EVENTS, topics.TICKETS)
     assignments = applier(ASSIGNMENT_EVENTS, topics.ASSIGNMENTS)
-    sla = applier(SLA_EVENTS, topics.SLA)
+    # A clock's fact is its outcome: started, warned, paused and resumed change none.
+    sla = applier(SLA_EVENTS, topics.SLA, handles=(SlaBreached, SlaMet, SlaCancelled))
     surveys = applier(SURVEY_EVENTS, topics.SURVEYS)
     problems = applier(PROBLEM_EVENTS, topics.PROBLEMS)
 
