@@ -88,9 +88,8 @@ class FakeTicketSnapshots:
     def __init__(self) -> None:
         self.applied: list[tuple[str, int, str]] = []
 
-    async def apply(self, snapshot: TicketSnapshot, event_type: str) -> bool:
+    def queue(self, snapshot: TicketSnapshot, event_type: str) -> None:
         self.applied.append((snapshot.ticket_id, snapshot.version, event_type))
-        return True
 
 
 class World:

@@ -153,12 +153,10 @@ class FakeTicketSnapshots:
     def __init__(self) -> None:
         self.latest: dict[str, TicketSnapshot] = {}
 
-    async def apply(self, snapshot: TicketSnapshot, event_type: str) -> bool:
+    def queue(self, snapshot: TicketSnapshot, event_type: str) -> None:
         current = self.latest.get(snapshot.ticket_id)
-        if current is not None and current.version >= snapshot.version:
-            return False
-        self.latest[snapshot.ticket_id] = snapshot
-        return True
+        if current is None or current.version < snapshot.version:
+            self.latest[snapshot.ticket_id] = snapshot
 
     async def get(self, ticket_id: str) -> TicketSnapshot | None:
         return self.latest.get(ticket_id)

@@ -26,7 +26,7 @@ from s8_shared.cpu import FAST_SWITCH_SECONDS
 from s8_shared.handling import EventApplier, EventStats
 from s8_shared.http_limits import BodyLimitMiddleware
 from s8_shared.identity.http import HttpJson, token_verifier
-from s8_shared.kafka.batches import BatchConsumer, Effect
+from s8_shared.kafka.batches import BatchConsumer, Effect, Flush
 from s8_shared.kafka.broker import Handler, make_broker, subscribe
 from s8_shared.kafka.deadletter import DeadLetterPolicy
 from s8_shared.kafka.provision import client_security, provision_topics
@@ -113,16 +113,23 @@ class ServiceRuntime:
         return subscribe(self.broker, self.settings, spec, purpose, typed=typed)
 
     def event_subscriber(
-        self, spec: TopicSpec, applier: EventApplier, purpose: str = "", *, linger: bool = False
+        self,
+        spec: TopicSpec,
+        applier: EventApplier,
+        purpose: str = "",
+        *,
+        linger: bool = False,
+        flush: Flush | None = None,
     ) -> Callable[[Effect], Effect]:
         """Registers an effect for `spec`'s events, consumed in batches (decoded by `applier`'s
         family, each event id applied once: s8_shared.kafka.batches). The effect's name and
         docstring describe the subscriber in the AsyncAPI document. `linger`: the effect may
-        wait up to `kafka_linger_ms` for more events to batch with (not on a decision's path)."""
+        wait up to `kafka_linger_ms` for more events to batch with (not on a decision's path).
+        `flush`: writes the effects queued for the batch (s8_shared.batched_writes)."""
 
         def register(effect: Effect) -> Effect:
             async def handler(batch: Any) -> None:
-                await self.batches(batch, applier, effect)
+                await self.batches(batch, applier, effect, flush)
 
             handler.__name__ = handler.__qualname__ = effect.__name__
             handler.__doc__ = effect.__doc__

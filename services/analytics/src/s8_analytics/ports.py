@@ -50,4 +50,6 @@ class Facts(Protocol):
 class TicketSnapshots(Protocol):
     """The latest snapshot of every ticket (version-ordered)."""
 
-    async def apply(self, snapshot: TicketSnapshot, event_type: str) -> bool: ...
+    def queue(self, snapshot: TicketSnapshot, event_type: str) -> None:
+        """Stores the snapshot with the batch's writes, unless a newer version is stored."""
+        ...

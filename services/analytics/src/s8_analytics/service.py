@@ -49,7 +49,7 @@ class AnalyticsService:
 
     async def _snapshot(self, snapshot: TicketSnapshot, event_type: str) -> None:
         """The latest snapshot, the ticket counted once and its first reply timed once."""
-        await self.tickets.apply(snapshot, event_type)
+        self.tickets.queue(snapshot, event_type)
         labels = (snapshot.channel.value, snapshot.priority.value)
         if await self.facts.once(snapshot.ticket_id, "counted"):
             self.metrics.created.labels(*labels).inc()

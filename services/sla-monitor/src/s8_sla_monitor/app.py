@@ -31,16 +31,17 @@ def build(settings: SlaMonitorSettings | None = None) -> tuple[ServiceRuntime, F
     seed_policies, seed_calendars = read_seed(settings.policies_path, settings.calendars_path)
     config = SlaConfig(ConfigStore(runtime.store), seed_policies, seed_calendars)
     clock_store = ClockStore(runtime.store)
+    projection = TicketProjection(runtime.store)
     service = SlaService(
         clocks=clock_store,
-        tickets=TicketProjection(runtime.store),
+        tickets=projection,
         publisher=runtime.publisher,
         policies=lambda: config.policies,
         calendars=lambda: config.calendars,
         metrics=SlaMetrics(runtime.registry),
     )
     runtime.on_start(config.load)
-    register_handlers(runtime, service)
+    register_handlers(runtime, service, flush=projection.writes.flush)
     runtime.publisher.document(topics.SLA, SlaEvent)
     runtime.every(settings.scheduler_interval_seconds, service.fire_due_clocks, "SLA scheduler")
     runtime.every(settings.config_refresh_seconds, config.refresh, "policy refresh")

@@ -70,6 +70,8 @@ class Clocks(Protocol):
 class TicketSnapshots(Protocol):
     """The latest snapshot of each ticket (so a policy change can recompute open clocks)."""
 
-    async def apply(self, snapshot: TicketSnapshot, event_type: str) -> bool: ...
+    def queue(self, snapshot: TicketSnapshot, event_type: str) -> None:
+        """Stores the snapshot with the batch's writes, unless a newer version is stored."""
+        ...
 
     async def get(self, ticket_id: str) -> TicketSnapshot | None: ...

@@ -88,7 +88,7 @@ class SlaService:
         the ticket's clocks."""
         snap: TicketSnapshot = event.payload.ticket
         # The latest snapshot is kept so a policy change can recompute open clocks.
-        await self.tickets.apply(snap, event.type)
+        self.tickets.queue(snap, event.type)
         for _ in range(MAX_CAS_ATTEMPTS):
             stored = await self.clocks.for_ticket(snap.ticket_id)
             trigger = trigger_for(event, has_clocks=bool(stored))

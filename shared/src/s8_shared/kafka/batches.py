@@ -34,6 +34,7 @@ from s8_shared.kafka.deadletter import DeadLettered, DeadLetterPolicy
 log = logging.getLogger("s8.batches")
 
 Effect = Callable[[Event[Any]], Awaitable[None]]
+Flush = Callable[[], Awaitable[None]]
 Parse = Callable[[tuple[ConsumerRecord[Any, Any], ...]], Awaitable[Any]]
 _PROPAGATOR = TraceContextTextMapPropagator()
 
@@ -73,7 +74,9 @@ class BatchConsumer:
         self.policy = policy
         self.tracer = trace.get_tracer("s8_shared.kafka", tracer_provider=tracer_provider)
 
-    async def __call__(self, msg: Any, applier: EventApplier, effect: Effect) -> None:
+    async def __call__(
+        self, msg: Any, applier: EventApplier, effect: Effect, flush: Flush | None = None
+    ) -> None:
         records: list[ConsumerRecord[Any, Any]] = list(msg.raw_message or ())
         consumer: Committer | None = getattr(msg, "consumer", None)
         if not hasattr(consumer, "commit"):  # FastStream's test consumer commits nothing
@@ -117,9 +120,11 @@ class BatchConsumer:
             self.policy.succeeded(record)
             settled.append((record, DeadLettered()))
         try:
+            if flush is not None:  # the effects' queued writes, before their ids are remembered
+                await flush()
             await applier.processed.remember_all(applied)
         except Exception as exc:
-            await self._again(consumer, [r for r, _ in settled], f"remembering failed: {exc!r}")
+            await self._again(consumer, [r for r, _ in settled], f"storing failed: {exc!r}")
             return
         await self._settle(consumer, settled)
 

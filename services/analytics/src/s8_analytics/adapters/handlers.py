@@ -22,6 +22,7 @@ from s8_shared.contracts.problems import PROBLEM_EVENTS
 from s8_shared.contracts.sla import SlaBreached, SlaCancelled, SlaMet
 from s8_shared.contracts.tickets import BotConversationHandled
 from s8_shared.handling import EventApplier
+from s8_shared.kafka.batches import Flush
 from s8_shared.runtime import ServiceRuntime
 from s8_shared.topics import TopicSpec
 
@@ -31,7 +32,9 @@ TICKET_TOPIC_EVENTS = EventFamily(
 )
 
 
-def register_handlers(runtime: ServiceRuntime, service: AnalyticsService) -> None:
+def register_handlers(runtime: ServiceRuntime, service: AnalyticsService, *, flush: Flush) -> None:
+    """`flush`: the ticket snapshots the service queued while a batch was applied."""
+
     def applier(
         family: EventFamily, spec: TopicSpec, handles: tuple[type[Event[Any]], ...] = ()
     ) -> EventApplier:
@@ -50,7 +53,7 @@ def register_handlers(runtime: ServiceRuntime, service: AnalyticsService) -> Non
         """Known problems and the proactive notices sent about them."""
         await service.on_problem(event)
 
-    @runtime.event_subscriber(topics.TICKETS, tickets, linger=True)
+    @runtime.event_subscriber(topics.TICKETS, tickets, linger=True, flush=flush)
     async def on_ticket_event(event: Event[Any]) -> None:
         """The latest snapshot of every ticket (version-ordered)."""
         await service.on_ticket(event)

@@ -4,13 +4,13 @@ so a redelivered or late event changes nothing."""
 
 from __future__ import annotations
 
-import contextlib
 from datetime import datetime
 from typing import Any
 
-from pymongo.errors import DuplicateKeyError
+from pymongo import UpdateOne
 
 from s8_shared import topics
+from s8_shared.batched_writes import BatchedWrites
 from s8_shared.contracts import ASSIGNMENT_EVENTS, Event
 from s8_shared.contracts.assignments import (
     AssignmentPayload,
@@ -30,6 +30,7 @@ COLLECTION = "ticket_holders"
 class TicketHolders:
     def __init__(self, store: MongoStore) -> None:
         self.col = store.collection(COLLECTION)
+        self.writes = BatchedWrites(self.col)  # one bulk write per batch of assignments
 
     async def record(self, event: Event[Any]) -> None:
         match event:
@@ -45,8 +46,8 @@ class TicketHolders:
     async def _hold(self, payload: AssignmentPayload, event_at: datetime) -> None:
         agent = payload.agent_id  # the agent now responsible (none when queued)
         query = {"_id": payload.ticket_id, "at": {"$lte": event_at}}
-        with contextlib.suppress(DuplicateKeyError):  # a newer event is stored: this one is late
-            await self.col.update_one(query, {"$set": {"agent_id": agent, "at": event_at}}, upsert=True)  # fmt: skip
+        # A newer event stored: this late one's upsert collides, changing nothing.
+        self.writes.add(UpdateOne(query, {"$set": {"agent_id": agent, "at": event_at}}, upsert=True))  # fmt: skip
 
     async def holder(self, ticket_id: str) -> str | None:
         doc = await self.col.find_one({"_id": ticket_id})
@@ -56,7 +57,7 @@ class TicketHolders:
 def register_holder_handlers(runtime: ServiceRuntime, holders: TicketHolders) -> None:
     applier = EventApplier(ASSIGNMENT_EVENTS, runtime.processed, runtime.stats, runtime.topic(topics.ASSIGNMENTS))  # fmt: skip
 
-    @runtime.event_subscriber(topics.ASSIGNMENTS, applier, linger=True)
+    @runtime.event_subscriber(topics.ASSIGNMENTS, applier, linger=True, flush=holders.writes.flush)
     async def on_assignment(event: Event[Any]) -> None:
         """Who holds each ticket (for the four-eyes rule on compensation approvals)."""
         await holders.record(event)
