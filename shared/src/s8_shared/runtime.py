@@ -22,6 +22,7 @@ from faststream.specification import AsyncAPI
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from s8_shared.contracts.deadletter import DeadLetterRecorded
+from s8_shared.contracts.envelope import Event, EventFamily
 from s8_shared.cpu import FAST_SWITCH_SECONDS
 from s8_shared.handling import EventApplier, EventStats
 from s8_shared.http_limits import BodyLimitMiddleware
@@ -111,6 +112,12 @@ class ServiceRuntime:
         self, spec: TopicSpec, purpose: str = "", *, typed: bool = False
     ) -> Callable[[Handler], Any]:
         return subscribe(self.broker, self.settings, spec, purpose, typed=typed)
+
+    def applier(
+        self, family: EventFamily, spec: TopicSpec, *, handles: tuple[type[Event[Any]], ...] = ()
+    ) -> EventApplier:
+        """Decodes `spec`'s events with `family`, each id applied once (in this service's store)."""
+        return EventApplier(family, self.processed, self.stats, self.topic(spec), handles=handles)
 
     def event_subscriber(
         self,

@@ -21,10 +21,8 @@ from s8_shared.contracts import (
 from s8_shared.contracts.problems import PROBLEM_EVENTS
 from s8_shared.contracts.sla import SlaBreached, SlaCancelled, SlaMet
 from s8_shared.contracts.tickets import BotConversationHandled
-from s8_shared.handling import EventApplier
 from s8_shared.kafka.batches import Flush
 from s8_shared.runtime import ServiceRuntime
-from s8_shared.topics import TopicSpec
 
 # Analytics also reads the bot conversations intake publishes on the tickets topic.
 TICKET_TOPIC_EVENTS = EventFamily(
@@ -35,18 +33,12 @@ TICKET_TOPIC_EVENTS = EventFamily(
 def register_handlers(runtime: ServiceRuntime, service: AnalyticsService, *, flush: Flush) -> None:
     """`flush`: the ticket snapshots the service queued while a batch was applied."""
 
-    def applier(
-        family: EventFamily, spec: TopicSpec, handles: tuple[type[Event[Any]], ...] = ()
-    ) -> EventApplier:
-        topic = runtime.topic(spec)
-        return EventApplier(family, runtime.processed, runtime.stats, topic, handles=handles)
-
-    tickets = applier(TICKET_TOPIC_EVENTS, topics.TICKETS)
-    assignments = applier(ASSIGNMENT_EVENTS, topics.ASSIGNMENTS)
+    tickets = runtime.applier(TICKET_TOPIC_EVENTS, topics.TICKETS)
+    assignments = runtime.applier(ASSIGNMENT_EVENTS, topics.ASSIGNMENTS)
     # A clock's fact is its outcome: started, warned, paused and resumed change none.
-    sla = applier(SLA_EVENTS, topics.SLA, handles=(SlaBreached, SlaMet, SlaCancelled))
-    surveys = applier(SURVEY_EVENTS, topics.SURVEYS)
-    problems = applier(PROBLEM_EVENTS, topics.PROBLEMS)
+    sla = runtime.applier(SLA_EVENTS, topics.SLA, handles=(SlaBreached, SlaMet, SlaCancelled))
+    surveys = runtime.applier(SURVEY_EVENTS, topics.SURVEYS)
+    problems = runtime.applier(PROBLEM_EVENTS, topics.PROBLEMS)
 
     @runtime.event_subscriber(topics.PROBLEMS, problems, linger=True)
     async def on_problem_event(event: Event[Any]) -> None:

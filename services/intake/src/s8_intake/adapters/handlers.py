@@ -22,7 +22,6 @@ from s8_shared.contracts import (
 )
 from s8_shared.contracts.envelope import load_json_object, validation_reason
 from s8_shared.contracts.surveys import SurveyFollowupRequested
-from s8_shared.handling import EventApplier
 from s8_shared.runtime import ServiceRuntime
 
 
@@ -62,13 +61,7 @@ def register_handlers(
             raise InvalidMessage(f"no ticket {missing}") from missing
         runtime.stats.count(actions_topic, action.kind, "applied")
 
-    surveys = EventApplier(
-        SURVEY_EVENTS,
-        runtime.processed,
-        runtime.stats,
-        runtime.topic(topics.SURVEYS),
-        handles=(SurveyFollowupRequested,),
-    )
+    surveys = runtime.applier(SURVEY_EVENTS, topics.SURVEYS, handles=(SurveyFollowupRequested,))
 
     @runtime.event_subscriber(topics.SURVEYS, surveys, linger=True)
     async def on_survey_event(event: Event[Any]) -> None:

@@ -20,7 +20,6 @@ from s8_shared.contracts.assignments import (
     TicketReassigned,
     TicketUnassigned,
 )
-from s8_shared.handling import EventApplier
 from s8_shared.mongo import MongoStore
 from s8_shared.runtime import ServiceRuntime
 
@@ -55,7 +54,7 @@ class TicketHolders:
 
 
 def register_holder_handlers(runtime: ServiceRuntime, holders: TicketHolders) -> None:
-    applier = EventApplier(ASSIGNMENT_EVENTS, runtime.processed, runtime.stats, runtime.topic(topics.ASSIGNMENTS))  # fmt: skip
+    applier = runtime.applier(ASSIGNMENT_EVENTS, topics.ASSIGNMENTS)
 
     @runtime.event_subscriber(topics.ASSIGNMENTS, applier, linger=True, flush=holders.writes.flush)
     async def on_assignment(event: Event[Any]) -> None:

@@ -18,21 +18,12 @@ from s8_shared.contracts import (
 )
 from s8_shared.contracts.envelope import load_json_object, validation_reason
 from s8_shared.contracts.sla import SlaBreached, SlaWarning
-from s8_shared.handling import EventApplier
 from s8_shared.runtime import ServiceRuntime
 
 
 def register_handlers(runtime: ServiceRuntime, service: RouterService) -> None:
-    tickets = EventApplier(
-        TICKET_EVENTS, runtime.processed, runtime.stats, runtime.topic(topics.TICKETS)
-    )
-    sla = EventApplier(
-        SLA_EVENTS,
-        runtime.processed,
-        runtime.stats,
-        runtime.topic(topics.SLA),
-        handles=(SlaWarning, SlaBreached),
-    )
+    tickets = runtime.applier(TICKET_EVENTS, topics.TICKETS)
+    sla = runtime.applier(SLA_EVENTS, topics.SLA, handles=(SlaWarning, SlaBreached))
     agents_topic = runtime.topic(topics.AGENTS)
 
     @runtime.event_subscriber(topics.TICKETS, tickets)

@@ -6,7 +6,6 @@ from typing import Any
 
 from s8_shared import topics
 from s8_shared.contracts import TICKET_EVENTS, Event
-from s8_shared.handling import EventApplier
 from s8_shared.kafka.batches import Flush
 from s8_shared.runtime import ServiceRuntime
 from s8_sla_monitor.service import SlaService
@@ -14,9 +13,7 @@ from s8_sla_monitor.service import SlaService
 
 def register_handlers(runtime: ServiceRuntime, service: SlaService, *, flush: Flush) -> None:
     """`flush`: the ticket snapshots the service queued while a batch was applied."""
-    tickets = EventApplier(
-        TICKET_EVENTS, runtime.processed, runtime.stats, runtime.topic(topics.TICKETS)
-    )
+    tickets = runtime.applier(TICKET_EVENTS, topics.TICKETS)
 
     @runtime.event_subscriber(topics.TICKETS, tickets, flush=flush)
     async def on_ticket_event(event: Event[Any]) -> None:

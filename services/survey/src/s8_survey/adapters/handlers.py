@@ -21,7 +21,6 @@ from s8_shared.contracts import (
 )
 from s8_shared.contracts.surveys import SurveyAnswerSubmitted
 from s8_shared.contracts.tickets import TicketProblemLinked, TicketProblemUnlinked
-from s8_shared.handling import EventApplier
 from s8_shared.runtime import ServiceRuntime
 from s8_survey.domain.rules import AnswerRefused
 from s8_survey.service import SurveyNotFound, SurveyService
@@ -66,16 +65,8 @@ class SurveyConsumers:
 
 def register_handlers(runtime: ServiceRuntime, service: SurveyService) -> None:
     consumers = SurveyConsumers(service)
-    tickets = EventApplier(
-        TICKET_EVENTS, runtime.processed, runtime.stats, runtime.topic(topics.TICKETS)
-    )
-    answers = EventApplier(
-        SURVEY_EVENTS,
-        runtime.processed,
-        runtime.stats,
-        runtime.topic(topics.SURVEYS),
-        handles=(SurveyAnswerSubmitted,),
-    )
+    tickets = runtime.applier(TICKET_EVENTS, topics.TICKETS)
+    answers = runtime.applier(SURVEY_EVENTS, topics.SURVEYS, handles=(SurveyAnswerSubmitted,))
 
     @runtime.event_subscriber(topics.TICKETS, tickets, linger=True)
     async def on_ticket_event(event: Event[Any]) -> None:
