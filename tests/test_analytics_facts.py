@@ -6,7 +6,6 @@ from datetime import timedelta
 import pytest
 
 from s8_analytics.adapters.facts import FactStore
-from s8_shared.mongo import MongoStore
 from s8_testing.builders import T0
 from s8_testing.harness import TestStack
 
@@ -16,8 +15,7 @@ pytestmark = pytest.mark.integration
 async def test_the_latest_holder_wins_and_every_move_counts_whatever_the_order(
     stack: TestStack,
 ) -> None:
-    store = MongoStore(stack.infra.mongo_uri, f"{stack.db_prefix()}facts", app_name="test")
-    try:
+    async with stack.store("facts") as store:
         facts = FactStore(store)
         later = T0 + timedelta(minutes=10)
         await facts.assignment("T-1", "lan", later, moved=True)  # the transfer came first
@@ -33,13 +31,10 @@ async def test_the_latest_holder_wins_and_every_move_counts_whatever_the_order(
         doc = await facts.agents.find_one({"_id": "T-2"})
         assert doc is not None
         assert (doc["agent_id"], doc["first_assigned_at"], doc["transfers"]) == ("minh", later, 0)
-    finally:
-        await store.close()
 
 
 async def test_a_flag_is_raised_once_per_ticket(stack: TestStack) -> None:
-    store = MongoStore(stack.infra.mongo_uri, f"{stack.db_prefix()}facts", app_name="test")
-    try:
+    async with stack.store("facts") as store:
         facts = FactStore(store)
         await facts.assignment("T-1", "minh", T0, moved=False)
         assert await facts.once("T-1", "counted")  # an existing document
@@ -52,5 +47,3 @@ async def test_a_flag_is_raised_once_per_ticket(stack: TestStack) -> None:
         # Another process (a replica, or this one restarted) asks the store and agrees.
         assert not await FactStore(store).once("T-1", "counted")
         assert await FactStore(store).once("T-1", "first_reply_seen")
-    finally:
-        await store.close()

@@ -8,7 +8,6 @@ import pytest
 from pymongo import UpdateOne
 
 from s8_shared.batched_writes import BatchedWrites
-from s8_shared.mongo import MongoStore
 from s8_testing.builders import T0
 from s8_testing.harness import TestStack
 
@@ -24,8 +23,7 @@ def hold(ticket: str, agent: str | None, minutes: int) -> UpdateOne:
 async def test_one_bulk_write_keeps_the_latest_holder_and_each_task_flushes_its_own(
     stack: TestStack,
 ) -> None:
-    store = MongoStore(stack.infra.mongo_uri, f"{stack.db_prefix()}batched", app_name="test")
-    try:
+    async with stack.store("batched") as store:
         writes = BatchedWrites(store.collection("holders"))
 
         async def batch(*ops: UpdateOne) -> None:
@@ -42,5 +40,3 @@ async def test_one_bulk_write_keeps_the_latest_holder_and_each_task_flushes_its_
         docs = {d["_id"]: d["agent_id"] async for d in store.collection("holders").find({})}
         assert docs == {"T-1": "lan", "T-2": "minh"}
         await writes.flush()  # nothing queued: nothing sent, nothing raised
-    finally:
-        await store.close()

@@ -3,7 +3,6 @@ stored they are never inserted over."""
 
 import pytest
 
-from s8_shared.mongo import MongoStore
 from s8_shared.outbox import OutboxItem
 from s8_sla_monitor.adapters.clock_store import ClockStore
 from s8_sla_monitor.domain.clock import Clock
@@ -41,8 +40,7 @@ def started(target: str) -> OutboxItem:
 async def test_new_clocks_are_stored_together_with_their_outboxes_and_once(
     stack: TestStack,
 ) -> None:
-    store = MongoStore(stack.infra.mongo_uri, f"{stack.db_prefix()}clocks", app_name="test")
-    try:
+    async with stack.store("clocks") as store:
         clocks = ClockStore(store)
         saves = [ClockSave(clock(t), T0, None, [started(t)]) for t in ("first_response", "resolution")]  # fmt: skip
         assert await clocks.save_all(saves)
@@ -57,5 +55,3 @@ async def test_new_clocks_are_stored_together_with_their_outboxes_and_once(
         assert sorted(await clocks.outbox.pending()) == ["T-1/first_response/1", "T-1/resolution/1"]
         await clocks.outbox.remove_all({c.clock_id: [i.event_id for i in items] for c, _, items in stored})  # fmt: skip
         assert await clocks.outbox.pending() == []
-    finally:
-        await store.close()

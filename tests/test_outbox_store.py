@@ -3,7 +3,6 @@ what was published, and never losing an event added meanwhile."""
 
 import pytest
 
-from s8_shared.mongo import MongoStore
 from s8_shared.outbox import Outbox
 from s8_testing.harness import TestStack
 
@@ -15,8 +14,7 @@ def item(event_id: str) -> dict[str, str]:
 
 
 async def test_published_items_leave_and_an_item_added_meanwhile_stays(stack: TestStack) -> None:
-    store = MongoStore(stack.infra.mongo_uri, f"{stack.db_prefix()}outbox", app_name="test")
-    try:
+    async with stack.store("outbox") as store:
         col = store.collection("docs")
         outbox = Outbox(col)
         await col.insert_many(
@@ -32,5 +30,3 @@ async def test_published_items_leave_and_an_item_added_meanwhile_stays(stack: Te
         assert [i.event_id for i in await outbox.items("more")] == ["c"]
         assert [i.event_id for i in await outbox.items("other")] == ["x"]
         assert sorted(await outbox.pending()) == ["more", "other"]
-    finally:
-        await store.close()

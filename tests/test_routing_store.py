@@ -7,7 +7,6 @@ import pytest
 
 from s8_router.adapters.routing_store import RoutingStore
 from s8_router.domain.model import TicketToRoute
-from s8_shared.mongo import MongoStore
 from s8_testing.builders import T0
 from s8_testing.harness import TestStack
 
@@ -31,8 +30,7 @@ def route(priority: str, waiting_since: object) -> TicketToRoute:
 async def test_a_refreshed_record_keeps_its_first_wait_and_ignores_older_snapshots(
     stack: TestStack,
 ) -> None:
-    store = MongoStore(stack.infra.mongo_uri, f"{stack.db_prefix()}routing", app_name="test")
-    try:
+    async with stack.store("routing") as store:
         routing = RoutingStore(store)
         first = await routing.register(route("normal", T0), "C-1", version=1)
         assert first.route is not None
@@ -45,5 +43,3 @@ async def test_a_refreshed_record_keeps_its_first_wait_and_ignores_older_snapsho
         assert stale.route is not None
         assert (stale.route.priority, stale.version) == ("urgent", 3)
         assert await routing.get("T-1") == stale
-    finally:
-        await store.close()

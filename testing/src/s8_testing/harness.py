@@ -19,6 +19,7 @@ from pymongo import AsyncMongoClient
 
 from s8_shared.contracts.envelope import Event, EventFamily
 from s8_shared.kafka.provision import delete_namespace, provision_topics
+from s8_shared.mongo import MongoStore
 from s8_shared.runtime import ServiceRuntime
 from s8_shared.settings import ServiceSettings
 from s8_shared.topics import TopicSpec
@@ -115,6 +116,15 @@ class TestStack:
     async def send(self, spec: TopicSpec, value: bytes, key: bytes | None = None) -> None:
         assert self.producer is not None
         await self.producer.send_and_wait(self.topic(spec), value, key=key)
+
+    @contextlib.asynccontextmanager
+    async def store(self, name: str) -> AsyncIterator[MongoStore]:
+        """A store client on a database of this test's own (dropped with the stack)."""
+        store = MongoStore(self.infra.mongo_uri, f"{self.db_prefix()}{name}", app_name="test")
+        try:
+            yield store
+        finally:
+            await store.close()
 
     @contextlib.asynccontextmanager
     async def running(
