@@ -123,16 +123,14 @@ class ServiceRuntime:
         self,
         spec: TopicSpec,
         applier: EventApplier,
-        purpose: str = "",
         *,
         linger: bool = False,
         flush: Flush | None = None,
     ) -> Callable[[Effect], Effect]:
-        """Registers an effect for `spec`'s events, consumed in batches (decoded by `applier`'s
-        family, each event id applied once: s8_shared.kafka.batches). The effect's name and
-        docstring describe the subscriber in the AsyncAPI document. `linger`: the effect may
-        wait up to `kafka_linger_ms` for more events to batch with (not on a decision's path).
-        `flush`: writes the effects queued for the batch (s8_shared.batched_writes)."""
+        """Registers an effect for `spec`'s events, consumed in batches (s8_shared.kafka.batches),
+        named and described in the AsyncAPI document by the effect. `linger`: it may wait up to
+        `kafka_linger_ms` for more events (off a decision's path); `flush`: writes the effects
+        queued for the batch (s8_shared.batched_writes)."""
 
         def register(effect: Effect) -> Effect:
             async def handler(batch: Any) -> None:
@@ -140,7 +138,7 @@ class ServiceRuntime:
 
             handler.__name__ = handler.__qualname__ = effect.__name__
             handler.__doc__ = effect.__doc__
-            subscribe(self.broker, self.settings, spec, purpose, batch=True, linger=linger)(handler)
+            subscribe(self.broker, self.settings, spec, batch=True, linger=linger)(handler)
             return effect
 
         return register
