@@ -40,3 +40,23 @@ async def test_one_bulk_write_keeps_the_latest_holder_and_each_task_flushes_its_
         docs = {d["_id"]: d["agent_id"] async for d in store.collection("holders").find({})}
         assert docs == {"T-1": "lan", "T-2": "minh"}
         await writes.flush()  # nothing queued: nothing sent, nothing raised
+
+
+async def test_a_write_put_outside_a_batch_is_sent_at_once_and_inside_one_at_its_flush(
+    stack: TestStack,
+) -> None:
+    async with stack.store("batched-put") as store:
+        holders = store.collection("holders")
+        writes = BatchedWrites(holders)
+        await writes.put(hold("T-1", "lan", 1))  # an API call or a timer: no batch begun
+        assert await holders.find_one({"_id": "T-1"}, {"_id": 0, "agent_id": 1}) == {
+            "agent_id": "lan"
+        }
+
+        writes.begin()
+        await writes.put(hold("T-2", "minh", 1))
+        assert await holders.find_one({"_id": "T-2"}) is None  # waits for the batch's end
+        await writes.flush()
+        assert await holders.find_one({"_id": "T-2"}, {"_id": 0, "agent_id": 1}) == {
+            "agent_id": "minh"
+        }

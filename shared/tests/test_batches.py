@@ -239,7 +239,7 @@ async def test_events_the_effect_does_not_handle_cost_no_idempotency_check(
     assert registry.get_sample_value("s8_events_processed_total", labels) == 2
 
 
-async def test_queued_writes_are_flushed_before_the_ids_are_remembered(
+async def test_queued_writes_are_begun_with_the_batch_and_flushed_before_the_ids_are_remembered(
     consume: BatchConsumer,
 ) -> None:
     order: list[str] = []
@@ -248,13 +248,17 @@ async def test_queued_writes_are_flushed_before_the_ids_are_remembered(
     async def effect(e: Event[Any]) -> None:
         order.append("effect")
 
-    async def flush() -> None:
-        order.append(f"flush with {len(processed.ids)} remembered")
+    class Writes:
+        def begin(self) -> None:
+            order.append("begin")
+
+        async def flush(self) -> None:
+            order.append(f"flush with {len(processed.ids)} remembered")
 
     consumer = Consumer()
-    await consume(Batch([record(event(), 0, 1), record(event(), 0, 2)], consumer), applier(processed), effect, flush)  # fmt: skip
+    await consume(Batch([record(event(), 0, 1), record(event(), 0, 2)], consumer), applier(processed), effect, Writes())  # fmt: skip
     await consume.policy.commits.flush()
-    assert order == ["effect", "effect", "flush with 0 remembered"]
+    assert order == ["begin", "effect", "effect", "flush with 0 remembered"]
     assert len(processed.ids) == 2
     assert consumer.committed == {TopicPartition(TOPIC, 0): 3}
 
@@ -265,11 +269,15 @@ async def test_a_batch_whose_writes_fail_is_read_again_whole(consume: BatchConsu
     async def effect(e: Event[Any]) -> None:
         return None
 
-    async def flush() -> None:
-        raise ConnectionError("store down")
+    class Writes:
+        def begin(self) -> None:
+            return None
+
+        async def flush(self) -> None:
+            raise ConnectionError("store down")
 
     consumer = Consumer()
-    await consume(Batch([record(event(), 0, 1), record(event(), 1, 2)], consumer), applier(processed), effect, flush)  # fmt: skip
+    await consume(Batch([record(event(), 0, 1), record(event(), 1, 2)], consumer), applier(processed), effect, Writes())  # fmt: skip
     await consume.policy.commits.flush()
     assert processed.ids == set()
     assert consumer.committed == {}

@@ -27,7 +27,7 @@ from s8_shared.cpu import FAST_SWITCH_SECONDS
 from s8_shared.handling import EventApplier, EventStats
 from s8_shared.http_limits import BodyLimitMiddleware
 from s8_shared.identity.http import HttpJson, token_verifier
-from s8_shared.kafka.batches import BatchConsumer, Effect, Flush
+from s8_shared.kafka.batches import BatchConsumer, Effect, QueuedWrites
 from s8_shared.kafka.broker import Handler, make_broker, subscribe
 from s8_shared.kafka.deadletter import DeadLetterPolicy
 from s8_shared.kafka.provision import client_security, provision_topics
@@ -125,16 +125,16 @@ class ServiceRuntime:
         applier: EventApplier,
         *,
         linger: bool = False,
-        flush: Flush | None = None,
+        writes: QueuedWrites | None = None,
     ) -> Callable[[Effect], Effect]:
         """Registers an effect for `spec`'s events, consumed in batches (s8_shared.kafka.batches),
         named and described in the AsyncAPI document by the effect. `linger`: it may wait up to
-        `kafka_linger_ms` for more events (off a decision's path); `flush`: writes the effects
-        queued for the batch (s8_shared.batched_writes)."""
+        `kafka_linger_ms` for more events (off a decision's path); `writes`: what the effects
+        queue while a batch is applied, written once at its end (s8_shared.batched_writes)."""
 
         def register(effect: Effect) -> Effect:
             async def handler(batch: Any) -> None:
-                await self.batches(batch, applier, effect, flush)
+                await self.batches(batch, applier, effect, writes)
 
             handler.__name__ = handler.__qualname__ = effect.__name__
             handler.__doc__ = effect.__doc__

@@ -37,7 +37,7 @@ def build(
     service = AnalyticsService(
         facts=facts, tickets=projection, metrics=TicketMetrics(runtime.registry)
     )
-    register_handlers(runtime, service, flush=projection.writes.flush)
+    register_handlers(runtime, service, writes=projection.writes)
     gauges = KpiGauges(runtime.registry, facts, clock)
     runtime.every(30.0, gauges.refresh, "KPI gauges")
     app = runtime.http_app(router)

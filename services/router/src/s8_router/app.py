@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from s8_router.adapters.agent_directory import AgentDirectory
 from s8_router.adapters.agent_store import AgentStore
 from s8_router.adapters.handlers import register_handlers
 from s8_router.adapters.policy_file import load_policy
@@ -38,9 +39,10 @@ def build(settings: RouterSettings | None = None) -> tuple[ServiceRuntime, FastA
         return loaded
 
     agents, routing = AgentStore(runtime.store), RoutingStore(runtime.store)
+    directory = AgentDirectory(agents, max_age=settings.roster_max_age_seconds)
     metrics = RouterMetrics(runtime.registry)
     assigner = Assigner(
-        agents=agents,
+        agents=directory,
         routing=routing,
         publisher=runtime.publisher,
         policy=policy,
@@ -49,10 +51,10 @@ def build(settings: RouterSettings | None = None) -> tuple[ServiceRuntime, FastA
     )
     service = RouterService(
         tickets=TicketRouting(
-            agents=agents, routing=routing, assigner=assigner, policy=policy, clock=utcnow
+            agents=directory, routing=routing, assigner=assigner, policy=policy, clock=utcnow
         ),
         desk=AgentDesk(
-            agents=agents, routing=routing, assigner=assigner, policy=policy, clock=utcnow
+            agents=directory, routing=routing, assigner=assigner, policy=policy, clock=utcnow
         ),
         assigner=assigner,
         agents=agents,

@@ -26,3 +26,9 @@ class RouterSettings(ServiceSettings):
         description="How often agents' load is checked against routing records and decisions "
         "a crash left unpublished or undecided are finished.",
     )
+    roster_max_age_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        description="How old the roster a replica chooses agents from may be (claims are "
+        "still checked in the store; 0: read it for every decision).",
+    )

@@ -41,7 +41,7 @@ def build(settings: SlaMonitorSettings | None = None) -> tuple[ServiceRuntime, F
         metrics=SlaMetrics(runtime.registry),
     )
     runtime.on_start(config.load)
-    register_handlers(runtime, service, flush=projection.writes.flush)
+    register_handlers(runtime, service, writes=projection.writes)
     runtime.publisher.document(topics.SLA, SlaEvent)
     runtime.every(settings.scheduler_interval_seconds, service.fire_due_clocks, "SLA scheduler")
     runtime.every(settings.config_refresh_seconds, config.refresh, "policy refresh")

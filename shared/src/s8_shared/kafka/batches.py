@@ -18,7 +18,7 @@ import asyncio
 import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from aiokafka import ConsumerRecord, TopicPartition
 from opentelemetry import trace
@@ -34,7 +34,16 @@ from s8_shared.kafka.deadletter import DeadLettered, DeadLetterPolicy
 log = logging.getLogger("s8.batches")
 
 Effect = Callable[[Event[Any]], Awaitable[None]]
-Flush = Callable[[], Awaitable[None]]
+
+
+class QueuedWrites(Protocol):
+    """Writes the effects queue while a batch is applied (s8_shared.batched_writes)."""
+
+    def begin(self) -> None: ...
+
+    async def flush(self) -> None: ...
+
+
 Parse = Callable[[tuple[ConsumerRecord[Any, Any], ...]], Awaitable[Any]]
 _PROPAGATOR = TraceContextTextMapPropagator()
 
@@ -75,12 +84,14 @@ class BatchConsumer:
         self.tracer = trace.get_tracer("s8_shared.kafka", tracer_provider=tracer_provider)
 
     async def __call__(
-        self, msg: Any, applier: EventApplier, effect: Effect, flush: Flush | None = None
+        self, msg: Any, applier: EventApplier, effect: Effect, writes: QueuedWrites | None = None
     ) -> None:
         records: list[ConsumerRecord[Any, Any]] = list(msg.raw_message or ())
         consumer: Committer | None = getattr(msg, "consumer", None)
         if not hasattr(consumer, "commit"):  # FastStream's test consumer commits nothing
             consumer = None
+        if writes is not None:
+            writes.begin()
         events: list[Event[Any] | Exception | None] = []
         for record in records:
             try:
@@ -120,8 +131,8 @@ class BatchConsumer:
             self.policy.succeeded(record)
             settled.append((record, DeadLettered()))
         try:
-            if flush is not None:  # the effects' queued writes, before their ids are remembered
-                await flush()
+            if writes is not None:  # the effects' queued writes, before their ids are remembered
+                await writes.flush()
             await applier.processed.remember_all(applied)
         except Exception as exc:
             await self._again(consumer, [r for r, _ in settled], f"storing failed: {exc!r}")

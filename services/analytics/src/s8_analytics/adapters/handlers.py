@@ -21,7 +21,7 @@ from s8_shared.contracts import (
 from s8_shared.contracts.problems import PROBLEM_EVENTS
 from s8_shared.contracts.sla import SlaBreached, SlaCancelled, SlaMet
 from s8_shared.contracts.tickets import BotConversationHandled
-from s8_shared.kafka.batches import Flush
+from s8_shared.kafka.batches import QueuedWrites
 from s8_shared.runtime import ServiceRuntime
 
 # Analytics also reads the bot conversations intake publishes on the tickets topic.
@@ -30,8 +30,10 @@ TICKET_TOPIC_EVENTS = EventFamily(
 )
 
 
-def register_handlers(runtime: ServiceRuntime, service: AnalyticsService, *, flush: Flush) -> None:
-    """`flush`: the ticket snapshots the service queued while a batch was applied."""
+def register_handlers(
+    runtime: ServiceRuntime, service: AnalyticsService, *, writes: QueuedWrites
+) -> None:
+    """`writes`: the ticket snapshots the service queues while a batch is applied."""
 
     tickets = runtime.applier(TICKET_TOPIC_EVENTS, topics.TICKETS)
     assignments = runtime.applier(ASSIGNMENT_EVENTS, topics.ASSIGNMENTS)
@@ -45,7 +47,7 @@ def register_handlers(runtime: ServiceRuntime, service: AnalyticsService, *, flu
         """Known problems and the proactive notices sent about them."""
         await service.on_problem(event)
 
-    @runtime.event_subscriber(topics.TICKETS, tickets, linger=True, flush=flush)
+    @runtime.event_subscriber(topics.TICKETS, tickets, linger=True, writes=writes)
     async def on_ticket_event(event: Event[Any]) -> None:
         """The latest snapshot of every ticket (version-ordered)."""
         await service.on_ticket(event)

@@ -56,7 +56,7 @@ class TicketHolders:
 def register_holder_handlers(runtime: ServiceRuntime, holders: TicketHolders) -> None:
     applier = runtime.applier(ASSIGNMENT_EVENTS, topics.ASSIGNMENTS)
 
-    @runtime.event_subscriber(topics.ASSIGNMENTS, applier, linger=True, flush=holders.writes.flush)
+    @runtime.event_subscriber(topics.ASSIGNMENTS, applier, linger=True, writes=holders.writes)
     async def on_assignment(event: Event[Any]) -> None:
         """Who holds each ticket (for the four-eyes rule on compensation approvals)."""
         await holders.record(event)

@@ -125,19 +125,25 @@ class AgentStore:
         """Everyone, so a decision can say why each agent (offline ones too) could not take it."""
         return [to_state(d) async for d in self.col.find({})]
 
-    async def claim(self, agent_id: str, kind: str, now: datetime) -> bool:
-        """Takes one slot of `kind` if the agent is online and has one free."""
-        result = await self.col.update_one(
+    async def claim(self, agent_id: str, kind: str, now: datetime) -> Document | None:
+        """Takes one slot of `kind` if the agent is online and has one free; the agent after
+        it, None if it could not be taken."""
+        return await self.col.find_one_and_update(
             {"_id": agent_id, "presence": "online", f"free.{kind}": {"$gt": 0}},
             {
                 "$inc": {f"free.{kind}": -1, f"active.{kind}": 1, SLOT_CHANGES: 1},
                 "$set": {"last_assigned_at": now},
             },
+            return_document=ReturnDocument.AFTER,
         )
-        return result.modified_count == 1
 
-    async def release(self, agent_id: str, kind: str, now: datetime, *, finished: bool) -> None:
+    async def release(
+        self, agent_id: str, kind: str, now: datetime, *, finished: bool
+    ) -> Document | None:
+        """Gives one slot of `kind` back; the agent after it."""
         update: dict[str, Any] = {"$inc": {f"free.{kind}": 1, f"active.{kind}": -1, SLOT_CHANGES: 1}}  # fmt: skip
         if finished:
             update["$set"] = {"last_finished_at": now}
-        await self.col.update_one({"_id": agent_id}, update)
+        return await self.col.find_one_and_update(
+            {"_id": agent_id}, update, return_document=ReturnDocument.AFTER
+        )

@@ -22,17 +22,18 @@ from s8_shared.runtime import ServiceRuntime
 
 
 def register_handlers(runtime: ServiceRuntime, service: RouterService) -> None:
+    writes = service.routing.writes  # marks and sticky agents, once per batch
     tickets = runtime.applier(TICKET_EVENTS, topics.TICKETS)
     sla = runtime.applier(SLA_EVENTS, topics.SLA, handles=(SlaWarning, SlaBreached))
     agents_topic = runtime.topic(topics.AGENTS)
 
-    @runtime.event_subscriber(topics.TICKETS, tickets)
+    @runtime.event_subscriber(topics.TICKETS, tickets, writes=writes)
     async def on_ticket_event(event: Event[Any]) -> None:
         """New, reopened, transferred, solved or merged tickets are (re)routed or released."""
         if isinstance(event, TicketEvent):  # what TICKET_EVENTS decodes
             await service.on_ticket_event(event)
 
-    @runtime.event_subscriber(topics.SLA, sla)
+    @runtime.event_subscriber(topics.SLA, sla, writes=writes)
     async def on_sla_event(event: Event[Any]) -> None:
         """An SLA warning or breach moves the ticket up a tier."""
         match event:

@@ -12,6 +12,7 @@ from typing import Any
 
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
+from pymongo.operations import UpdateOne
 
 from s8_router.domain.model import TicketToRoute
 from s8_router.domain.record import (
@@ -25,6 +26,7 @@ from s8_router.domain.record import (
     RoutingState,
     check_move,
 )
+from s8_shared.batched_writes import BatchedWrites, WriteGroup
 from s8_shared.mongo import Document, IndexSpec, MongoStore
 
 QUEUE_HEAD = 100  # per priority: more than capacity can free at once
@@ -93,6 +95,10 @@ class RoutingStore:
     def __init__(self, store: MongoStore) -> None:
         self.col = store.collection(ROUTING)
         self.sticky = store.collection(STICKY)
+        # Marks of publication and sticky agents tolerate any order and a replay: inside a
+        # batch of events they are written once, at its end (`writes`).
+        self.writes = WriteGroup(BatchedWrites(self.col), BatchedWrites(self.sticky))
+        self._announced, self._stickies = self.writes.writes
 
     async def register(self, route: TicketToRoute, customer_id: str, version: int) -> RoutingRecord:
         """Creates or refreshes the routing record; an older snapshot never overwrites, and
@@ -170,10 +176,13 @@ class RoutingStore:
         await self.col.update_one({"_id": ticket_id}, {"$addToSet": {"excluded": agent_id}})
 
     async def mark_announced(self, ticket_id: str, seq: int) -> None:
-        """Published: no longer pending, unless a newer decision came meanwhile."""
-        await self.col.update_one(
-            {"_id": ticket_id, "seq": seq},
-            {"$set": {"announced_seq": seq, "announce_pending": False}},
+        """Published: no longer pending, unless a newer decision came meanwhile. Until the
+        mark is written the reconciler may publish the decision again (the same event id)."""
+        await self._announced.put(
+            UpdateOne(
+                {"_id": ticket_id, "seq": seq},
+                {"$set": {"announced_seq": seq, "announce_pending": False}},
+            )
         )
 
     async def unannounced(self, limit: int = 100) -> list[RoutingRecord]:
@@ -249,8 +258,14 @@ class RoutingStore:
         return counts
 
     async def remember_agent(self, customer_id: str, agent_id: str, at: datetime) -> None:
-        await self.sticky.update_one(
-            {"_id": customer_id}, {"$set": {"agent_id": agent_id, "at": at}}, upsert=True
+        """The customer's latest agent: a later assignment wins whatever order the writes take
+        (an earlier one's upsert collides with the newer document and is dropped)."""
+        await self._stickies.put(
+            UpdateOne(
+                {"_id": customer_id, "at": {"$lte": at}},
+                {"$set": {"agent_id": agent_id, "at": at}},
+                upsert=True,
+            )
         )
 
     async def previous_agent(self, customer_id: str) -> tuple[str | None, datetime | None]:
