@@ -537,3 +537,35 @@ async def test_the_reconciler_repairs_a_leaked_slot_and_announces_a_decision_lef
         assert await reconciler.run() == 0  # nothing left to put right
     finally:
         await runtime.stop()
+
+
+async def test_the_reconciler_marks_a_decision_the_ticket_moved_on_from_without_publishing_it(
+    stack: TestStack,
+) -> None:
+    settings = stack.settings(RouterSettings, reconcile_every_seconds=3600)
+    runtime, app = build(settings)
+    reconciler = app.state.reconciler
+    db = stack.db(settings)
+    await runtime.start()
+    try:
+        await send_agent(stack, agent("lan", email=3))
+        await stack.caught_up(settings, topics.AGENTS)
+        await send_ticket(stack, "T-gone")
+
+        async def assigned() -> list[Event[Any]]:
+            return [e for e in await decisions(stack) if e.type == "ticket.assigned"]
+
+        await eventually(assigned, what="the ticket assigned to lan")
+        # A decision stored but not published, then the ticket solved (its agent released):
+        # announced now, it would say that nobody holds a ticket that was "reassigned".
+        await db.routing.update_one(
+            {"_id": "T-gone"},
+            {"$inc": {"seq": 1}, "$set": {"announce_pending": True, "event_type": "ticket.reassigned", "state": "solved", "agent_id": None}},
+        )  # fmt: skip
+        assert await reconciler.run() == 1
+        record = await db.routing.find_one({"_id": "T-gone"})
+        assert record is not None
+        assert (record["announce_pending"], record["announced_seq"]) == (False, record["seq"])
+        assert [e.type for e in await decisions(stack)] == ["ticket.assigned"]
+    finally:
+        await runtime.stop()

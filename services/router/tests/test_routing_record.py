@@ -127,3 +127,21 @@ def test_a_move_is_stored_under_the_field_names_and_values_records_always_had() 
     }
     assert type(fields["state"]) is str  # a plain string, as before, not the enum
     assert type(fields["event_type"]) is str
+
+
+@pytest.mark.parametrize(
+    ("state", "agent_id", "holds"),
+    [
+        (ASSIGNED, "lan", True),
+        (OFFERED, "lan", True),
+        (QUEUED, None, True),
+        (SOLVED, None, False),  # solved since: the agent was released
+        (NEW, None, False),  # transferred or escalated since: a new decision comes
+        (CLOSED, None, False),
+    ],
+)
+def test_a_stored_decision_holds_only_while_the_ticket_is_where_it_left_it(
+    state: RoutingState, agent_id: str | None, holds: bool
+) -> None:
+    record = RoutingRecord("T-1", state, "C-1", ROUTE, agent_id=agent_id)
+    assert record.decision_holds() is holds

@@ -4,7 +4,8 @@
   hold; a difference seen twice in a row with no claim or release in between (the agent's
   `slot_changes` unchanged, so none was in flight) is a leaked or lost slot, repaired by
   compare-and-set and counted.
-- A decision stored but never published is announced again (the same event id).
+- A decision stored but never published is announced again (the same event id), unless
+  the ticket moved on since (solved, transferred): then it is only marked done.
 - A record still `new` long after its ticket arrived (the crash came before any decision)
   is routed again.
 """
@@ -45,8 +46,12 @@ class Reconciler:
         """One pass; returns how many things it put right."""
         fixed = await self.repair_load()
         for record in await self.routing.unannounced():
-            await self.announce(record)
-            self.metrics.reannounced.labels("announced").inc()
+            if record.decision_holds():
+                await self.announce(record)
+                self.metrics.reannounced.labels("announced").inc()
+            else:  # moved on since: published now, it would say what is no longer true
+                await self.routing.mark_announced(record.ticket_id, record.seq)
+                self.metrics.reannounced.labels("obsolete").inc()
             fixed += 1
         for record in await self.routing.stuck_new(self.clock() - STUCK_AFTER):
             await self.route_again(record)

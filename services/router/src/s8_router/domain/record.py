@@ -119,6 +119,13 @@ class RoutingRecord:
     eligible: tuple[str, ...] = ()
     rejected: Mapping[str, str] = field(default_factory=dict)
 
+    def decision_holds(self) -> bool:
+        """The stored decision still describes the ticket: its agent still holds it, or it
+        still waits in the queue (not solved, transferred or decided again since)."""
+        if self.agent_id is not None:
+            return self.state in HELD_STATES
+        return self.state is QUEUED
+
     @property
     def routed(self) -> TicketToRoute:
         if self.route is None:
