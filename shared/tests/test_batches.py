@@ -18,7 +18,7 @@ from s8_shared.contracts.sla import SlaWarning
 from s8_shared.handling import EventApplier, EventStats
 from s8_shared.kafka.batches import BatchConsumer, lenient_batch_parser
 from s8_shared.kafka.deadletter import DeadLetterPolicy
-from s8_testing.builders import make_ticket_created
+from s8_testing.builders import consumer_record, make_ticket_created
 from s8_testing.fakes import RecordingPublisher
 
 TOPIC = "support.tickets.v1"
@@ -73,18 +73,8 @@ def record(
     value: bytes | Event[Any], partition: int, offset: int, headers: Any = ()
 ) -> ConsumerRecord[bytes, bytes]:
     body = value.to_bytes() if isinstance(value, Event) else value
-    return ConsumerRecord(
-        topic=TOPIC,
-        partition=partition,
-        offset=offset,
-        timestamp=0,
-        timestamp_type=0,
-        key=b"T-1",
-        value=body,
-        checksum=None,
-        serialized_key_size=3,
-        serialized_value_size=len(body),
-        headers=list(headers),
+    return consumer_record(
+        TOPIC, body, partition=partition, offset=offset, key=b"T-1", headers=headers
     )
 
 

@@ -5,24 +5,13 @@ from aiokafka import ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 
 from s8_shared.kafka.commits import OffsetCommits
+from s8_testing.builders import consumer_record
 
 TOPIC = "support.inbound.v1"
 
 
 def record(partition: int, offset: int) -> ConsumerRecord[bytes, bytes]:
-    return ConsumerRecord(
-        topic=TOPIC,
-        partition=partition,
-        offset=offset,
-        timestamp=0,
-        timestamp_type=0,
-        key=None,
-        value=b"{}",
-        checksum=None,
-        serialized_key_size=0,
-        serialized_value_size=2,
-        headers=[],
-    )
+    return consumer_record(TOPIC, b"{}", partition=partition, offset=offset)
 
 
 class Consumer:

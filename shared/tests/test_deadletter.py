@@ -18,23 +18,19 @@ from s8_shared.kafka.deadletter import (
     error_type_of,
     original_copy,
 )
+from s8_testing.builders import consumer_record
 from s8_testing.fakes import RecordingPublisher
 
 
 def record(
     value: bytes = b'{"x": 1}', topic: str = "support.inbound.v1", offset: int = 7
 ) -> ConsumerRecord[bytes, bytes]:
-    return ConsumerRecord(
-        topic=topic,
+    return consumer_record(
+        topic,
+        value,
         partition=2,
         offset=offset,
-        timestamp=0,
-        timestamp_type=0,
         key=b"k-1",
-        value=value,
-        checksum=None,
-        serialized_key_size=3,
-        serialized_value_size=len(value),
         headers=[("content-type", b"application/json")],
     )
 

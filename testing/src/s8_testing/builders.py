@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
+
+from aiokafka import ConsumerRecord
 
 from s8_shared.contracts import (
     Author,
@@ -72,3 +75,28 @@ def make_sms(**overrides: Any) -> dict[str, Any]:
     }
     fields.update(overrides)
     return fields
+
+
+def consumer_record(
+    topic: str,
+    value: bytes,
+    *,
+    partition: int = 0,
+    offset: int = 0,
+    key: bytes | None = None,
+    headers: Iterable[tuple[str, bytes]] = (),
+) -> ConsumerRecord[bytes, bytes]:
+    """A record as aiokafka hands it to a consumer (for middleware and batch tests)."""
+    return ConsumerRecord(
+        topic=topic,
+        partition=partition,
+        offset=offset,
+        timestamp=0,
+        timestamp_type=0,
+        key=key,
+        value=value,
+        checksum=None,
+        serialized_key_size=len(key or b""),
+        serialized_value_size=len(value),
+        headers=list(headers),
+    )
