@@ -4,7 +4,6 @@ processed exactly once in effect — no loss, no duplicate ticket."""
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 
@@ -16,17 +15,11 @@ from s8_intake.settings import IntakeSettings
 from s8_shared import topics
 from s8_shared.contracts import TICKET_EVENTS
 from s8_testing.builders import make_sms
-from s8_testing.harness import TestStack, eventually
+from s8_testing.harness import TestStack, eventually, free_port
 
 pytestmark = pytest.mark.e2e
 
 N = 150
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def start_intake(stack: TestStack, settings: IntakeSettings) -> subprocess.Popen[bytes]:

@@ -29,6 +29,7 @@ from s8_sla_monitor.app import build as build_sla
 from s8_sla_monitor.settings import SlaMonitorSettings
 from s8_survey.app import build as build_survey
 from s8_survey.settings import SurveySettings
+from s8_testing.harness import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -41,12 +42,6 @@ SERVICES: list[tuple[Callable[[Any], tuple[ServiceRuntime, Any]], type[ServiceSe
     (build_survey, SurveySettings),
     (build_analytics, AnalyticsSettings),
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Store:

@@ -5,7 +5,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 from collections import Counter
@@ -22,7 +21,7 @@ from s8_shared.contracts import ASSIGNMENT_EVENTS, AgentProfile, Event, utcnow
 from s8_shared.contracts.sla import SlaPayload, SlaWarning
 from s8_shared.contracts.tickets import TicketTransferred, TicketTransferredPayload
 from s8_testing.builders import make_snapshot, make_ticket_created
-from s8_testing.harness import TestStack, eventually
+from s8_testing.harness import TestStack, eventually, free_port
 
 pytestmark = pytest.mark.integration
 
@@ -71,12 +70,6 @@ def start_router(env: dict[str, str]) -> subprocess.Popen[bytes]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def test_two_router_replicas_never_over_assign_and_place_queued_tickets_when_an_agent_comes_online(

@@ -21,6 +21,7 @@ def test_every_service_is_found() -> None:
         "s8_sla_monitor",
         "s8_survey",
         "s8_analytics",
+        "s8_desk",
     }
 
 

@@ -2,7 +2,7 @@
 each service write only the topics it produces and read only those it consumes, as its own
 AsyncAPI document (docs/api/<service>.asyncapi.json) says, plus the systems around s8: channel
 systems write `support.inbound.v1`, the workforce system `support.agents.v1` (beside the
-router), the agent desk `support.actions.v1`. Applied by KafkaAccess.java through the PLAINTEXT
+router), the desk `support.actions.v1` (agents' actions, for intake). Applied by KafkaAccess.java through the PLAINTEXT
 listener (the local super user); services then connect to the SASL_PLAINTEXT listener.
 
     .venv/bin/python deploy/local/kafka_access.py [--namespace NS] [--bootstrap 127.0.0.1:9092]
@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
-SERVICES = ("intake", "router", "sla-monitor", "survey", "analytics")
+SERVICES = ("intake", "router", "sla-monitor", "survey", "analytics", "desk")
 PASSWORD = "s8-dev-only-secret"  # local development only
 # Writers the AsyncAPI documents do not show: raw profile copies and the systems around s8.
 EXTRA_WRITES = {

@@ -49,6 +49,7 @@ SERVICES = [
     ("sla-monitor", "s8_sla_monitor", 8003),
     ("survey", "s8_survey", 8004),
     ("analytics", "s8_analytics", 8005),
+    ("desk", "s8_desk", 8006),
 ]
 
 

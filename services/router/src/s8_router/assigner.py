@@ -224,6 +224,7 @@ class Assigner:
                 eligible=list(record.eligible),
                 rejected=dict(record.rejected),
                 waited_seconds=max(0.0, (self.clock() - route.waiting_since).total_seconds()),
+                offer_expires_at=record.offer_expires_at if record.state is OFFERED else None,
             ),
         )
 

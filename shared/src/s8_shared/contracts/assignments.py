@@ -3,6 +3,7 @@ which rule decided, who was eligible and why the others were not."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from pydantic import Field
@@ -30,6 +31,10 @@ class AssignmentPayload(Contract):
         default_factory=dict, description="Agent → why they could not (offline, full, skill, ...)."
     )
     queue_position: int | None = None
+    offer_expires_at: datetime | None = Field(
+        default=None,
+        description="Offered, not assigned: the agent must accept by then or it moves on.",
+    )
     waited_seconds: float | None = Field(
         default=None, description="Time from ticket event to this decision."
     )

@@ -1,0 +1,1 @@
+"""s8 desk: the agents' read model, views, search and live stream."""

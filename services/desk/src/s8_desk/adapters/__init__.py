@@ -1,0 +1,1 @@
+"""Kafka and Mongo adapters of the desk."""

@@ -1,0 +1,1 @@
+"""The desk's pure read-model logic: cards, clocks, notices, search terms."""

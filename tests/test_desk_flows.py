@@ -1,0 +1,170 @@
+"""The agents' desk on the real broker, store and provider: a customer's e-mail becomes a
+ticket in the assigned agent's "mine" view, ordered and explained, and the agent's live
+stream (Server-Sent Events over a real HTTP server) tells them it was assigned and that
+the customer answered, resumable after a reconnect."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncGenerator, AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+
+from s8_desk.app import build as build_desk
+from s8_desk.settings import DeskSettings
+from s8_intake.app import build as build_intake
+from s8_intake.settings import IntakeSettings
+from s8_router.app import build as build_router
+from s8_router.settings import RouterSettings
+from s8_shared import topics
+from s8_shared.contracts import OUTBOUND_EVENTS, AgentProfile
+from s8_shared.runtime import ServiceRuntime
+from s8_sla_monitor.app import build as build_sla
+from s8_sla_monitor.settings import SlaMonitorSettings
+from s8_testing.builders import make_inbound
+from s8_testing.harness import TestStack, eventually, serving
+
+pytestmark = pytest.mark.integration
+
+AGENT = AgentProfile.model_validate(
+    {"agent_id": "agent-1", "name": "Agent One", "team": "billing", "skills": {"billing": 4},
+     "languages": ["vi", "en"], "capacity": {"chat": 2, "email": 3, "phone": 1, "on_site": 0},
+     "presence": "online"}
+)  # fmt: skip
+
+
+async def notices(
+    client: httpx.AsyncClient, headers: dict[str, str], n: int
+) -> AsyncGenerator[dict[str, Any], None]:
+    """The first `n` notices of the stream, each with the `id` it was sent with."""
+    async with client.stream("GET", "/v1/stream", headers=headers, timeout=60) as reply:
+        assert reply.status_code == 200
+        assert reply.headers["content-type"].startswith("text/event-stream")
+        event: dict[str, Any] = {}
+        async for line in reply.aiter_lines():
+            if line.startswith("id: "):
+                event["id"] = line[4:]
+            elif line.startswith("data: "):
+                event.update(json.loads(line[6:]))
+            elif not line and "id" in event:
+                yield event
+                event, n = {}, n - 1
+                if n == 0:
+                    return
+
+
+@contextlib.asynccontextmanager
+async def started(runtime: ServiceRuntime) -> AsyncIterator[ServiceRuntime]:
+    await runtime.start()
+    try:
+        yield runtime
+    finally:
+        await runtime.stop()
+
+
+async def test_a_ticket_reaches_the_agents_view_and_live_stream_and_a_reconnect_loses_nothing(
+    stack: TestStack,
+) -> None:
+    intake, intake_app = build_intake(stack.settings(IntakeSettings))
+    router_settings = stack.settings(RouterSettings)
+    router, router_app = build_router(router_settings)
+    async with contextlib.AsyncExitStack() as running:
+        intake_url = await running.enter_async_context(serving(intake_app))
+        router_url = await running.enter_async_context(serving(router_app))
+        desk_settings = stack.settings(
+            DeskSettings, stream_poll_seconds=0.1, intake_url=intake_url, router_url=router_url
+        )
+        desk, desk_app = build_desk(desk_settings)
+        for runtime in (intake, router, build_sla(stack.settings(SlaMonitorSettings))[0], desk):
+            await running.enter_async_context(started(runtime))
+        base = await running.enter_async_context(serving(desk_app))
+        client = await running.enter_async_context(httpx.AsyncClient(base_url=base, timeout=30))
+        me = await stack.tokens.headers_for("agent-1")
+
+        await stack.send(topics.AGENTS, AGENT.model_dump_json().encode(), key=b"agent-1")
+        await stack.caught_up(router_settings, topics.AGENTS)
+        await stack.caught_up(desk_settings, topics.AGENTS)
+        listening = notices(client, me, 2)
+        first = asyncio.ensure_future(anext(listening))
+
+        async def stream_open() -> bool:
+            return bool(desk_app.state.hub.connections() == 1)
+
+        await eventually(stream_open, what="the agent's stream open")
+        await stack.send(topics.INBOUND, json.dumps(make_inbound(), ensure_ascii=False).encode(), key=b"email:lan")  # fmt: skip
+        assigned = await asyncio.wait_for(first, 60)
+        assert assigned["kind"] in ("assigned", "offered")
+        ticket_id = assigned["ticket_id"]
+
+        async def mine() -> list[dict[str, Any]]:
+            reply = await client.get("/v1/tickets", params={"view": "mine"}, headers=me)
+            assert reply.status_code == 200
+            return [t for t in reply.json() if t["sla"] == "running"]
+
+        [card] = await eventually(mine, what="the ticket in mine, its first response clock running")
+        assert (card["ticket_id"], card["agent_id"], card["team"]) == (
+            ticket_id,
+            "agent-1",
+            "billing",
+        )
+        counts = (await client.get("/v1/views", headers=me)).json()
+        assert {c["view"]: c["count"] for c in counts}["mine"] == 1
+
+        # The customer writes again (a reply to the first mail): the agent hears it live.
+        follow_up = make_inbound(channel_message_id="<m2@example.vn>", in_reply_to="<m1@example.vn>", text="Đã 10 ngày rồi, tôi cần tiền gấp.")  # fmt: skip
+        await stack.send(topics.INBOUND, json.dumps(follow_up, ensure_ascii=False).encode(), key=b"email:lan")  # fmt: skip
+        answered = await asyncio.wait_for(anext(listening), 60)
+        assert (answered["kind"], answered["ticket_id"]) == ("customer_answered", ticket_id)
+        await listening.aclose()
+
+        # Reconnecting after the first notice sends the second again, and only it.
+        resumed = notices(client, {**me, "Last-Event-ID": assigned["id"]}, 1)
+        again = await asyncio.wait_for(anext(resumed), 30)
+        assert (again["id"], again["kind"]) == (answered["id"], "customer_answered")
+        await resumed.aclose()
+
+        # Search without the accents of the subject "Hoàn tiền đơn #A1023".
+        found = (await client.get("/v1/search", params={"q": "hoan tien a1023"}, headers=me)).json()
+        assert [t["ticket_id"] for t in found] == [ticket_id]
+        detail = (await client.get(f"/v1/tickets/{ticket_id}", headers=me)).json()
+        assert [m["text"] for m in detail["conversation"]][
+            -1
+        ] == "Đã 10 ngày rồi, tôi cần tiền gấp."
+        assert len(detail["conversation"]) == 2
+        assert detail["routing"][0]["agent_id"] == "agent-1"
+        assert detail["routing"][0]["reason"]
+        assert detail["customer"]["open_tickets"] == 1
+
+        # The agent answers and solves it through the desk, as themselves.
+        forged = {"kind": "note", "action_id": "n1", "text": "x", "actor_id": "agent-7"}
+        reply = await client.post(f"/v1/tickets/{ticket_id}/actions", json=forged, headers=me)
+        assert reply.status_code == 403  # intake: nobody acts as someone else
+        answer = {"kind": "reply", "action_id": "r1", "text": "Chúng tôi đã hoàn tiền hôm nay."}
+        reply = await client.post(f"/v1/tickets/{ticket_id}/actions", json=answer, headers=me)
+        assert reply.status_code == 200, reply.text
+        solve = {"kind": "set_status", "action_id": "s1", "status": "solved"}
+        assert (await client.post(f"/v1/tickets/{ticket_id}/actions", json=solve, headers=me)).status_code == 200  # fmt: skip
+
+        async def replied() -> list[Any]:
+            sent = await stack.read_all(topics.OUTBOUND, OUTBOUND_EVENTS)
+            return [e for e in sent if e.payload.ticket_id == ticket_id and "hoàn tiền hôm nay" in e.payload.text]  # fmt: skip
+
+        await eventually(replied, what="the reply on support.outbound.v1")
+
+        async def first_response_met() -> bool:
+            got = (await client.get(f"/v1/tickets/{ticket_id}", headers=me)).json()
+            states = {c["target"]: c["state"] for c in got["clocks"]}
+            return got["ticket"]["status"] == "solved" and states.get("first_response") == "met"
+
+        await eventually(first_response_met, what="solved, the first response clock met")
+
+        # Nobody else's view: another agent's "mine" is empty; no token, no answer.
+        other = await stack.tokens.headers_for("agent-7")
+        assert (
+            await client.get("/v1/tickets", params={"view": "mine"}, headers=other)
+        ).json() == []
+        assert (await client.get("/v1/tickets")).status_code == 401
