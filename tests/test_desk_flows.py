@@ -31,7 +31,7 @@ from s8_testing.harness import TestStack, eventually, serving
 pytestmark = pytest.mark.integration
 
 AGENT = AgentProfile.model_validate(
-    {"agent_id": "agent-1", "name": "Agent One", "team": "billing", "skills": {"billing": 4},
+    {"agent_id": "agent-1", "name": "Agent One", "team": "billing", "tier": "L2", "skills": {"billing": 4, "warranty": 3, "shipping": 3},
      "languages": ["vi", "en"], "capacity": {"chat": 2, "email": 3, "phone": 1, "on_site": 0},
      "presence": "online"}
 )  # fmt: skip
@@ -138,6 +138,14 @@ async def test_a_ticket_reaches_the_agents_view_and_live_stream_and_a_reconnect_
         assert detail["routing"][0]["agent_id"] == "agent-1"
         assert detail["routing"][0]["reason"]
         assert detail["customer"]["open_tickets"] == 1
+
+        # A lead writes a canned reply; the agent fills it in for this ticket.
+        lead = await stack.tokens.headers_for("lead-1")
+        body = {"language": "vi", "title": "Hoàn tiền", "text": "Chào {{customer_name}}, {{agent_name}} đã nhận {{ticket_id}}."}  # fmt: skip
+        assert (await client.put("/v1/canned/refund", json=body, headers=me)).status_code == 403
+        assert (await client.put("/v1/canned/refund", json=body, headers=lead)).status_code == 200
+        filled = (await client.get(f"/v1/tickets/{ticket_id}/canned/refund", headers=me)).json()
+        assert filled["text"] == f"Chào Nguyễn Thị Lan, Agent One đã nhận {ticket_id}."
 
         # The agent answers and solves it through the desk, as themselves.
         forged = {"kind": "note", "action_id": "n1", "text": "x", "actor_id": "agent-7"}

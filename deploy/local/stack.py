@@ -90,6 +90,9 @@ class Stack:
                     S8_KAFKA_SASL_PASSWORD=KAFKA_PASSWORD,
                     S8_PROVISION_TOPICS="false",
                 )
+            if name == "desk":  # writes go to their owners as the signed-in agent
+                env["S8_INTAKE_URL"] = f"http://127.0.0.1:{self.port_base + 1}"
+                env["S8_ROUTER_URL"] = f"http://127.0.0.1:{self.port_base + 2}"
             if self.fast_surveys:
                 env.setdefault("S8_CSAT_DELAY_SECONDS", "5")
             if self.namespace:  # a namespaced stack also gets its own databases
@@ -294,6 +297,11 @@ def live_view(
                 f"   answered {metric_sum(m, 's8_survey_answers_total'):>4}"
                 f"   follow-ups {metric_sum(m, 's8_survey_followups_total'):>3}"
             )
+        if name == "desk":
+            lines.append(
+                f"  {'':<11} streams open {metric_sum(m, 's8_desk_open_streams'):>3}"
+                f"   notices pushed {metric_sum(m, 's8_desk_notices_total'):>4}"
+            )
         if name == "sla-monitor":
             sla = {
                 t: metric_sum(m, "s8_sla_clock_events_total", type=f"sla.{t}")
@@ -497,7 +505,7 @@ def main() -> None:
         print(f"==> {kafka_access.apply(args.bootstrap, args.namespace)}; services on {stack.sasl} as themselves")  # fmt: skip
     prometheus: LocalPrometheus | None = None
     t0 = time.monotonic()
-    print("==> starting the five s8 services (logs in .local/logs/)")
+    print("==> starting the six s8 services (logs in .local/logs/)")
     stack.start()
     try:
         stack.wait_ready()

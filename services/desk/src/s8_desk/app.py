@@ -5,10 +5,12 @@ from __future__ import annotations
 import httpx
 from fastapi import FastAPI
 
+from s8_desk.adapters.canned_store import CannedStore
 from s8_desk.adapters.desk_store import DeskStore
 from s8_desk.adapters.handlers import register_handlers
 from s8_desk.adapters.owners import Owners
 from s8_desk.api import api
+from s8_desk.api_canned import canned
 from s8_desk.api_writes import writes
 from s8_desk.metrics import DeskMetrics
 from s8_desk.service import DeskService
@@ -29,7 +31,7 @@ DESCRIPTION = (
 def build(settings: DeskSettings | None = None) -> tuple[ServiceRuntime, FastAPI]:
     settings = settings or DeskSettings()
     runtime = ServiceRuntime(settings, title=TITLE, description=DESCRIPTION)
-    runtime.add_indexes(*DeskStore.INDEXES)
+    runtime.add_indexes(*DeskStore.INDEXES, *CannedStore.INDEXES)
     store = DeskStore(runtime.store)
     metrics = DeskMetrics(runtime.registry)
 
@@ -47,8 +49,9 @@ def build(settings: DeskSettings | None = None) -> tuple[ServiceRuntime, FastAPI
     runtime.every(settings.stream_poll_seconds, push, "stream push")
     client = httpx.AsyncClient()
     runtime.on_stop(client.aclose)
-    app = runtime.http_app(api, writes)
+    app = runtime.http_app(api, writes, canned)
     app.state.views = DeskViews(store)
     app.state.hub = hub
+    app.state.canned = CannedStore(runtime.store)
     app.state.owners = Owners(settings.intake_url, settings.router_url, client)
     return runtime, app

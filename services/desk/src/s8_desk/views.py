@@ -49,6 +49,10 @@ class DeskViews:
         agent = await self.store.agent(agent_id)
         return agent.get("team") if agent else None
 
+    async def name_of(self, agent_id: str) -> str:
+        agent = await self.store.agent(agent_id)
+        return str(agent.get("name") or agent_id) if agent else agent_id
+
     def query(self, view: View, agent_id: str, team: str | None, filters: Filters) -> dict[str, Any]:  # fmt: skip
         """The view's tickets: open ones unless a status is asked for."""
         match view:

@@ -7,9 +7,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from s8_shared.contracts.common import Channel, Priority, TicketStatus
+from s8_shared.contracts.common import Channel, Language, Priority, TicketStatus
 from s8_shared.contracts.compensation import CompensationOffer
 from s8_shared.contracts.envelope import Contract
 from s8_shared.contracts.sla import SlaTarget
@@ -40,6 +40,7 @@ class DeskTicket(Contract):
 
     ticket_id: str
     customer_id: str
+    customer_name: str | None = None
     subject: str | None = None
     status: TicketStatus
     priority: Priority
@@ -123,3 +124,29 @@ class Notice(Contract):
         default=None, description="An offer's acceptance deadline, an SLA clock's due moment."
     )
     detail: str | None = Field(default=None, examples=["first_response", "sla_breach"])
+
+
+class CannedReplyBody(BaseModel):
+    """`PUT /v1/canned/{canned_id}`: placeholders `{{customer_name}}`, `{{ticket_id}}`,
+    `{{agent_name}}` and `{{subject}}` are filled in for the ticket being answered."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    language: Language
+    title: str = Field(min_length=1, max_length=120)
+    text: str = Field(min_length=1, max_length=5_000)
+
+
+class CannedReply(Contract):
+    canned_id: str
+    language: Language
+    title: str
+    text: str
+    updated_by: str
+    updated_at: datetime
+
+
+class RenderedReply(Contract):
+    canned_id: str
+    ticket_id: str
+    text: str = Field(description="The reply with its placeholders filled in, for the reply box.")

@@ -44,6 +44,11 @@ class TicketSnapshot(Contract):
         default=False, description="A customer message was clearly negative: a manager may step in."
     )
     subject: str | None = None
+    customer_name: str | None = Field(
+        default=None,
+        max_length=200,
+        description="The name the customer gave on the message that opened the ticket.",
+    )
     team: str | None = Field(default=None, description="Team by category, e.g. `billing`.")
     tier_required: str | None = Field(
         default=None, description="e.g. `L2` for VIP or urgent tickets."

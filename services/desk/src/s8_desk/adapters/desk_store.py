@@ -16,7 +16,7 @@ from pymongo import ASCENDING, ReturnDocument
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 from pymongo.operations import InsertOne
 
-from s8_desk.domain.cards import sla_order
+from s8_desk.domain.cards import ROUTING_KEPT, sla_order
 from s8_desk.domain.notices import Due
 from s8_shared.contracts import AgentProfile, MessageInfo, TicketSnapshot
 from s8_shared.contracts.compensation import CompensationOffer
@@ -86,7 +86,12 @@ class DeskStore:
             {"_id": ticket_id},
             {
                 "$set": dict(fields),
-                "$push": {"routing": decision.model_dump(mode="json")},
+                "$push": {
+                    "routing": {
+                        "$each": [decision.model_dump(mode="json")],
+                        "$slice": -ROUTING_KEPT,
+                    }
+                },
                 "$setOnInsert": {"version": 0, "open": False},
             },
             upsert=True,
@@ -129,7 +134,7 @@ class DeskStore:
         ops = [
             InsertOne(
                 {
-                    "_id": m.message_id,
+                    "_id": f"{ticket_id}/{m.message_id}",
                     "ticket_id": ticket_id,
                     **m.model_dump(mode="json"),
                     "sent_at": m.sent_at,

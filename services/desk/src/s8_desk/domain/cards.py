@@ -43,6 +43,7 @@ def snapshot_fields(snap: TicketSnapshot) -> dict[str, Any]:
     return {
         "customer_id": snap.customer_id,
         "subject": snap.subject,
+        "customer_name": snap.customer_name,
         "status": snap.status.value,
         "open": snap.status in OPEN_STATUSES,
         "priority": snap.priority.value,

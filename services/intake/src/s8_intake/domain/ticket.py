@@ -127,6 +127,7 @@ def open_ticket(
         sentiment=sentiment.score,
         negative_sentiment=sentiment.negative,
         subject=msg.subject,
+        customer_name=msg.display_name[:200] if msg.display_name else None,
         team=classification.team,
         tier_required=classification.tier_required,
         classified_by=dict(classification.explanations),
