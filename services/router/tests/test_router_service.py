@@ -414,3 +414,24 @@ async def test_an_offer_not_accepted_in_time_moves_to_the_next_agent_and_never_b
     assert await router.desk.accept("T-1", "binh")
     assert router.state_of("T-1") is ASSIGNED
     assert router.routing.records["T-1"].excluded == frozenset({"an"})
+
+
+async def test_a_declined_offer_moves_on_at_once_and_never_comes_back_to_that_agent() -> None:
+    router = make_router(RoutingPolicy(acceptance_timeout_seconds=30))
+    await router.agents.save_profile(make_agent("an"))
+    await router.agents.save_profile(make_agent("binh"))
+    await router.tickets.on_ticket_event(new_ticket())
+    offered_to = router.routing.records["T-1"].agent_id
+    other = "binh" if offered_to == "an" else "an"
+    assert offered_to is not None
+    assert not await router.desk.decline("T-1", other)  # not offered to them
+    assert await router.desk.decline("T-1", offered_to)
+    assert router.decisions()[1:] == [
+        ("ticket.unassigned", None, "declined"),
+        ("ticket.reassigned", other, "least_loaded"),
+    ]
+    assert router.routing.records["T-1"].excluded == frozenset({offered_to})
+    assert router.agents.load(offered_to) == 0
+    assert not await router.desk.decline("T-1", offered_to)  # declined once only
+    assert await router.desk.accept("T-1", other)
+    assert not await router.desk.decline("T-1", other)  # accepted: no longer an offer

@@ -84,7 +84,7 @@ async def search(
     request: Request,
     response: Response,
     page: Page,
-    q: Annotated[str, Query(min_length=1, max_length=200)],
+    q: Annotated[str, Query(max_length=200, description="Empty: nothing.")] = "",
 ) -> list[DeskTicket]:
     tickets, more = await views.search(q, page)
     link_next(request, response, more)

@@ -33,7 +33,7 @@ def get_owners(request: Request) -> Owners:
 
 def token_of(request: Request) -> str:
     """The signed-in agent's token (already verified by the route's role check)."""
-    return request.headers["Authorization"].partition(" ")[2]
+    return request.headers.get("Authorization", "").partition(" ")[2]
 
 
 OwnersDep = Annotated[Owners, Depends(get_owners)]
@@ -101,3 +101,14 @@ async def accept_offer(
     ticket_id: TicketId, owners: OwnersDep, token: Token, who: Agents
 ) -> JSONResponse:
     return answered(await owners.router("POST", f"/v1/assignments/{ticket_id}/accept", token))
+
+
+@writes.post(
+    "/offers/{ticket_id}/decline",
+    summary="The signed-in agent declines a ticket offered to them (the router)",
+    responses=ANSWERS,
+)
+async def decline_offer(
+    ticket_id: TicketId, owners: OwnersDep, token: Token, who: Agents
+) -> JSONResponse:
+    return answered(await owners.router("POST", f"/v1/assignments/{ticket_id}/decline", token))

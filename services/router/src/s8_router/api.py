@@ -235,3 +235,17 @@ async def accept(
     if not await service.accept(ticket_id, agent_id):
         raise HTTPException(status_code=409, detail="no open offer of this ticket to this agent")
     return {"ticket_id": ticket_id, "agent_id": agent_id, "state": RoutingState.ASSIGNED.value}
+
+
+@router.post(
+    "/assignments/{ticket_id}/decline",
+    tags=["queues"],
+    summary="An agent declines an offered ticket (it moves on, never offered to them again)",
+)
+async def decline(
+    ticket_id: str, service: ServiceDep, who: Annotated[Principal, require("agent")]
+) -> dict[str, Any]:
+    """Only the calling agent's own offer; 409 if none is open."""
+    if not await service.decline(ticket_id, who.actor_id):
+        raise HTTPException(status_code=409, detail="no open offer of this ticket to this agent")
+    return {"ticket_id": ticket_id, "agent_id": who.actor_id, "declined": True}

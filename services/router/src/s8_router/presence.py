@@ -1,6 +1,6 @@
 """What agents' profiles, presence and offers do to routing: an agent coming online drains
 the queue into their slots; one going offline (or away, if the policy says so) hands back
-the tickets they have not answered; an offer not accepted in time moves on."""
+the tickets they have not answered; an offer declined or not accepted in time moves on."""
 
 from __future__ import annotations
 
@@ -10,12 +10,21 @@ from datetime import datetime
 
 from s8_router.assigner import Assigner
 from s8_router.domain.policy import RoutingPolicy
-from s8_router.domain.record import ASSIGNED, HELD_STATES, NEW, OFFERED, RoutingRecord
+from s8_router.domain.record import (
+    ASSIGNED,
+    HELD_STATES,
+    NEW,
+    OFFERED,
+    RoutingRecord,
+    RoutingState,
+)
 from s8_router.ports import AgentRoster, RoutingRecords
 from s8_shared.contracts import AgentProfile, Presence
 
 ACCEPTANCE_TIMEOUT = "acceptance_timeout"
+DECLINED = "declined"
 AGENT_OFFLINE = "agent_offline"
+NEVER_AGAIN = (ACCEPTANCE_TIMEOUT, DECLINED)  # the ticket is not offered to that agent again
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -51,21 +60,36 @@ class AgentDesk:
         )
         return accepted is not None
 
-    async def _take_back(self, record: RoutingRecord, agent_id: str, reason: str) -> None:
+    async def decline(self, ticket_id: str, agent_id: str) -> bool:
+        """The agent declines the ticket offered to them: it moves on at once, never to be
+        offered to them again; False if it is not (or no longer) offered to them."""
+        record = await self.routing.get(ticket_id)
+        if record is None or record.state is not OFFERED or record.agent_id != agent_id:
+            return False
+        return await self._take_back(record, agent_id, DECLINED, from_states=(OFFERED,))
+
+    async def _take_back(
+        self,
+        record: RoutingRecord,
+        agent_id: str,
+        reason: str,
+        from_states: tuple[RoutingState, ...] = HELD_STATES,
+    ) -> bool:
         now = self.clock()
         moved = await self.routing.transition(
             record.ticket_id,
-            HELD_STATES,
+            from_states,
             NEW,
             {"agent_id": None, "previous_agent_id": agent_id},
             agent_id=agent_id,
         )
         if moved is None:
-            return
+            return False
         await self.agents.release(agent_id, moved.routed.channel_kind, now, finished=False)
-        if reason == ACCEPTANCE_TIMEOUT:
+        if reason in NEVER_AGAIN:
             await self.routing.exclude(record.ticket_id, agent_id)
         await self.assigner.announce_release(moved, agent_id, reason)
         refreshed = await self.routing.get(record.ticket_id)
         if refreshed:
             await self.assigner.try_assign(refreshed, previous_agent=agent_id)
+        return True

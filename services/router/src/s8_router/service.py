@@ -47,6 +47,9 @@ class RouterService:
     async def accept(self, ticket_id: str, agent_id: str) -> bool:
         return await self.desk.accept(ticket_id, agent_id)
 
+    async def decline(self, ticket_id: str, agent_id: str) -> bool:
+        return await self.desk.decline(ticket_id, agent_id)
+
     async def expire_offers(self) -> None:
         await self.desk.expire_offers()
 

@@ -23,7 +23,7 @@ class AssignmentPayload(Contract):
     )
     reason: str = Field(
         description="Reason code: previous_agent, least_loaded, longest_idle, round_robin, "
-        "no_eligible_agent, agent_offline, acceptance_timeout, sla_warning, sla_breach, "
+        "no_eligible_agent, agent_offline, acceptance_timeout, declined, sla_warning, sla_breach, "
         "transfer, released."
     )
     eligible: list[str] = Field(default_factory=list, description="Agents who could take it.")
