@@ -1,5 +1,6 @@
-"""`make run`'s stack (deploy/local/stack.py) end to end: five service processes,
-generated traffic, the problem and compensation demo, a live view, and a clean stop."""
+"""`make run`'s stack (deploy/local/stack.py) end to end: six service processes,
+generated traffic, the problem and compensation demo, a live view, the run's summary from
+analytics, and a clean stop."""
 
 import asyncio
 import re
@@ -24,7 +25,7 @@ def count(pattern: str, text: str) -> int:
     return int(found.group(1))
 
 
-def test_make_run_stack_moves_traffic_through_all_five_services_and_stops_cleanly(
+def test_make_run_stack_moves_traffic_through_all_six_services_and_stops_cleanly(
     infra: Infra,
 ) -> None:
     namespace = f"run{uuid.uuid4().hex[:8]}."
@@ -61,7 +62,7 @@ def test_make_run_stack_moves_traffic_through_all_five_services_and_stops_cleanl
     published = count(r"ticket events published\s+(\d+)", last_view)
     assert created >= 20
     assert published >= created
-    for service in ("router", "sla-monitor", "survey", "analytics"):
+    for service in ("router", "sla-monitor", "survey", "analytics", "desk"):
         applied = count(rf"{service}\s+ticket events applied\s+(\d+)", last_view)
         # Delivery is at-least-once: an event published twice (a bot conversation sent again
         # keeps its event id) is applied once and skipped once as a duplicate.
@@ -79,6 +80,12 @@ def test_make_run_stack_moves_traffic_through_all_five_services_and_stops_cleanl
     assert count(r"problem notices sent\s+(\d+)", last_view) >= 4
     count(r"incidents linked\s+(\d+)", last_view)
     count(r"compensation granted\s+(\d+)\s+approved\s+\d+\s+pending\s+\d+\s+rejected", last_view)
+    count(r"streams open\s+(\d+)\s+notices pushed\s+\d+", last_view)
+    assert "/inbox — sign in as one of lan" in out
+    summary = out.rsplit("==> the run, as analytics counts it", 1)[1]
+    assert count(r"tickets created (\d+), solved \d+", summary) == created
+    for line in ("first response median", "SLA compliance", "CSAT", "NPS", "bot handoff rate", "FAQ deflection"):  # fmt: skip
+        assert line in summary, summary
     assert "==> stopped" in out
     leftovers = subprocess.run(
         ["pgrep", "-f", f"S8_TOPIC_NAMESPACE={namespace}"], capture_output=True, check=False

@@ -19,8 +19,10 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +32,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from s8_shared.kafka.provision import provision_topics
 from s8_shared.settings import LOCAL_ISSUER
-from s8_testing.tokens import ProviderTokens
+from s8_testing.tokens import DEMO_PASSWORD, ProviderTokens
 
 sys.path.insert(0, str(Path(__file__).parent))
 import kafka_access
@@ -39,6 +41,7 @@ from kafka_access import PASSWORD as KAFKA_PASSWORD
 from proactive_demo import LEAD, load_crm, run_problem
 from prometheus import LocalPrometheus
 from roster import ROSTER
+from run_screen import Screen, summary
 from traffic import TrafficGenerator
 
 REPO = Path(__file__).resolve().parents[2]
@@ -348,10 +351,6 @@ def _get_json(port: int, path: str) -> Any:
         return None
 
 
-def print_now(line: str) -> None:
-    print(line, flush=True)
-
-
 async def wait_or_timeout(event: asyncio.Event, seconds: float) -> None:
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(event.wait(), timeout=seconds)
@@ -385,7 +384,8 @@ async def main_async(args: argparse.Namespace, stack: Stack) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, on_signal)
     sent = Sent()
-    started = time.monotonic()
+    started, started_at = time.monotonic(), datetime.now(UTC)
+    screen = Screen()
     agents = AgentStats()
     ports = {name: port for name, _, port in stack.services()}
 
@@ -424,9 +424,9 @@ async def main_async(args: argparse.Namespace, stack: Stack) -> None:
 
     async def problem_demo() -> None:
         try:
-            await run_problem(intake, stop, started, args.duration, say=print_now)
+            await run_problem(intake, stop, started, args.duration, say=screen.announce)
         except OSError as exc:  # intake refused or is gone: the rest of the demo goes on
-            print(f"==> problem demo stopped: {exc}", flush=True)
+            screen.announce(f"==> problem demo stopped: {exc}")
 
     customers = asyncio.create_task(
         simulate_customers(args.bootstrap, args.namespace, stop, answer)
@@ -439,7 +439,7 @@ async def main_async(args: argparse.Namespace, stack: Stack) -> None:
     try:
         while not stop.is_set():
             await wait_or_timeout(stop, args.every)
-            print(await asyncio.to_thread(live_view, stack, sent, started, agents), flush=True)
+            screen.show(await asyncio.to_thread(live_view, stack, sent, started, agents))
             if args.duration and time.monotonic() - started >= args.duration:
                 stop.set()
     finally:
@@ -457,7 +457,11 @@ async def main_async(args: argparse.Namespace, stack: Stack) -> None:
         if done or interrupted.is_set() or time.monotonic() > deadline:
             break
         await wait_or_timeout(interrupted, 0.5)
-    print(await asyncio.to_thread(live_view, stack, sent, started, agents, metrics), flush=True)
+    screen.show(await asyncio.to_thread(live_view, stack, sent, started, agents, metrics))
+    period = urllib.parse.urlencode({"from": started_at.isoformat()})
+    with contextlib.suppress(OSError, ValueError):  # no summary rather than a failed run
+        kpis = await asyncio.to_thread(_send_json, ports["analytics"], "GET", f"/v1/kpis?{period}", None, "thao")  # fmt: skip
+        print(summary(kpis), flush=True)
 
 
 def main() -> None:
@@ -540,6 +544,11 @@ def main() -> None:
             )
         for name, _, port in stack.services():
             print(f"    {name:<12} http://127.0.0.1:{port}/docs   /metrics   /asyncapi.json")
+        people = ", ".join(m["agent_id"] for m in ROSTER)
+        print(
+            f"==> the agents' inbox: http://127.0.0.1:{ports['desk']}/inbox — sign in as one of"
+            f" {people} (agents; {LEAD} leads), password {DEMO_PASSWORD}"
+        )
         print(
             f"==> sending ~{args.rate:g} customer messages/s to support.inbound.v1 (Ctrl-C stops)"
         )
