@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # One image per service, all from this file:  docker build --target intake -t s8-intake .
-# Targets: intake, router, sla-monitor, survey, analytics (`make images` builds all five).
+# Targets: intake, router, sla-monitor, survey, analytics, desk (`make images` builds all six).
 # Each image also carries s8_shared, so any of them can run the topic-provisioning Job:
 #   python -m s8_shared.kafka.provision
 
@@ -53,6 +53,10 @@ FROM builder AS build-analytics
 RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --frozen --no-dev --no-editable --package s8-analytics
 
+FROM builder AS build-desk
+RUN --mount=type=cache,target=/root/.cache/uv \
+    uv sync --frozen --no-dev --no-editable --package s8-desk
+
 # ---------------------------------------------------------------------------------------
 # Runtime: the slim base plus one virtualenv (no uv, no sources, no build tools).
 FROM python-base AS runtime
@@ -93,3 +97,8 @@ FROM runtime AS analytics
 LABEL org.opencontainers.image.title="s8-analytics"
 COPY --from=build-analytics /app/.venv /app/.venv
 CMD ["python", "-m", "s8_analytics"]
+
+FROM runtime AS desk
+LABEL org.opencontainers.image.title="s8-desk"
+COPY --from=build-desk /app/.venv /app/.venv
+CMD ["python", "-m", "s8_desk"]

@@ -16,10 +16,10 @@ KUBE_VERSION := 1.31.0
 MANIFEST_CHECK := $(TOOLS)/bin/s8-manifest-check
 IMAGE_REPO   ?= s8
 IMAGE_TAG    ?= $(shell sed -n 's/^appVersion: *"\{0,1\}\([^"]*\)"\{0,1\}$$/\1/p' deploy/k8s/s8/Chart.yaml)
-IMAGE_SERVICES := intake router sla-monitor survey analytics
+IMAGE_SERVICES := intake router sla-monitor survey analytics desk
 
 
-.PHONY: bench bench-raw bench-store bench-cpu fuzz chaos faketime-tool help bootstrap browser infra-up infra-down infra-status infra-reset topics run lint format \
+.PHONY: bench bench-desk bench-raw bench-store bench-cpu fuzz chaos faketime-tool help bootstrap browser infra-up infra-down infra-status infra-reset topics run lint format \
         test test-unit test-unit-shifted test-integration docs clean prometheus-tool helm chart images
 
 help: ## List the targets
@@ -51,7 +51,7 @@ infra-status: ## Show whether the local servers run
 infra-reset: ## Stop the servers and delete their data
 	@bash deploy/local/infra.sh reset
 
-run: bootstrap $(if $(PROMETHEUS),prometheus-tool) ## The five services, traffic and a live view; PROMETHEUS=1 adds Prometheus (Ctrl-C stops all)
+run: bootstrap $(if $(PROMETHEUS),prometheus-tool) ## The six services, traffic and a live view; PROMETHEUS=1 adds Prometheus (Ctrl-C stops all)
 	@S8_TEST_INFRA=local bash deploy/local/with-infra.sh $(PY) deploy/local/stack.py $(if $(PROMETHEUS),--prometheus) $(RUN_ARGS)
 
 lint: .venv/.synced ## ruff (lint + format check) and mypy (strict)
@@ -143,6 +143,10 @@ chaos: bootstrap ## kill -9 of each service, the broker and the store under load
 bench: bootstrap ## s8 against raw Kafka in one run: burst, latency at offered rates, 200,000 stored tickets, cost per ticket (own stack; ~1 h here; BENCH_ARGS="--burst 1000 --stored 20000" is quicker)
 	@echo "==> $(PY) deploy/local/bench.py $(BENCH_ARGS)"
 	@$(PY) deploy/local/bench.py $(BENCH_ARGS)
+
+bench-desk: bootstrap ## The desk's live stream: Kafka event -> agent's browser per notice (p50/p95/p99, goal p99 < 1 s) under make run's traffic (own stack; ~3 min); BENCH_ARGS="--rate 5 --seconds 120"
+	@echo "==> $(PY) deploy/local/bench_desk.py $(BENCH_ARGS)"
+	@$(PY) deploy/local/bench_desk.py $(BENCH_ARGS)
 
 bench-cpu: bootstrap ## Intake's CPU per message for the worst inputs (corpus and a guided fuzzer), /healthz under a barrage of them
 	@echo "==> $(PY) deploy/local/bench_cpu.py $(BENCH_ARGS) && $(PY) deploy/local/bench_healthz.py"

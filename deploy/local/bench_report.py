@@ -96,9 +96,9 @@ def flatten(tree: Any, prefix: str = "") -> dict[str, float]:
     return {}
 
 
-def previous(directory: Path, current: Path, args: list[str]) -> dict[str, Any] | None:
+def previous(directory: Path, current: Path, args: list[str], pattern: str = "bench-*.json") -> dict[str, Any] | None:  # fmt: skip
     """The latest earlier run with the same arguments (other sizes are not comparable)."""
-    for path in sorted((p for p in directory.glob("bench-*.json") if p != current), reverse=True):
+    for path in sorted((p for p in directory.glob(pattern) if p != current), reverse=True):
         run = json.loads(path.read_text())
         if run.get("args") == args:
             return dict(run)

@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import yaml
 from aiokafka import AIOKafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
@@ -37,6 +38,8 @@ from s8_testing.tokens import DEMO_PASSWORD, ProviderTokens
 sys.path.insert(0, str(Path(__file__).parent))
 import kafka_access
 from agents import AgentStats, simulate_agents, simulate_customers, simulate_lead
+from bench_desk_report import Readings, latency_summary
+from desk_streams import follow
 from kafka_access import PASSWORD as KAFKA_PASSWORD
 from proactive_demo import LEAD, load_crm, run_problem
 from prometheus import LocalPrometheus
@@ -436,10 +439,22 @@ async def main_async(args: argparse.Namespace, stack: Stack) -> None:
     )
     lead = asyncio.create_task(simulate_lead(LEAD, stop, intake, agents))
     problem = asyncio.create_task(problem_demo())
+    # Each demo agent's inbox stream, open as a browser keeps it: what the desk pushes live.
+    readings = Readings()
+    desk_http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{ports['desk']}", timeout=httpx.Timeout(10.0, read=None))  # fmt: skip
+    streams = [asyncio.create_task(follow(desk_http, m["agent_id"], readings, TOKENS)) for m in ROSTER]  # fmt: skip
+
+    def with_streams(view: str) -> str:
+        read = latency_summary(readings.samples)["all"]
+        p99 = f"{read['p99']:,.0f} ms" if read.get("p99") is not None else "—"
+        return f"{view}\n  {'agents':<11} inbox streams {len(streams)}   notices read {read['n']:>4}   event → browser p99 {p99}"  # fmt: skip
+
     try:
         while not stop.is_set():
             await wait_or_timeout(stop, args.every)
-            screen.show(await asyncio.to_thread(live_view, stack, sent, started, agents))
+            screen.show(
+                with_streams(await asyncio.to_thread(live_view, stack, sent, started, agents))
+            )
             if args.duration and time.monotonic() - started >= args.duration:
                 stop.set()
     finally:
@@ -449,6 +464,10 @@ async def main_async(args: argparse.Namespace, stack: Stack) -> None:
         await customers
         await lead
         await problem
+        for stream in streams:
+            stream.cancel()
+        await asyncio.gather(*streams, return_exceptions=True)
+        await desk_http.aclose()
     # The last view counts everything sent: wait until it has flowed through (bounded).
     deadline = time.monotonic() + DRAIN_SECONDS
     counts: tuple[int, ...] | None = None
@@ -457,7 +476,9 @@ async def main_async(args: argparse.Namespace, stack: Stack) -> None:
         if done or interrupted.is_set() or time.monotonic() > deadline:
             break
         await wait_or_timeout(interrupted, 0.5)
-    screen.show(await asyncio.to_thread(live_view, stack, sent, started, agents, metrics))
+    screen.show(
+        with_streams(await asyncio.to_thread(live_view, stack, sent, started, agents, metrics))
+    )
     period = urllib.parse.urlencode({"from": started_at.isoformat()})
     with contextlib.suppress(OSError, ValueError):  # no summary rather than a failed run
         kpis = await asyncio.to_thread(_send_json, ports["analytics"], "GET", f"/v1/kpis?{period}", None, "thao")  # fmt: skip

@@ -24,6 +24,7 @@ import yaml
 from pydantic_settings import BaseSettings
 
 from s8_analytics.settings import AnalyticsSettings
+from s8_desk.settings import DeskSettings
 from s8_intake.settings import IntakeSettings
 from s8_router.settings import RouterSettings
 from s8_shared.identity.channel_keys import hash_key
@@ -44,6 +45,7 @@ SERVICES: dict[str, tuple[str, str, type[ServiceSettings]]] = {
     "sla-monitor": ("slaMonitor", "s8_sla_monitor", SlaMonitorSettings),
     "survey": ("survey", "s8_survey", SurveySettings),
     "analytics": ("analytics", "s8_analytics", AnalyticsSettings),
+    "desk": ("desk", "s8_desk", DeskSettings),
 }
 CASES = ["default", "small", "production"]
 # A channel key a production Secret would hold (only its SHA-256 is configured).
@@ -218,7 +220,7 @@ def test_helm_lint_passes_strict(case: str) -> None:
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_five_deployments_each_running_its_service_module(case: str) -> None:
+def test_six_deployments_each_running_its_service_module(case: str) -> None:
     deployments = dict(rendered(case).deployments())
     assert set(deployments) == set(SERVICES)
     for service, deployment in deployments.items():
@@ -235,7 +237,7 @@ def test_every_container_has_probes_resources_and_a_locked_down_security_context
     out = rendered(case)
     workloads = [d["spec"]["template"]["spec"] for _, d in out.deployments()]
     workloads += [j["spec"]["template"]["spec"] for j in out.of_kind("Job")]
-    assert len(workloads) == 6  # five services and the topic Job
+    assert len(workloads) == 7  # six services and the topic Job
     for pod in workloads:
         assert pod["securityContext"]["runAsNonRoot"] is True
         assert pod["securityContext"]["runAsUser"] > 0
@@ -357,12 +359,17 @@ def test_production_reads_mongo_per_service_kafka_users_and_channel_keys_from_se
             assert env["S8_PUBLIC_BASE_URL"] == "https://survey.example.vn"
         else:
             assert "S8_SURVEY_HMAC_KEY" not in env
+        if service == "desk":  # the agents' writes go to the release's intake and router
+            assert env["S8_INTAKE_URL"] == f"http://{RELEASE}-intake:80"
+            assert env["S8_ROUTER_URL"] == f"http://{RELEASE}-router:80"
+        else:
+            assert not {"S8_INTAKE_URL", "S8_ROUTER_URL"} & set(env)
     # The topic Job has a user of its own too (the only one that needs to create topics).
     env = job_env(out)
     assert secret_ref(env, "S8_KAFKA_SASL_USERNAME") == ("s8-kafka-provisioning", "username")
     assert secret_ref(env, "S8_KAFKA_SASL_PASSWORD") == ("s8-kafka-provisioning", "password")
     kafka_users.add("s8-kafka-provisioning")
-    assert len(kafka_users) == 6
+    assert len(kafka_users) == 7
 
 
 def test_the_dev_secret_holds_one_kafka_user_for_every_process(tmp_path: Path) -> None:
@@ -375,7 +382,7 @@ def test_the_dev_secret_holds_one_kafka_user_for_every_process(tmp_path: Path) -
     (dev_secret,) = out.of_kind("Secret")
     name = dev_secret["metadata"]["name"]
     envs = [env_of(out, d) for _, d in out.deployments()] + [job_env(out)]
-    assert len(envs) == 6
+    assert len(envs) == 7
     for env in envs:
         assert secret_ref(env, "S8_KAFKA_SASL_USERNAME") == (name, "kafkaSaslUsername")
         assert secret_ref(env, "S8_KAFKA_SASL_PASSWORD") == (name, "kafkaSaslPassword")
@@ -455,6 +462,72 @@ def test_service_settings_reach_the_service_with_their_types(
     assert settings.oidc_issuer == "https://id.s8.example.com/realms/s8"
 
 
+@pytest.mark.parametrize("case", CASES)
+def test_the_desk_calls_the_releases_intake_and_router_services(
+    case: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = rendered(case)
+    desk = env_of(out, out.deployment("desk"))
+    desk.pop("S8_KAFKA_SSL_CAFILE", None)  # a mounted file (checked with every service above)
+    services = {s["metadata"]["name"]: s for s in out.of_kind("Service")}
+    port = services[f"{RELEASE}-intake"]["spec"]["ports"][0]["port"]
+    assert desk["S8_INTAKE_URL"] == f"http://{RELEASE}-intake:{port}"
+    assert desk["S8_ROUTER_URL"] == f"http://{RELEASE}-router:{port}"
+    # Those Services select the intake and router pods, on the port the URLs name.
+    for callee in ["intake", "router"]:
+        service = services[f"{RELEASE}-{callee}"]
+        pods = out.deployment(callee)["spec"]["template"]["metadata"]["labels"]
+        assert labels_match({"matchLabels": service["spec"]["selector"]}, pods)
+        assert service["spec"]["ports"][0]["port"] == port
+    settings = load_settings(monkeypatch, DeskSettings, resolve_env(out, desk))
+    assert isinstance(settings, DeskSettings)
+    assert settings.intake_url == f"http://{RELEASE}-intake:{port}"
+    assert settings.router_url == f"http://{RELEASE}-router:{port}"
+    assert settings.stream_poll_seconds == 0.2  # the desk's own default
+
+
+def test_the_desks_urls_and_settings_can_be_set_and_follow_the_release_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    values = {
+        "fullnameOverride": "support",
+        "http": {"port": 8080, "servicePort": 8000},
+        "services": {
+            "desk": {
+                "settings": {
+                    "router_url": "https://router.example.internal",
+                    "stream_poll_seconds": 0.5,
+                }
+            }
+        },
+    }
+    out = rendered_with(values, tmp_path)
+    env = env_of(out, out.get("Deployment", "support-desk"))
+    assert env["S8_INTAKE_URL"] == "http://support-intake:8000"
+    assert env["S8_ROUTER_URL"] == "https://router.example.internal"
+    settings = load_settings(monkeypatch, DeskSettings, resolve_env(out, env))
+    assert isinstance(settings, DeskSettings)
+    assert settings.stream_poll_seconds == 0.5
+
+
+def test_the_desk_without_intake_needs_an_intake_url(tmp_path: Path) -> None:
+    result = template_with({"services": {"intake": {"enabled": False}}}, tmp_path)
+    assert result.returncode != 0
+    assert "services.desk calls intake" in result.stderr
+    assert "services.desk.settings.intake_url" in result.stderr
+    values = {
+        "services": {
+            "intake": {"enabled": False},
+            "desk": {"settings": {"intake_url": "https://intake.example.org"}},
+        }
+    }
+    out = rendered_with(values, tmp_path)
+    assert env_of(out, out.deployment("desk"))["S8_INTAKE_URL"] == "https://intake.example.org"
+    # Without the desk, intake may go alone.
+    out = rendered_with({"services": {"intake": {"enabled": False}, "desk": {"enabled": False}}}, tmp_path)  # fmt: skip
+    assert set(dict(out.deployments())) == set(SERVICES) - {"intake", "desk"}
+
+
 def test_settings_allowed_by_the_schema_exist_on_each_service_and_are_not_secrets() -> None:
     schema = json.loads((CHART / "values.schema.json").read_text())
     chart_managed = {
@@ -495,7 +568,7 @@ def test_every_service_and_the_job_get_the_oidc_settings(case: str) -> None:
     out = rendered(case)
     envs = {service: env_of(out, d) for service, d in out.deployments()}
     envs["provision-topics"] = job_env(out)
-    assert len(envs) == 6
+    assert len(envs) == 7
     for name, env in envs.items():
         assert env["S8_OIDC_ISSUER"] == ISSUERS[case], name
         assert env["S8_OIDC_AUDIENCE"] == "s8", name
@@ -584,7 +657,7 @@ def test_each_service_has_a_pdb_and_a_service_selecting_its_pods_only(case: str)
         ]
         assert len(matching) == 1
         assert matching[0]["spec"]["ports"][0]["targetPort"] == "http"
-    assert len(pdbs) == 5
+    assert len(pdbs) == 6
 
 
 @pytest.mark.parametrize("case", ["default", "production"])
@@ -646,24 +719,93 @@ def test_topic_job_runs_the_provision_module_with_the_services_kafka_settings(ca
     assert spec["image"] == container(out.deployment("intake"))["image"]
 
 
-def test_ingress_only_when_enabled_and_then_routes_survey_pages_and_intake_webhooks() -> None:
-    assert not rendered("default").of_kind("Ingress")
-    assert not rendered("small").of_kind("Ingress")
-    (ingress,) = rendered("production").of_kind("Ingress")
-    routes = {
+def routes_of(ingress: Manifest) -> dict[tuple[str, str], Any]:
+    return {
         (rule["host"], path["path"]): path["backend"]["service"]
         for rule in ingress["spec"]["rules"]
         for path in rule["http"]["paths"]
     }
-    assert routes == {
+
+
+def test_ingress_only_when_enabled_and_then_routes_survey_pages_intake_webhooks_and_the_desk() -> (
+    None
+):
+    assert not rendered("default").of_kind("Ingress")
+    assert not rendered("small").of_kind("Ingress")
+    out = rendered("production")
+    ingress = out.get("Ingress", RELEASE)
+    desk = out.get("Ingress", f"{RELEASE}-desk")
+    assert len(out.of_kind("Ingress")) == 2
+    assert routes_of(ingress) == {
         ("survey.example.vn", "/s"): {"name": f"{RELEASE}-survey", "port": {"name": "http"}},
         ("support-api.example.vn", "/v1/inbound"): {
             "name": f"{RELEASE}-intake",
             "port": {"name": "http"},
         },
     }
-    tls_hosts = {h for tls in ingress["spec"]["tls"] for h in tls["hosts"]}
-    assert {host for host, _ in routes} <= tls_hosts
+    # The desk's API and its web inbox, for the agents' browsers, on an Ingress of its own.
+    assert routes_of(desk) == {
+        ("desk.example.vn", "/v1"): {"name": f"{RELEASE}-desk", "port": {"name": "http"}},
+        ("desk.example.vn", "/inbox"): {"name": f"{RELEASE}-desk", "port": {"name": "http"}},
+    }
+    for each in [ingress, desk]:
+        assert each["spec"]["ingressClassName"] == "nginx"
+        tls_hosts = {h for tls in each["spec"]["tls"] for h in tls["hosts"]}
+        assert {host for host, _ in routes_of(each)} <= tls_hosts
+    # Each TLS entry (a cert-manager Certificate) on the one Ingress that serves its hosts.
+    assert [t["secretName"] for t in ingress["spec"]["tls"]] == ["s8-public-tls"]
+    assert [t["secretName"] for t in desk["spec"]["tls"]] == ["s8-desk-tls"]
+
+
+def test_the_desks_event_streams_get_a_long_read_timeout_and_no_buffering() -> None:
+    out = rendered("production")
+    desk = out.get("Ingress", f"{RELEASE}-desk")["metadata"]["annotations"]
+    others = out.get("Ingress", RELEASE)["metadata"]["annotations"]
+    nginx = "nginx.ingress.kubernetes.io/"
+    assert int(desk[nginx + "proxy-read-timeout"]) >= 3600
+    assert int(desk[nginx + "proxy-send-timeout"]) >= 3600
+    assert desk[nginx + "proxy-buffering"] == "off"
+    # The release-wide annotations reach it too; the other routes keep theirs only.
+    assert others == {
+        "cert-manager.io/cluster-issuer": "letsencrypt",
+        nginx + "proxy-body-size": "2m",
+    }
+    assert desk == {
+        **others,
+        nginx + "proxy-read-timeout": "3600",
+        nginx + "proxy-send-timeout": "3600",
+        nginx + "proxy-buffering": "off",
+    }
+
+
+def test_the_desks_ingress_annotations_win_over_the_release_wide_ones(tmp_path: Path) -> None:
+    nginx = "nginx.ingress.kubernetes.io/"
+    values = {
+        "ingress": {
+            "enabled": True,
+            "annotations": {nginx + "proxy-read-timeout": "30"},
+            "desk": {
+                "host": "agents.example.org",
+                "paths": ["/v1", "/inbox"],
+                "annotations": {nginx + "proxy-read-timeout": "7200"},
+            },
+        }
+    }
+    out = rendered_with(values, tmp_path)
+    ingress = out.get("Ingress", RELEASE)
+    desk = out.get("Ingress", f"{RELEASE}-desk")
+    assert ingress["metadata"]["annotations"] == {nginx + "proxy-read-timeout": "30"}
+    assert desk["metadata"]["annotations"] == {
+        nginx + "proxy-read-timeout": "7200",
+        nginx + "proxy-send-timeout": "3600",  # the chart's defaults for the desk stay
+        nginx + "proxy-buffering": "off",
+    }
+    assert set(routes_of(desk)) == {("agents.example.org", "/v1"), ("agents.example.org", "/inbox")}
+    assert "tls" not in desk["spec"]
+    # Without the desk, no Ingress of its own (and its controller rule goes with it).
+    values["services"] = {"desk": {"enabled": False}}
+    out = rendered_with(values, tmp_path)
+    assert [i["metadata"]["name"] for i in out.of_kind("Ingress")] == [RELEASE]
 
 
 def test_a_disabled_service_disappears_everywhere(tmp_path: Path) -> None:
@@ -705,8 +847,11 @@ S8_SURVEY_POD = Pod(
         "app.kubernetes.io/component": "survey",
     },
 )
+S8_DESK_POD = Pod(NAMESPACE, {**S8_SURVEY_POD.labels, "app.kubernetes.io/component": "desk"})
+OTHER_RELEASES_DESK_POD = Pod(NAMESPACE, {**S8_DESK_POD.labels, "app.kubernetes.io/instance": "s9"})  # fmt: skip
 HTTP_PORT = 8080
-PUBLIC = {"intake", "survey"}  # what the Ingress routes to
+PUBLIC = {"intake", "survey", "desk"}  # what the Ingress routes to
+CALLED_BY_THE_DESK = {"intake", "router"}  # the agents' writes, as the signed-in agent
 
 
 def peer_matches(peer: dict[str, Any], policy_namespace: str, pod: Pod) -> bool:
@@ -760,13 +905,17 @@ def test_each_service_has_a_network_policy_restricting_ingress_to_the_http_port(
             assert rule["from"], service
             assert rule["ports"] == [{"port": HTTP_PORT, "protocol": "TCP"}], service
         assert not admits(policy, UNLABELLED_NEIGHBOUR), service
-        assert not admits(policy, S8_SURVEY_POD), service  # the services never call each other
+        # The services never call each other, but for the desk calling intake and the router.
+        assert not admits(policy, S8_SURVEY_POD), service
+        assert admits(policy, S8_DESK_POD) == (service in CALLED_BY_THE_DESK), service
+        assert not admits(policy, S8_DESK_POD, port=9090), service
+        assert not admits(policy, OTHER_RELEASES_DESK_POD), service
         assert not admits(policy, API_CLIENT_ELSEWHERE), service
         assert admits(policy, API_CLIENT), service
         assert admits(policy, PROMETHEUS), service
         assert not admits(policy, PROMETHEUS, port=9090), service
-    # Six policies: the five services and the topic Job.
-    assert len(out.of_kind("NetworkPolicy")) == 6
+    # Seven policies: the six services and the topic Job.
+    assert len(out.of_kind("NetworkPolicy")) == 7
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -790,11 +939,22 @@ def test_only_the_services_the_ingress_routes_to_admit_the_ingress_controller(ca
 def test_a_service_dropped_from_the_ingress_no_longer_admits_the_controller(
     tmp_path: Path,
 ) -> None:
-    out = rendered_with({"ingress": {"enabled": True}, "services": {"intake": {"enabled": False}}}, tmp_path)  # fmt: skip
-    assert admits(out.network_policy("survey"), INGRESS_CONTROLLER)
+    desk = {"settings": {"intake_url": "https://intake.example.org"}}
+    out = rendered_with({"ingress": {"enabled": True}, "services": {"intake": {"enabled": False}, "desk": desk}}, tmp_path)  # fmt: skip
+    for service in ["survey", "desk"]:
+        assert admits(out.network_policy(service), INGRESS_CONTROLLER)
     for service in ["router", "sla-monitor", "analytics"]:
         assert not admits(out.network_policy(service), INGRESS_CONTROLLER)
     assert not [p for p in out.of_kind("NetworkPolicy") if p["metadata"]["name"] == f"{RELEASE}-intake"]  # fmt: skip
+
+
+def test_without_the_desk_intake_and_the_router_admit_no_other_service(tmp_path: Path) -> None:
+    out = rendered_with({"services": {"desk": {"enabled": False}}}, tmp_path)
+    assert "desk" not in dict(out.deployments())
+    for service, deployment in out.deployments():
+        policy = service_policy(out, deployment)
+        assert not admits(policy, S8_DESK_POD), service
+        assert len(policy["spec"]["ingress"]) == 2, service  # Prometheus and the API clients
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -817,9 +977,15 @@ def test_an_empty_client_list_admits_no_caller_instead_of_everyone(tmp_path: Pat
     out = rendered_with({**values, "ingress": {"enabled": True}}, tmp_path)
     for service, deployment in out.deployments():
         policy = service_policy(out, deployment)
-        assert policy["spec"]["ingress"] == [], service
         for pod in [INGRESS_CONTROLLER, PROMETHEUS, API_CLIENT, UNLABELLED_NEIGHBOUR]:
             assert not admits(policy, pod), service
+        if service in CALLED_BY_THE_DESK:  # the chart's own caller, named by its pods' labels
+            (rule,) = policy["spec"]["ingress"]
+            (peer,) = rule["from"]
+            assert set(peer) == {"podSelector"}, service
+            assert admits(policy, S8_DESK_POD), service
+        else:
+            assert policy["spec"]["ingress"] == [], service
 
 
 def test_api_clients_from_another_namespace_are_configurable(tmp_path: Path) -> None:
@@ -838,7 +1004,7 @@ def test_api_clients_from_another_namespace_are_configurable(tmp_path: Path) -> 
 def test_network_policies_are_not_rendered_when_disabled(tmp_path: Path) -> None:
     out = rendered_with({"networkPolicy": {"enabled": False}}, tmp_path)
     assert not out.of_kind("NetworkPolicy")
-    assert len(dict(out.deployments())) == 5
+    assert len(dict(out.deployments())) == 6
 
 
 @pytest.mark.parametrize("case", ["default", "small"])
@@ -860,7 +1026,7 @@ def test_production_restricts_egress_to_dns_kafka_mongo_the_issuer_and_the_colle
     for service, deployment in out.deployments():
         policy = service_policy(out, deployment)
         assert set(policy["spec"]["policyTypes"]) == {"Ingress", "Egress"}
-        assert egress_ports(policy) == {
+        assert egress_ports(policy) - {(HTTP_PORT, "TCP")} == {
             (53, "UDP"),
             (53, "TCP"),
             (9096, "TCP"),  # the port of kafka.bootstrapServers
@@ -868,6 +1034,24 @@ def test_production_restricts_egress_to_dns_kafka_mongo_the_issuer_and_the_colle
             (443, "TCP"),  # the https issuer
             (4318, "TCP"),
         }, service
+        # Only the desk reaches other pods of the release: intake's and the router's.
+        http = {"port": HTTP_PORT, "protocol": "TCP"}
+        calls = [rule for rule in policy["spec"]["egress"] if http in rule["ports"]]
+        if service == "desk":
+            (rule,) = calls
+            assert rule["ports"] == [http]
+            reached = {
+                callee
+                for callee, d in out.deployments()
+                if any(
+                    labels_match(peer["podSelector"], d["spec"]["template"]["metadata"]["labels"])
+                    for peer in rule["to"]
+                )
+            }
+            assert reached == CALLED_BY_THE_DESK
+            assert all(set(peer) == {"podSelector"} for peer in rule["to"])
+        else:
+            assert not calls, service
         dns = next(r for r in policy["spec"]["egress"] if r["ports"][0]["port"] == 53)
         assert dns["to"] == [
             {
@@ -909,6 +1093,11 @@ BAD_VALUES: dict[str, dict[str, Any]] = {
     "unknown service key": {"services": {"router": {"replica": 2}}},
     "unknown service": {"services": {"billing": {"enabled": True}}},
     "setting of another service": {"services": {"router": {"settings": {"faq_threshold": 0.5}}}},
+    "desk setting on another service": {"services": {"router": {"settings": {"intake_url": "x"}}}},
+    "desk url not a URL": {"services": {"desk": {"settings": {"router_url": "s8-router"}}}},
+    "desk poll too slow": {"services": {"desk": {"settings": {"stream_poll_seconds": 10}}}},
+    "desk ingress annotation not a string": {"ingress": {"desk": {"annotations": {"a": 1}}}},
+    "desk kafka user without password": {"secrets": {"kafka": {"desk": {"password": None}}}},
     "setting out of range": {"services": {"intake": {"settings": {"faq_threshold": 2}}}},
     "chart-managed setting": {"services": {"intake": {"settings": {"mongo_uri": "mongodb://x"}}}},
     "SASL without a mechanism": {"kafka": {"securityProtocol": "SASL_SSL"}},

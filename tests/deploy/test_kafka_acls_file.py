@@ -34,7 +34,7 @@ def test_each_service_reads_its_own_consumer_groups_and_the_router_writes_what_i
     None
 ):
     by_user = chart_acls()
-    for service in ("intake", "router", "sla-monitor", "survey", "analytics"):
+    for service in ("intake", "router", "sla-monitor", "survey", "analytics", "desk"):
         assert {"resource": "GROUP", "name": service, "pattern": "PREFIXED", "operations": ["READ"]} in by_user[f"s8-{service}"]  # fmt: skip
     router = {e["name"]: e["operations"] for e in by_user["s8-router"] if e["resource"] == "TOPIC"}
     assert "WRITE" in router["support.agents.v1"]
@@ -49,3 +49,8 @@ def test_each_service_reads_its_own_consumer_groups_and_the_router_writes_what_i
             "operations": ["WRITE", "DESCRIBE"],
         }
     ]
+    # The desk, a service now: it reads the topics of its read model and writes agents' actions.
+    desk = {e["name"]: e["operations"] for e in by_user["s8-desk"] if e["resource"] == "TOPIC"}
+    assert desk["support.actions.v1"] == ["WRITE", "DESCRIBE"]
+    assert desk["support.tickets.v1"] == ["READ", "DESCRIBE"]
+    assert [n for n, ops in desk.items() if "WRITE" in ops] == ["support.actions.v1", "support.deadletter.v1"]  # fmt: skip

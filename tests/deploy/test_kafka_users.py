@@ -27,8 +27,9 @@ PROCESS_USERS = {
     "slaMonitor": "s8-sla-monitor",
     "survey": "s8-survey",
     "analytics": "s8-analytics",
+    "desk": "s8-desk",
 }
-SYSTEM_USERS = {"s8-channels", "s8-workforce", "s8-desk"}
+SYSTEM_USERS = {"s8-channels", "s8-workforce"}
 STRIMZI = ["kafka.acls.strimzi.enabled=true", "kafka.acls.strimzi.cluster=events"]
 OPERATIONS = {"READ": "Read", "WRITE": "Write", "DESCRIBE": "Describe"}
 
@@ -192,7 +193,7 @@ def test_the_processes_log_in_as_their_kafka_user_with_the_password_of_its_secre
     manifests = render(*sets)
     users = kafka_users(manifests)
     workloads = [m for m in manifests if m["kind"] in {"Deployment", "Job"}]
-    assert len(workloads) == 6
+    assert len(workloads) == 7
     for workload in workloads:
         env = container_env(workload)
         name = env["S8_KAFKA_SASL_USERNAME"]["value"]
@@ -210,7 +211,23 @@ def test_a_disabled_service_or_topic_job_gets_no_kafka_user() -> None:
     )
     assert "s8-analytics" not in users
     assert "s8-provisioning" not in users
-    assert {"s8-intake", "s8-router", *SYSTEM_USERS} <= set(users)
+    assert {"s8-intake", "s8-router", "s8-desk", *SYSTEM_USERS} <= set(users)
+    # The desk is one of s8's services now, no longer a system around it.
+    users = kafka_users(render(*STRIMZI, "services.desk.enabled=false"))
+    assert "s8-desk" not in users
+    assert set(users) == set(ACL_FILE) - {"s8-desk"} | {"s8-provisioning"}
+
+
+def test_the_desk_reads_what_its_read_model_needs_and_writes_only_agents_actions() -> None:
+    desk = acls(kafka_users(render(*STRIMZI, "kafka.topicNamespace=t1."))["s8-desk"])
+    for topic in ["tickets", "assignments", "sla", "surveys", "agents"]:
+        assert allows(desk, "Read", "topic", f"t1.support.{topic}.v1"), topic
+    assert allows(desk, "Read", "group", "s8-desk.support.tickets.v1")
+    assert not allows(desk, "Read", "group", "s8-router.support.tickets.v1")
+    assert allows(desk, "Write", "topic", "t1.support.actions.v1")
+    assert not allows(desk, "Write", "topic", "t1.support.tickets.v1")
+    assert not allows(desk, "Write", "topic", "t1.support.assignments.v1")
+    assert not allows(desk, "Create", "topic", "t1.support.actions.v1")
 
 
 @pytest.mark.parametrize(

@@ -6,11 +6,20 @@ is the integration tests': the same clients and roles, plus the people the tests
 Development secrets only (`s8-dev-only-secret`, people `s8-demo`); Keycloak listens on 127.0.0.1.
 
     .venv/bin/python deploy/local/keycloak/realms.py   # after a change; tests compare the files
+    .venv/bin/python deploy/local/keycloak/realms.py --apply   # also into the running Keycloak
+
+Keycloak imports these files when it starts (deploy/local/keycloak.sh: a changed file starts
+its database afresh); `--apply` puts the desk client's changes into a running one instead,
+through its admin API, without a restart.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import sys
+import urllib.parse
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +28,9 @@ SECRET = "s8-dev-only-secret"
 PASSWORD = "s8-demo"
 SERVICES = ("intake", "router", "sla-monitor", "survey", "analytics")
 CHANNELS = ("email", "live_chat", "social", "phone", "sms", "web_form", "chatbot", "on_site")
+DESK_CLIENT = "s8-desk"
+INBOX_PORT = 8006  # the desk of `make run` (deploy/local/stack.py)
+TEST_INBOX_PORT = 18006  # the desk of the inbox's browser test (tests/test_desk_inbox_browser.py)
 ROLES = {
     "channel": "A channel system: only POST /v1/inbound/{channel}",
     "agent": "Acts on tickets as themselves; their own presence and offers",
@@ -63,6 +75,25 @@ def _system(client_id: str, name: str, roles: list[str], *mappers: dict[str, Any
     return client, account
 
 
+def desk_client(*, test: bool = False) -> dict[str, Any]:
+    """The agents' inbox (`/inbox` of the desk) signs in here with PKCE; the demo scripts and
+    tests use the password grant. Keycloak takes an http redirect URI on a loopback host
+    (127.0.0.1, localhost, [::1]) with any port (RFC 8252 §7.3), so `http://127.0.0.1/*`
+    covers the inbox wherever it listens locally; but the browser's calls to the token
+    endpoint (CORS) are allowed only from origins listed exactly, port included."""
+    ports = (INBOX_PORT, TEST_INBOX_PORT) if test else (INBOX_PORT,)
+    origins = [f"http://{host}:{port}" for port in ports for host in ("127.0.0.1", "localhost")]
+    return {
+        "clientId": DESK_CLIENT, "name": "s8 agent desk and demo scripts", "enabled": True,
+        "protocol": "openid-connect", "publicClient": True, "standardFlowEnabled": True,
+        "directAccessGrantsEnabled": True, "implicitFlowEnabled": False,
+        "redirectUris": ["http://127.0.0.1/*", "http://localhost/*"], "webOrigins": origins,
+        # "+": signing out may return to any page signing in may (the inbox).
+        "attributes": {"pkce.code.challenge.method": "S256", "post.logout.redirect.uris": "+"},
+        "protocolMappers": [AUDIENCE],
+    }  # fmt: skip
+
+
 def realm(
     name: str, display: str, people: list[tuple[str, str, str, list[str]]], *, test: bool = False
 ) -> dict[str, Any]:
@@ -76,13 +107,7 @@ def realm(
     systems.append(_system("s8-workforce", "Workforce system (agent tiers, leads)", ["admin"]))
     if test:  # the HTTP fuzzer's caller: every route's door opens, so the handlers get fuzzed
         systems.append(_system("s8-fuzzer", "make fuzz's schemathesis", list(ROLES)))
-    desk = {
-        "clientId": "s8-desk", "name": "s8 agent desk and demo scripts", "enabled": True,
-        "protocol": "openid-connect", "publicClient": True, "standardFlowEnabled": True,
-        "directAccessGrantsEnabled": True, "implicitFlowEnabled": False,
-        "redirectUris": ["http://127.0.0.1/*", "http://localhost/*"], "webOrigins": ["+"],
-        "attributes": {"pkce.code.challenge.method": "S256"}, "protocolMappers": [AUDIENCE],
-    }  # fmt: skip
+    desk = desk_client(test=test)
     users = [
         {"username": u, "enabled": True, "firstName": first, "lastName": last,
          "email": f"{u}@s8.example", "emailVerified": True, "realmRoles": roles,
@@ -108,7 +133,44 @@ def documents() -> dict[str, str]:
     return {f: json.dumps(r, ensure_ascii=False, indent=1) + "\n" for f, r in realms.items()}
 
 
+def _call(method: str, url: str, token: str | None = None, body: Any = None, form: dict[str, str] | None = None) -> Any:  # fmt: skip
+    data, headers = None, {"Accept": "application/json"}
+    if form is not None:
+        data = urllib.parse.urlencode(form).encode()
+    elif body is not None:
+        data, headers["Content-Type"] = json.dumps(body).encode(), "application/json"
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(url, data=data, headers=headers, method=method)
+    with urllib.request.urlopen(request, timeout=30) as reply:
+        text = reply.read()
+    return json.loads(text) if text else None
+
+
+def apply(base: str, admin_password: str = SECRET) -> list[str]:
+    """Updates the desk client of each realm in the running Keycloak at `base` to what these
+    files say (its admin API, as the local master admin); the realms it updated."""
+    login = {"grant_type": "password", "client_id": "admin-cli", "username": "admin",
+             "password": admin_password}  # fmt: skip
+    token = _call("POST", f"{base}/realms/master/protocol/openid-connect/token", form=login)["access_token"]  # fmt: skip
+    updated = []
+    for text in documents().values():
+        name = json.loads(text)["realm"]
+        wanted = desk_client(test=name == "s8-test")
+        admin = f"{base}/admin/realms/{name}/clients"
+        [current] = _call("GET", f"{admin}?clientId={DESK_CLIENT}", token)
+        merged = {**current, **{k: v for k, v in wanted.items() if k != "protocolMappers"}}
+        merged["attributes"] = {**current.get("attributes", {}), **wanted["attributes"]}
+        _call("PUT", f"{admin}/{current['id']}", token, merged)
+        updated.append(name)
+    return updated
+
+
 if __name__ == "__main__":
     for file, text in documents().items():
         (HERE / file).write_text(text, encoding="utf-8")
         print(f"wrote {HERE / file}")
+    if "--apply" in sys.argv[1:]:
+        keycloak = f"http://127.0.0.1:{os.environ.get('S8_KEYCLOAK_PORT', '18080')}"
+        for name in apply(keycloak):
+            print(f"updated the {DESK_CLIENT} client of realm {name} in {keycloak}")

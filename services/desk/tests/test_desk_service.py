@@ -173,3 +173,23 @@ async def test_a_breach_puts_the_ticket_first_and_tells_its_holder() -> None:
     card = cards.cards["T-1"]
     assert (card["sla"], card["sla_order"]) == ("breached", f"0|{due.isoformat()}")
     assert (cards.notices[-1].agent_id, cards.notices[-1].kind, cards.notices[-1].deadline) == ("lan", "sla_breached", due)  # fmt: skip
+
+
+async def test_an_approval_request_of_a_team_without_a_lead_reaches_every_lead() -> None:
+    cards = Cards()
+    desk = DeskService(cards)
+    await desk.on_agent(AgentProfile(agent_id="ha", name="Hà", team="customer_care", lead=True))
+    await desk.on_ticket_event(make_ticket_created(team="shipping"))
+    offer = CompensationOffer(
+        offer_id="O-2", ticket_id="T-1", customer_id="C-1", agent_id="lan", kind="voucher",
+        amount=500_000, status="pending_approval", status_reason="period cap reached",
+        period="2026-11-25", offered_at=T0,
+    )  # fmt: skip
+    await desk.on_ticket_event(
+        CompensationApprovalRequested(
+            producer="s8-intake",
+            occurred_at=T0,
+            payload=CompensationPayload(ticket_id="T-1", offer=offer),
+        )
+    )
+    assert [(n.agent_id, n.kind) for n in cards.notices] == [("ha", "approval_needed")]

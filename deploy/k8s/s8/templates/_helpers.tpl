@@ -44,7 +44,7 @@ app.kubernetes.io/component: {{ .component }}
 {{- end -}}
 
 {{/*
-The five services: values key, resource/component name, Python module.
+The six services: values key, resource/component name, Python module.
 Templates range over this list so a service is declared once.
 */}}
 {{- define "s8.services" -}}
@@ -53,16 +53,27 @@ Templates range over this list so a service is declared once.
 - {key: slaMonitor, name: sla-monitor, module: s8_sla_monitor}
 - {key: survey, name: survey, module: s8_survey}
 - {key: analytics, name: analytics, module: s8_analytics}
+- {key: desk, name: desk, module: s8_desk}
 {{- end -}}
 
 {{/*
-The services the Ingress routes to (values keys; ingress.<key> holds host and paths), while
-ingress.enabled. The Ingress and the NetworkPolicies both read this list, so what the outside
-reaches and what the ingress controller may connect to stay the same.
+Which services call which over HTTP (values keys): the desk passes the agents' writes to intake
+and the router, as the signed-in agent. The desk's S8_INTAKE_URL and S8_ROUTER_URL and the
+NetworkPolicies (ingress of the called, egress of the caller) all read this map.
+*/}}
+{{- define "s8.calls" -}}
+desk: [intake, router]
+{{- end -}}
+
+{{/*
+The services the Ingress routes to (values keys; ingress.<key> holds host and paths, the desk's
+also the annotations of its own Ingress), while ingress.enabled. The Ingress and the
+NetworkPolicies both read this list, so what the outside reaches and what the ingress
+controller may connect to stay the same.
 */}}
 {{- define "s8.publicServices" -}}
 {{- if .Values.ingress.enabled -}}
-{{- range $key := list "survey" "intake" -}}
+{{- range $key := list "survey" "intake" "desk" -}}
 {{- if (index $.Values.services $key).enabled }}
 - {{ $key }}
 {{- end -}}
@@ -159,15 +170,23 @@ S8_OIDC_ALGORITHMS: {{ toJson . | quote }}
 {{- end -}}
 
 {{/*
+The resource/component name of a service from its values key (another key as it is):
+(dict "root" $ "key" "slaMonitor").
+*/}}
+{{- define "s8.serviceName" -}}
+{{- $name := .key -}}
+{{- range $svc := include "s8.services" .root | fromYamlArray -}}
+{{- if eq $svc.key $.key }}{{ $name = $svc.name }}{{ end -}}
+{{- end -}}
+{{- $name -}}
+{{- end -}}
+
+{{/*
 The Kafka user name of one process with kafka.acls.strimzi (its KafkaUser's name): s8-<service>,
 s8-provisioning for the topic Job. (dict "root" $ "process" "slaMonitor").
 */}}
 {{- define "s8.kafkaUserName" -}}
-{{- $name := .process -}}
-{{- range $svc := include "s8.services" .root | fromYamlArray -}}
-{{- if eq $svc.key $.process }}{{ $name = $svc.name }}{{ end -}}
-{{- end -}}
-{{- printf "s8-%s" $name -}}
+{{- printf "s8-%s" (include "s8.serviceName" (dict "root" .root "key" .process)) -}}
 {{- end -}}
 
 {{/*
@@ -210,16 +229,21 @@ Strimzi KafkaUsers the user name is the KafkaUser's (Strimzi's Secret holds the 
 {{- end }}
 {{- end -}}
 
+{{/* https://<host> when an ingress.tls entry names the host, else http://<host>: (dict "root" $ "host" h). */}}
+{{- define "s8.ingressBaseUrl" -}}
+{{- $host := .host -}}
+{{- $tls := false -}}
+{{- range .root.Values.ingress.tls }}{{ if has $host .hosts }}{{ $tls = true }}{{ end }}{{ end -}}
+{{- printf "%s://%s" (ternary "https" "http" $tls) $host -}}
+{{- end -}}
+
 {{/* The public URL of the survey pages: the setting, else the Ingress host. */}}
 {{- define "s8.surveyPublicBaseUrl" -}}
 {{- $settings := .Values.services.survey.settings -}}
 {{- if hasKey $settings "public_base_url" -}}
 {{- $settings.public_base_url -}}
 {{- else if .Values.ingress.enabled -}}
-{{- $host := .Values.ingress.survey.host -}}
-{{- $tls := false -}}
-{{- range .Values.ingress.tls }}{{ if has $host .hosts }}{{ $tls = true }}{{ end }}{{ end -}}
-{{- printf "%s://%s" (ternary "https" "http" $tls) $host -}}
+{{- include "s8.ingressBaseUrl" (dict "root" . "host" .Values.ingress.survey.host) -}}
 {{- end -}}
 {{- end -}}
 
@@ -238,6 +262,17 @@ per-service setting (say log_level) replaces the release-wide one instead of rep
 {{- if eq .svc.key "survey" -}}
 {{- with include "s8.surveyPublicBaseUrl" $root -}}
 {{- $_ = set $data "S8_PUBLIC_BASE_URL" . -}}
+{{- end -}}
+{{- end -}}
+{{- /* The desk's S8_INTAKE_URL, S8_ROUTER_URL: the release's Services unless set. */ -}}
+{{- range $callee := index (include "s8.calls" $root | fromYaml) .svc.key | default list -}}
+{{- $setting := printf "%s_url" (snakecase $callee) -}}
+{{- if not (hasKey $values.settings $setting) -}}
+{{- $svc := include "s8.serviceName" (dict "root" $root "key" $callee) -}}
+{{- if not (index $root.Values.services $callee).enabled -}}
+{{- fail (printf "services.%s calls %s: enable services.%s or set services.%s.settings.%s" $.svc.key $callee $callee $.svc.key $setting) -}}
+{{- end -}}
+{{- $_ = set $data (printf "S8_%s" (upper $setting)) (printf "http://%s-%s:%d" (include "s8.fullname" $root) $svc (int $root.Values.http.servicePort)) -}}
 {{- end -}}
 {{- end -}}
 {{- range $name, $value := $values.settings -}}

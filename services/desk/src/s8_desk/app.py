@@ -13,6 +13,7 @@ from s8_desk.api import api
 from s8_desk.api_canned import canned
 from s8_desk.api_writes import writes
 from s8_desk.metrics import DeskMetrics
+from s8_desk.pages import pages
 from s8_desk.service import DeskService
 from s8_desk.settings import DeskSettings
 from s8_desk.stream import Hub
@@ -49,7 +50,7 @@ def build(settings: DeskSettings | None = None) -> tuple[ServiceRuntime, FastAPI
     runtime.every(settings.stream_poll_seconds, push, "stream push")
     client = httpx.AsyncClient()
     runtime.on_stop(client.aclose)
-    app = runtime.http_app(api, writes, canned)
+    app = runtime.http_app(api, writes, canned, pages)
     app.state.views = DeskViews(store)
     app.state.hub = hub
     app.state.canned = CannedStore(runtime.store)

@@ -39,7 +39,8 @@ class DeskService:
             case CompensationApprovalRequested(payload=p):
                 await self.store.keep_offer(p.offer)
                 card = await self.store.card(p.ticket_id)
-                leads = await self.store.leads(card.get("team") if card else None)
+                # The leads of the ticket's team; every lead if that team has none.
+                leads = await self.store.leads(card.get("team") if card else None) or await self.store.leads(None)  # fmt: skip
                 due = notices.on_approval_requested(p.ticket_id, p.offer.offer_id, event.occurred_at, leads)  # fmt: skip
                 await self._notify(event, due)
             case TicketCreated(payload=p):

@@ -25,3 +25,16 @@ class DeskSettings(ServiceSettings):
         default="http://127.0.0.1:8002",
         description="The router's API: presence and accepting offers, as the signed-in agent.",
     )
+    inbox_client_id: str = Field(
+        default="s8-desk",
+        min_length=1,
+        max_length=255,
+        description="The OpenID Connect client the web inbox (`/inbox`) signs agents in with: "
+        "public, authorization code with PKCE (S256).",
+    )
+    inbox_issuer_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^\s\"'<>]+$",
+        description="The issuer as the agents' browsers reach it, when they reach the provider "
+        "at another address than the desk does; unset: `S8_OIDC_ISSUER`.",
+    )
