@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import httpx
@@ -22,11 +22,10 @@ from s8_router.app import build as build_router
 from s8_router.settings import RouterSettings
 from s8_shared import topics
 from s8_shared.contracts import OUTBOUND_EVENTS, AgentProfile
-from s8_shared.runtime import ServiceRuntime
 from s8_sla_monitor.app import build as build_sla
 from s8_sla_monitor.settings import SlaMonitorSettings
 from s8_testing.builders import make_inbound
-from s8_testing.harness import TestStack, eventually, serving
+from s8_testing.harness import TestStack, eventually, serving, started
 
 pytestmark = pytest.mark.integration
 
@@ -55,15 +54,6 @@ async def notices(
                 event, n = {}, n - 1
                 if n == 0:
                     return
-
-
-@contextlib.asynccontextmanager
-async def started(runtime: ServiceRuntime) -> AsyncIterator[ServiceRuntime]:
-    await runtime.start()
-    try:
-        yield runtime
-    finally:
-        await runtime.stop()
 
 
 async def test_a_ticket_reaches_the_agents_view_and_live_stream_and_a_reconnect_loses_nothing(

@@ -13,9 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 import re
-import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -34,11 +32,10 @@ from s8_router.settings import RouterSettings
 from s8_shared import topics
 from s8_shared.contracts import OUTBOUND_EVENTS, AgentProfile
 from s8_shared.contracts.compensation import COMPENSATION_EVENTS
-from s8_shared.runtime import ServiceRuntime
 from s8_sla_monitor.app import build as build_sla
 from s8_sla_monitor.settings import SlaMonitorSettings
 from s8_testing.builders import make_inbound
-from s8_testing.harness import TestStack, eventually, serving
+from s8_testing.harness import TestStack, chromium, eventually, serving, started
 from s8_testing.tokens import DEMO_PASSWORD, DESK_CLIENT
 
 pytestmark = pytest.mark.e2e
@@ -64,19 +61,6 @@ UNLABELLED = """() => [...document.querySelectorAll("button, input, select, text
   .filter((n) => !(n.labels && n.labels.length) && !n.getAttribute("aria-label")
     && !n.getAttribute("aria-labelledby") && !n.textContent.trim())
   .map((n) => n.outerHTML.slice(0, 120))"""
-
-
-def chromium() -> str:
-    path = (
-        os.environ.get("S8_CHROMIUM")
-        or shutil.which("chromium")
-        or shutil.which("chromium-browser")
-    )
-    if not path:
-        raise AssertionError(
-            "Chromium is needed for this test: `make browser` (Debian's chromium package)"
-        )
-    return path
 
 
 class Cable:
@@ -137,15 +121,6 @@ async def cable_to(desk: str, port: int) -> AsyncIterator[Cable]:
         server.close()
         await asyncio.gather(*cable.tasks, return_exceptions=True)
         await server.wait_closed()
-
-
-@contextlib.asynccontextmanager
-async def started(runtime: ServiceRuntime) -> AsyncIterator[ServiceRuntime]:
-    await runtime.start()
-    try:
-        yield runtime
-    finally:
-        await runtime.stop()
 
 
 async def provider_allows_the_inbox(issuer: str) -> bool:

@@ -4,7 +4,6 @@ refused. Screenshots are saved in test-artifacts/ for a person to look at."""
 
 import asyncio
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -19,24 +18,11 @@ from s8_shared import topics
 from s8_shared.contracts import SURVEY_EVENTS, utcnow
 from s8_survey.settings import SurveySettings
 from s8_testing.builders import make_ticket_created
-from s8_testing.harness import TestStack, eventually
+from s8_testing.harness import TestStack, chromium, eventually
 
 pytestmark = pytest.mark.e2e
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
-
-
-def chromium() -> str:
-    path = (
-        os.environ.get("S8_CHROMIUM")
-        or shutil.which("chromium")
-        or shutil.which("chromium-browser")
-    )
-    if not path:
-        raise AssertionError(
-            "Chromium is needed for this test: `make browser` (Debian's chromium package)"
-        )
-    return path
 
 
 def free_port() -> int:

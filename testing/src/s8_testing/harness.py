@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
+import shutil
 import socket
 import time
 import uuid
@@ -268,3 +270,21 @@ async def serving(app: FastAPI) -> AsyncIterator[str]:
     finally:
         server.should_exit = True
         await task
+
+
+@contextlib.asynccontextmanager
+async def started(runtime: ServiceRuntime) -> AsyncIterator[ServiceRuntime]:
+    """A runtime built by the test (its app kept for `serving`), started and stopped."""
+    await runtime.start()
+    try:
+        yield runtime
+    finally:
+        await runtime.stop()
+
+
+def chromium() -> str:
+    """Debian's Chromium for the browser tests (`make browser`), or S8_CHROMIUM."""
+    path = os.environ.get("S8_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")  # fmt: skip
+    if not path:
+        raise AssertionError("Chromium is needed for this test: `make browser` (Debian's chromium package)")  # fmt: skip
+    return path
