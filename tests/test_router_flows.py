@@ -11,6 +11,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from s8_router.app import build
@@ -560,5 +561,50 @@ async def test_the_reconciler_marks_a_decision_the_ticket_moved_on_from_without_
         assert record is not None
         assert (record["announce_pending"], record["announced_seq"]) == (False, record["seq"])
         assert [e.type for e in await decisions(stack)] == ["ticket.assigned"]
+    finally:
+        await runtime.stop()
+
+
+async def test_an_agent_declines_their_offer_over_http_and_it_moves_on_to_another_agent(
+    stack: TestStack, tmp_path: Path
+) -> None:
+    policy = tmp_path / "routing.yaml"
+    policy.write_text("version: 1\nacceptance_timeout_seconds: 600\n", encoding="utf-8")
+    settings = stack.settings(RouterSettings, policy_path=policy)
+    runtime, app = build(settings)
+    await runtime.start()
+    try:
+        await send_agent(stack, agent("agent-1"))
+        await stack.caught_up(settings, topics.AGENTS)
+        await send_ticket(stack, "T-decline")
+
+        async def offered() -> bool:
+            return any(e.payload.agent_id == "agent-1" for e in await decisions(stack))
+
+        await eventually(offered, what="the offer to agent-1")
+        await send_agent(stack, agent("agent-7"))
+        await stack.caught_up(settings, topics.AGENTS)
+        url = "/v1/assignments/T-decline/decline"
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://r") as http:  # fmt: skip
+            assert (await http.post(url)).status_code == 401
+            analyst = await stack.tokens.headers_for("thao")
+            assert (await http.post(url, headers=analyst)).status_code == 403
+            other = await stack.tokens.headers_for("agent-7")
+            assert (await http.post(url, headers=other)).status_code == 409  # not their offer
+            mine = await stack.tokens.headers_for("agent-1")
+            reply = await http.post(url, headers=mine)
+            assert reply.status_code == 200, reply.text
+            assert reply.json() == {"ticket_id": "T-decline", "agent_id": "agent-1", "declined": True}  # fmt: skip
+            assert (await http.post(url, headers=mine)).status_code == 409  # declined once
+
+        async def moved_on() -> list[Event[Any]]:
+            found = await decisions(stack)
+            return found if any(e.payload.agent_id == "agent-7" for e in found) else []
+
+        events = await eventually(moved_on, what="the offer to move to agent-7")
+        assert [e.payload.reason for e in events if e.type == "ticket.unassigned"] == ["declined"]
+        record = await app.state.router.routing.get("T-decline")
+        assert record is not None
+        assert "agent-1" in record.excluded
     finally:
         await runtime.stop()
