@@ -114,6 +114,17 @@ def customer_says(text: str, version: int) -> TicketMessageAdded:
     return TicketMessageAdded(producer="s8-intake", occurred_at=T0, payload=TicketMessageAddedPayload(ticket_id="T-1", ticket=snap, message=message))  # fmt: skip
 
 
+def approval_requested(offer_id: str, kind: str, amount: int) -> CompensationApprovalRequested:
+    """Lan's offer on T-1, above her limits: it waits for a lead."""
+    offer = CompensationOffer(
+        offer_id=offer_id, ticket_id="T-1", customer_id="C-1", agent_id="lan", kind=kind,
+        amount=amount, status="pending_approval", status_reason="above the agent's limits",
+        period="2026-11-25", offered_at=T0,
+    )  # fmt: skip
+    payload = CompensationPayload(ticket_id="T-1", offer=offer)
+    return CompensationApprovalRequested(producer="s8-intake", occurred_at=T0, payload=payload)
+
+
 async def test_a_customer_answer_on_a_held_ticket_notifies_its_holder_once() -> None:
     cards = Cards()
     desk = DeskService(cards)
@@ -141,18 +152,7 @@ async def test_an_approval_request_reaches_the_leads_of_the_tickets_team_only() 
     for agent_id, team, lead in (("ha", "billing", True), ("khoa", "technical", True), ("lan", "billing", False)):  # fmt: skip
         await desk.on_agent(AgentProfile(agent_id=agent_id, name=agent_id, team=team, lead=lead))
     await desk.on_ticket_event(make_ticket_created(team="billing"))
-    offer = CompensationOffer(
-        offer_id="O-1", ticket_id="T-1", customer_id="C-1", agent_id="lan", kind="refund",
-        amount=900_000, status="pending_approval", status_reason="above the per-offer limit",
-        period="2026-11-25", offered_at=T0,
-    )  # fmt: skip
-    await desk.on_ticket_event(
-        CompensationApprovalRequested(
-            producer="s8-intake",
-            occurred_at=T0,
-            payload=CompensationPayload(ticket_id="T-1", offer=offer),
-        )
-    )
+    await desk.on_ticket_event(approval_requested("O-1", "refund", 900_000))
     assert [(n.agent_id, n.kind, n.detail) for n in cards.notices] == [("ha", "approval_needed", "O-1")]  # fmt: skip
     assert "O-1" in cards.cards["T-1"]["compensation"]
 
@@ -180,16 +180,5 @@ async def test_an_approval_request_of_a_team_without_a_lead_reaches_every_lead()
     desk = DeskService(cards)
     await desk.on_agent(AgentProfile(agent_id="ha", name="Hà", team="customer_care", lead=True))
     await desk.on_ticket_event(make_ticket_created(team="shipping"))
-    offer = CompensationOffer(
-        offer_id="O-2", ticket_id="T-1", customer_id="C-1", agent_id="lan", kind="voucher",
-        amount=500_000, status="pending_approval", status_reason="period cap reached",
-        period="2026-11-25", offered_at=T0,
-    )  # fmt: skip
-    await desk.on_ticket_event(
-        CompensationApprovalRequested(
-            producer="s8-intake",
-            occurred_at=T0,
-            payload=CompensationPayload(ticket_id="T-1", offer=offer),
-        )
-    )
+    await desk.on_ticket_event(approval_requested("O-2", "voucher", 500_000))
     assert [(n.agent_id, n.kind) for n in cards.notices] == [("ha", "approval_needed")]

@@ -8,18 +8,17 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
 
 from s8_desk.adapters.canned_store import CannedStore
+from s8_desk.api import Staff, TicketId, ViewsDep
 from s8_desk.domain.canned import UnknownPlaceholder, check, render
-from s8_desk.views import DeskViews, TicketNotFound
+from s8_desk.views import TicketNotFound
 from s8_shared.contracts import Language, utcnow
 from s8_shared.contracts.desk import CannedReply, CannedReplyBody, RenderedReply
 from s8_shared.identity import Principal
 from s8_shared.identity.http import require
 
 canned = APIRouter(prefix="/v1", tags=["canned replies"])
-Staff = Annotated[Principal, require("agent", "lead", "admin")]
 Editors = Annotated[Principal, require("lead", "admin")]
 CannedId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
-TicketId = Annotated[str, Path(pattern=r"^T-[0-9A-Za-z-]{1,64}$")]
 
 
 def get_canned(request: Request) -> CannedStore:
@@ -27,13 +26,7 @@ def get_canned(request: Request) -> CannedStore:
     return store
 
 
-def get_views(request: Request) -> DeskViews:
-    views: DeskViews = request.app.state.views
-    return views
-
-
 CannedDep = Annotated[CannedStore, Depends(get_canned)]
-ViewsDep = Annotated[DeskViews, Depends(get_views)]
 
 
 @canned.get("/canned", response_model=list[CannedReply], summary="Canned replies of a language")
