@@ -1,19 +1,11 @@
 """The local MongoDB-wire store (deploy/local/MongoLauncher.java) keeps what it acknowledges
-and uses every index s8 declares. Each test starts its own store on a free port."""
+and uses every index s8 declares. Each test starts its own store (the `store` fixture)."""
 
 import asyncio
-import contextlib
-import os
-import signal
-import socket
-import subprocess
-import time
-from collections.abc import AsyncIterator, Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from pymongo import AsyncMongoClient
 from pymongo.errors import PyMongoError
 
 from s8_analytics.app import build as build_analytics
@@ -29,12 +21,10 @@ from s8_sla_monitor.app import build as build_sla
 from s8_sla_monitor.settings import SlaMonitorSettings
 from s8_survey.app import build as build_survey
 from s8_survey.settings import SurveySettings
-from s8_testing.harness import free_port
+from s8_testing.local_store import Store, client
 
 pytestmark = pytest.mark.integration
 
-REPO = Path(__file__).resolve().parents[1]
-LIB = REPO / ".local/lib/mongo"
 SERVICES: list[tuple[Callable[[Any], tuple[ServiceRuntime, Any]], type[ServiceSettings]]] = [
     (build_intake, IntakeSettings),
     (build_router, RouterSettings),
@@ -42,84 +32,6 @@ SERVICES: list[tuple[Callable[[Any], tuple[ServiceRuntime, Any]], type[ServiceSe
     (build_survey, SurveySettings),
     (build_analytics, AnalyticsSettings),
 ]
-
-
-class Store:
-    """One launcher process on a file of its own."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.port = free_port()
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def log(self) -> Path:
-        return self.path.parent / "store.log"
-
-    @property
-    def uri(self) -> str:
-        return f"mongodb://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        assert LIB.is_dir(), "the store's jars are fetched by `make bootstrap`"
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.process = subprocess.Popen(
-            [
-                "java",
-                "-Xmx512m",
-                *os.environ.get("S8_TEST_STORE_JAVA_OPTIONS", "").split(),
-                "-cp",
-                f"{LIB}/*",
-                str(REPO / "deploy/local/MongoLauncher.java"),
-                str(self.path),
-                "127.0.0.1",
-                str(self.port),
-            ],
-            stdout=self.log.open("ab"),
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, "the store exited at start"
-            with (
-                contextlib.suppress(OSError),
-                socket.create_connection(("127.0.0.1", self.port), timeout=1),
-            ):
-                return
-            time.sleep(0.2)
-        raise AssertionError("the store did not listen within 60 s")
-
-    def kill(self) -> None:
-        assert self.process is not None
-        os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait()
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=30)
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    running = Store(tmp_path / "store" / "s8.mv")
-    running.start()
-    try:
-        yield running
-    finally:
-        running.stop()
-
-
-@contextlib.asynccontextmanager
-async def client(uri: str) -> AsyncIterator[AsyncMongoClient[dict[str, Any]]]:
-    mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
-        uri, journal=True, serverSelectionTimeoutMS=2000, connectTimeoutMS=2000
-    )
-    try:
-        yield mongo
-    finally:
-        await mongo.close()
 
 
 async def insert_until_stopped(

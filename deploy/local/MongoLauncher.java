@@ -69,6 +69,8 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.regex.Pattern;
 
 public class MongoLauncher {
@@ -201,6 +203,12 @@ class DurableH2Backend extends H2Backend {
     static final boolean COMMIT_EVERY_WRITE =
         !"false".equalsIgnoreCase(System.getProperty("s8.mongo.commitEveryWrite"));
 
+    // mongo-java-server takes no lock: an update changes the stored document in place (a reader
+    // encoding it failed with ConcurrentModificationException, and its client waited for a reply that
+    // never came), and two guarded findAndModify on one document could both pass their guard. Writes
+    // run one at a time, reads beside each other, as MongoDB's document-level atomicity promises.
+    private final ReentrantReadWriteLock access = new ReentrantReadWriteLock();
+
     DurableH2Backend(MVStore store) {
         super(store);
     }
@@ -219,13 +227,20 @@ class DurableH2Backend extends H2Backend {
         if (command.equalsIgnoreCase("listdatabases") && databaseName.equals("admin")) {
             return listDatabases();
         }
+        boolean write = WRITES.contains(command.toLowerCase(Locale.ROOT));
+        Lock held = write ? access.writeLock() : access.readLock();
+        held.lock();
         try {
-            return super.handleCommand(channel, databaseName, command, query);
+            Document reply = super.handleCommand(channel, databaseName, command, query);
+            // The reply is encoded after this returns, and it holds the stored documents themselves:
+            // a copy, so a later update cannot change one while it is being encoded.
+            return reply == null ? null : reply.cloneDeeply();
         } finally {
             // Also after a failed write: an ordered insert may have stored part of its batch.
-            if (COMMIT_EVERY_WRITE && WRITES.contains(command.toLowerCase(Locale.ROOT))) {
+            if (COMMIT_EVERY_WRITE && write) {
                 commit();
             }
+            held.unlock();
         }
     }
 

@@ -35,6 +35,11 @@ class IndexSpec:
         return self.name or "_".join(f"{field}_{order}" for field, order in self.keys)
 
 
+# Longer than any query s8 makes (a KPI aggregation over 200,000 tickets on the local store
+# takes a few seconds).
+STORE_REPLY_TIMEOUT_MS = 60_000
+
+
 class MongoStore:
     """One client per process and event loop; each service uses its own database."""
 
@@ -53,6 +58,9 @@ class MongoStore:
             tz_aware=True,
             serverSelectionTimeoutMS=5000,
             connectTimeoutMS=5000,
+            # A reply the store never sends (a dropped connection, a crashed command) fails the
+            # operation, and the message is retried, instead of freezing its handler for good.
+            socketTimeoutMS=STORE_REPLY_TIMEOUT_MS,
             appname=app_name,
             event_listeners=list(listeners),
             # Every write is acknowledged only once journaled: s8's outbox, idempotency keys

@@ -23,7 +23,7 @@ from pymongo import AsyncMongoClient
 
 from s8_shared.contracts.envelope import Event, EventFamily
 from s8_shared.kafka.provision import delete_namespace, provision_topics
-from s8_shared.mongo import MongoStore
+from s8_shared.mongo import STORE_REPLY_TIMEOUT_MS, MongoStore
 from s8_shared.runtime import ServiceRuntime
 from s8_shared.settings import ServiceSettings
 from s8_shared.topics import TopicSpec
@@ -32,6 +32,7 @@ from s8_testing.tokens import CallerAuth, ProviderTokens
 
 S = TypeVar("S", bound=ServiceSettings)
 PARTITIONS = 3
+READ_ALL_SECONDS = 60.0
 T = TypeVar("T")
 
 
@@ -44,7 +45,7 @@ class TestStack:
         self.infra = infra
         self.namespace = f"t{uuid.uuid4().hex[:10]}."
         self.mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
-            infra.mongo_uri, tz_aware=True
+            infra.mongo_uri, tz_aware=True, socketTimeoutMS=STORE_REPLY_TIMEOUT_MS
         )
         self.producer: AIOKafkaProducer | None = None
         self.tokens = ProviderTokens(infra.oidc_issuer)
@@ -192,7 +193,9 @@ class TestStack:
             consumer.assign(partitions)
             await consumer.seek_to_beginning(*partitions)
             end = await consumer.end_offsets(partitions)
+            deadline = time.monotonic() + READ_ALL_SECONDS
             while any([await consumer.position(tp) < end[tp] for tp in partitions]):
+                assert time.monotonic() < deadline, f"{topic} not read to its end in time"
                 batch = await consumer.getmany(timeout_ms=500)
                 for records in batch.values():
                     for record in records:
