@@ -12,6 +12,7 @@ from bench_desk_report import (
     SseEvent,
     SseParser,
     follow_up,
+    from_records,
     goal_met,
     histogram,
     histogram_result,
@@ -69,6 +70,21 @@ def test_a_notice_counts_once_per_agent_from_its_events_time_to_its_reading() ->
     readings.add("lan", notice, read_at)  # replayed after a reconnect
     readings.add("minh", notice, read_at)
     assert readings.samples == [("assigned", 250.0), ("assigned", 250.0)]
+
+
+def test_a_notice_is_timed_from_the_kafka_record_of_the_event_that_caused_it() -> None:
+    readings = Readings()
+    at = "2026-12-04T12:00:00.000000Z"  # the customer's message as sent
+    read_at = datetime(2026, 12, 4, 12, 0, 2, tzinfo=UTC)
+    for seq, event_id in (("1", "e-1"), ("2", "e-2"), ("3", None)):
+        data = json.dumps({"seq": int(seq), "at": at, "event_id": event_id})
+        readings.add("lan", SseEvent(seq, "customer_answered", data), read_at)
+    published = {"e-1": read_at.timestamp() - 0.3, "e-9": 0.0}  # e-2 never seen on the topics
+    samples, unmatched = from_records(readings.reads, published)
+    assert [(kind, round(ms)) for kind, ms in samples] == [("customer_answered", 300)]
+    assert unmatched == 2
+    readings.clear()
+    assert (readings.samples, readings.reads) == ([], [])
 
 
 def test_a_follow_up_answers_an_email_or_continues_a_chat_and_is_a_valid_message() -> None:

@@ -21,7 +21,7 @@ from s8_intake.settings import IntakeSettings
 from s8_router.app import build as build_router
 from s8_router.settings import RouterSettings
 from s8_shared import topics
-from s8_shared.contracts import OUTBOUND_EVENTS, AgentProfile
+from s8_shared.contracts import ASSIGNMENT_EVENTS, OUTBOUND_EVENTS, AgentProfile
 from s8_sla_monitor.app import build as build_sla
 from s8_sla_monitor.settings import SlaMonitorSettings
 from s8_testing.builders import make_inbound
@@ -89,6 +89,8 @@ async def test_a_ticket_reaches_the_agents_view_and_live_stream_and_a_reconnect_
         assigned = await asyncio.wait_for(first, 60)
         assert assigned["kind"] in ("assigned", "offered")
         ticket_id = assigned["ticket_id"]
+        decisions = await stack.read_all(topics.ASSIGNMENTS, ASSIGNMENT_EVENTS)
+        assert assigned["event_id"] in {str(e.event_id) for e in decisions}  # what caused it
 
         async def mine() -> list[dict[str, Any]]:
             reply = await client.get("/v1/tickets", params={"view": "mine"}, headers=me)
@@ -136,6 +138,31 @@ async def test_a_ticket_reaches_the_agents_view_and_live_stream_and_a_reconnect_
         assert (await client.put("/v1/canned/refund", json=body, headers=lead)).status_code == 200
         filled = (await client.get(f"/v1/tickets/{ticket_id}/canned/refund", headers=me)).json()
         assert filled["text"] == f"Chào Nguyễn Thị Lan, Agent One đã nhận {ticket_id}."
+
+        # Who the desk knows is signed in: the presence the router published, for the switch.
+        known = (await client.get("/v1/me", headers=me)).json()
+        assert (known["agent_id"], known["team"], known["presence"]) == ("agent-1", "billing", "online")  # fmt: skip
+        assert "agent" in known["roles"]
+
+        # A refund above an L2 agent's limit waits in the leads' approvals view until decided.
+        offer = {"kind": "offer_compensation", "action_id": "o1", "compensation": "refund", "amount": 3_000_000}  # fmt: skip
+        offered = await client.post(f"/v1/tickets/{ticket_id}/actions", json=offer, headers=me)
+        assert offered.status_code == 200, offered.text
+
+        async def awaiting_a_lead() -> list[str]:
+            listed = await client.get("/v1/tickets", params={"view": "approvals"}, headers=lead)
+            return [t["ticket_id"] for t in listed.json()]
+
+        assert await eventually(awaiting_a_lead, what="the offer in the approvals view") == [ticket_id]  # fmt: skip
+        counts = (await client.get("/v1/views", headers=lead)).json()
+        assert {c["view"]: c["count"] for c in counts}["approvals"] == 1
+        decided = await client.post("/v1/approvals/o1", json={"decision": "approve"}, headers=lead)
+        assert decided.status_code == 200, decided.text
+
+        async def none_awaiting() -> bool:
+            return await awaiting_a_lead() == []
+
+        await eventually(none_awaiting, what="the approved offer gone from the approvals view")
 
         # The agent answers and solves it through the desk, as themselves.
         forged = {"kind": "note", "action_id": "n1", "text": "x", "actor_id": "agent-7"}

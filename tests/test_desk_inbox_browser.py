@@ -206,9 +206,13 @@ async def test_an_agent_answers_and_solves_live_in_a_real_browser_and_a_lead_app
         await expect(agent.get_by_role("heading", name="Đăng nhập")).to_be_visible()
         await shot(agent, "sign-in")
         await sign_in(agent, "agent-1")
-        await agent.get_by_label("Trạng thái của tôi").select_option("online")
+        switch = agent.get_by_label("Trạng thái của tôi")
+        await expect(switch).to_have_value("away")  # as the router last published it
+        await switch.select_option("online")
         await expect(agent.get_by_role("status")).to_have_text("Trạng thái: Trực tuyến")
         await sign_in(lead, "lead-1")
+        await expect(lead.get_by_role("link", name="Chờ duyệt 0")).to_be_visible()  # leads only
+        await expect(agent.get_by_role("link", name=re.compile("^Chờ duyệt"))).to_have_count(0)
 
         async def both_listening() -> bool:
             return bool(desk_app.state.hub.connections() == 2)
@@ -286,6 +290,10 @@ async def test_an_agent_answers_and_solves_live_in_a_real_browser_and_a_lead_app
         # The lead, on a phone, hears of it live and approves it.
         approve = lead.get_by_role("button", name=re.compile(f"^Duyệt: Hoàn tiền .* · agent-1 · {ticket_id}$"))  # fmt: skip
         await expect(approve).to_be_visible(timeout=LIVE_MS)
+        # Opened again after the request (no notice this time): the approvals view has it.
+        await lead.reload()
+        await expect(approve).to_be_visible(timeout=LIVE_MS)
+        await expect(lead.get_by_role("link", name="Chờ duyệt 1")).to_be_visible(timeout=LIVE_MS)
         assert await lead.evaluate(UNLABELLED) == []
         await shot(lead, "lead-approvals-phone")
         await approve.click()

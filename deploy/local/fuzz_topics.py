@@ -1,4 +1,4 @@
-"""The topic fuzzer: hostile messages on every topic s8 reads, all five services running.
+"""The topic fuzzer: hostile messages on every topic s8 reads, all six services running.
 
 Per topic, in one barrage: random bytes, invalid UTF-8, JSON of the wrong type, 10,000-level
 nesting, integers of 5,000 digits, lone surrogates, huge strings, `$` and dotted keys,
@@ -32,6 +32,8 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from s8_analytics.app import build as build_analytics
 from s8_analytics.settings import AnalyticsSettings
+from s8_desk.app import build as build_desk
+from s8_desk.settings import DeskSettings
 from s8_intake.app import build as build_intake
 from s8_intake.settings import IntakeSettings
 from s8_router.app import build as build_router
@@ -55,7 +57,7 @@ FUZZED = (
 SERVICES: tuple[tuple[Callable[[Any], Any], type[ServiceSettings]], ...] = (
     (build_intake, IntakeSettings), (build_router, RouterSettings),
     (build_sla, SlaMonitorSettings), (build_survey, SurveySettings),
-    (build_analytics, AnalyticsSettings),
+    (build_analytics, AnalyticsSettings), (build_desk, DeskSettings),
 )  # fmt: skip
 OVERSIZED = 1_200_000  # above the 1 MiB read limit; compressed, below the broker's
 

@@ -89,7 +89,7 @@ class Cards:
         if not due or source_id in self.sources:
             return []
         self.sources.add(source_id)
-        made = [Notice(seq=len(self.notices) + i + 1, **vars(d)) for i, d in enumerate(due)]
+        made = [Notice(seq=len(self.notices) + i + 1, event_id=source_id, **vars(d)) for i, d in enumerate(due)]  # fmt: skip
         self.notices += made
         return made
 

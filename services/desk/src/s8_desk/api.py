@@ -3,6 +3,7 @@ Every route acts for the signed-in agent (the token's actor), never for one the 
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -12,7 +13,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from s8_desk.stream import Hub
 from s8_desk.views import DeskViews, Filters, TicketNotFound, View
 from s8_shared.contracts import Channel, Priority, TicketStatus
-from s8_shared.contracts.desk import DeskTicket, TicketDetail, ViewCount
+from s8_shared.contracts.desk import DeskMe, DeskTicket, TicketDetail, ViewCount
 from s8_shared.identity import Principal
 from s8_shared.identity.http import require
 from s8_shared.pagination import PageRequest, link_next, page_params
@@ -21,6 +22,9 @@ api = APIRouter(prefix="/v1", tags=["desk"])
 Staff = Annotated[Principal, require("agent", "lead", "admin")]
 TicketId = Annotated[str, Path(pattern=r"^T-[0-9A-Za-z-]{1,64}$")]
 PING_SECONDS = 15
+# A seq is an 8-byte integer in the store: ASCII digits only ("²" is a digit to str.isdigit).
+MAX_SEQ = 2**63 - 1
+SEQ = re.compile(r"[0-9]{1,18}")
 
 
 def get_views(request: Request) -> DeskViews:
@@ -36,6 +40,11 @@ def get_hub(request: Request) -> Hub:
 ViewsDep = Annotated[DeskViews, Depends(get_views)]
 HubDep = Annotated[Hub, Depends(get_hub)]
 Page = Annotated[PageRequest, Depends(page_params)]
+
+
+@api.get("/me", response_model=DeskMe, summary="Who is signed in: roles, team, presence")
+async def me(views: ViewsDep, who: Staff) -> DeskMe:
+    return await views.me(who.actor_id, who.roles)
 
 
 @api.get("/views", response_model=list[ViewCount], summary="The signed-in agent's view counts")
@@ -55,7 +64,7 @@ async def list_tickets(
     response: Response,
     page: Page,
     view: Annotated[
-        View, Query(description="mine, team, unassigned (queued too), sla, open, all")
+        View, Query(description="mine, team, unassigned (queued too), sla, approvals, open, all")
     ] = "mine",
     status: TicketStatus | None = None,
     channel: Channel | None = None,
@@ -114,14 +123,15 @@ async def stream(
     who: Staff,
     last_event_id: Annotated[str | None, Header(max_length=20)] = None,
     after: Annotated[
-        int | None, Query(ge=0, description="As Last-Event-ID, for clients that cannot set headers")
+        int | None,
+        Query(ge=0, le=MAX_SEQ, description="As Last-Event-ID, for clients without headers"),
     ] = None,
 ) -> EventSourceResponse:
     """Assigned or offered to you (with the acceptance deadline), the customer answered on
     your ticket, an SLA warning or breach on your ticket, an approval needed (leads), a
     ticket transferred away. Each event's id is its `seq`: reconnecting with
     `Last-Event-ID` sends what came in between, once."""
-    if last_event_id is not None and not last_event_id.isdigit():
+    if last_event_id is not None and not SEQ.fullmatch(last_event_id):
         raise HTTPException(400, "Last-Event-ID must be a seq this stream sent")
     resume = int(last_event_id) if last_event_id is not None else after
 

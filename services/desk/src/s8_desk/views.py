@@ -14,6 +14,7 @@ from s8_shared.contracts.compensation import CompensationOffer
 from s8_shared.contracts.desk import (
     CustomerSummary,
     DeskClock,
+    DeskMe,
     DeskTicket,
     RoutingExplained,
     TicketDetail,
@@ -22,8 +23,8 @@ from s8_shared.contracts.desk import (
 from s8_shared.mongo import Document
 from s8_shared.pagination import PageRequest
 
-View = Literal["mine", "team", "unassigned", "sla", "open", "all"]
-COUNTED: tuple[View, ...] = ("mine", "team", "unassigned", "sla")
+View = Literal["mine", "team", "unassigned", "sla", "approvals", "open", "all"]
+COUNTED: tuple[View, ...] = ("mine", "team", "unassigned", "sla", "approvals")
 TICKET_ID = re.compile(r"^T-[0-9A-Za-z-]{1,64}$")
 PHONE = re.compile(r"^\+?[0-9 ().-]{8,20}$")
 NOTHING: dict[str, Any] = {"_id": {"$in": []}}
@@ -49,6 +50,17 @@ class DeskViews:
         agent = await self.store.agent(agent_id)
         return agent.get("team") if agent else None
 
+    async def me(self, agent_id: str, roles: frozenset[str]) -> DeskMe:
+        agent = await self.store.agent(agent_id) or {}
+        return DeskMe(
+            agent_id=agent_id,
+            roles=sorted(roles),
+            name=agent.get("name"),
+            team=agent.get("team"),
+            lead=bool(agent.get("lead")),
+            presence=agent.get("presence"),
+        )
+
     async def name_of(self, agent_id: str) -> str:
         agent = await self.store.agent(agent_id)
         return str(agent.get("name") or agent_id) if agent else agent_id
@@ -66,11 +78,13 @@ class DeskViews:
                 query = {"agent_id": None}
             case "sla":
                 query = {"sla": {"$in": ["breached", "warned", "running"]}}
+            case "approvals":  # offers awaiting a lead, on open and closed tickets alike
+                query = {"pending_offers": {"$gt": ""}}
             case "open" | "all":
                 query = {}
         if filters.status:
             query["status"] = filters.status
-        elif view != "all":
+        elif view not in ("all", "approvals"):
             query["open"] = True
         else:
             query["version"] = {"$gt": 0}

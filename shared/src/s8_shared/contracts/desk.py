@@ -9,6 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from s8_shared.contracts.agents import Presence
 from s8_shared.contracts.common import Channel, Language, Priority, TicketStatus
 from s8_shared.contracts.compensation import CompensationOffer
 from s8_shared.contracts.envelope import Contract
@@ -97,8 +98,22 @@ class TicketDetail(Contract):
 
 
 class ViewCount(Contract):
-    view: str = Field(examples=["mine", "team", "unassigned", "sla"])
+    view: str = Field(examples=["mine", "team", "unassigned", "sla", "approvals"])
     count: int
+
+
+class DeskMe(Contract):
+    """`GET /v1/me`: who is signed in, as the desk knows them (roles from the token; the rest
+    from the roster the router publishes, absent until it has)."""
+
+    agent_id: str
+    roles: list[str]
+    name: str | None = None
+    team: str | None = None
+    lead: bool = False
+    presence: Presence | None = Field(
+        default=None, description="As the router last published it; None: not heard yet."
+    )
 
 
 NoticeKind = Literal[
@@ -124,6 +139,9 @@ class Notice(Contract):
         default=None, description="An offer's acceptance deadline, an SLA clock's due moment."
     )
     detail: str | None = Field(default=None, examples=["first_response", "sla_breach"])
+    event_id: str | None = Field(
+        default=None, description="The event on the topics that caused it (for tracing)."
+    )
 
 
 class CannedReplyBody(BaseModel):

@@ -37,6 +37,7 @@ class DeskStore:
         IndexSpec(CARDS, [("customer_id", ASCENDING)]),
         IndexSpec(CARDS, [("terms", ASCENDING)]),
         IndexSpec(CARDS, [("contacts", ASCENDING)]),
+        IndexSpec(CARDS, [("pending_offers", ASCENDING), ("sla_order", ASCENDING)]),
         IndexSpec(MESSAGES, [("ticket_id", ASCENDING), ("sent_at", ASCENDING)]),
         IndexSpec(NOTICES, [("agent_id", ASCENDING), ("seq", ASCENDING)]),
         IndexSpec(NOTICES, [("seq", ASCENDING)], unique=True),
@@ -116,9 +117,14 @@ class DeskStore:
         await self.cards.update_one({"_id": ticket_id}, {"$set": dict(fields)})
 
     async def keep_offer(self, offer: CompensationOffer) -> None:
+        # `pending_offers` lists the offers awaiting a lead, for the approvals view's index.
+        pending = "$addToSet" if offer.status == "pending_approval" else "$pull"
         await self.cards.update_one(
             {"_id": offer.ticket_id},
-            {"$set": {f"compensation.{_key(offer.offer_id)}": offer.model_dump(mode="json")}},
+            {
+                "$set": {f"compensation.{_key(offer.offer_id)}": offer.model_dump(mode="json")},
+                pending: {"pending_offers": offer.offer_id},
+            },
         )
 
     async def page_cards(
@@ -152,7 +158,7 @@ class DeskStore:
 
     # --- agents and customers ----------------------------------------------------------
     async def keep_agent(self, profile: AgentProfile) -> None:
-        fields = {"team": profile.team, "lead": profile.lead, "name": profile.name}
+        fields = {"team": profile.team, "lead": profile.lead, "name": profile.name, "presence": profile.presence.value}  # fmt: skip
         await self.agents.update_one({"_id": profile.agent_id}, {"$set": fields}, upsert=True)
 
     async def agent(self, agent_id: str) -> Document | None:
@@ -197,10 +203,11 @@ class DeskStore:
                 at=d.at,
                 deadline=d.deadline,
                 detail=d.detail,
+                event_id=source_id,
             )
             for i, d in enumerate(due)
         ]
-        docs = [{"_id": f"{source_id}/{i}", "source": source_id, **n.model_dump(mode="json"), "at": n.at} for i, n in enumerate(notices)]  # fmt: skip
+        docs = [{"_id": f"{source_id}/{i}", **n.model_dump(mode="json"), "at": n.at} for i, n in enumerate(notices)]  # fmt: skip
         await _insert_ignoring_duplicates(self.notices, [InsertOne(d) for d in docs])
         return notices
 

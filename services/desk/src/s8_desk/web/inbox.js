@@ -84,15 +84,34 @@ function drawWho() {
   $("who").textContent = t("signed_in_as", { who: `${state.me.name || state.me.id} (${state.me.id})${role}` });
 }
 
+function views() {
+  return state.me?.lead ? VIEWS : VIEWS.filter((view) => view !== "approvals"); // leads decide offers
+}
+
 function drawApprovals() {
   renderApprovals($("approvals"), $("approval-list"), state.approvals, t, f, decide);
-  sessionStorage.setItem(`s8.inbox.approvals.${state.me.id}`, JSON.stringify([...new Set([...state.approvals.values()].map((o) => o.ticket_id))]));
+}
+
+async function loadApprovals() {
+  // Every offer awaiting a lead, also those asked for before this page opened.
+  if (!state.me.lead) return;
+  const tickets = await api("GET", "v1/tickets?view=approvals&limit=100");
+  const details = await Promise.all(tickets.map((ticket) => api("GET", `v1/tickets/${enc(ticket.ticket_id)}`)));
+  state.approvals.clear();
+  for (const detail of details) keepApprovals(detail);
+  drawApprovals();
+}
+
+async function loadMe() {
+  // The presence switch shows what the router last published for this agent.
+  const me = await api("GET", "v1/me");
+  $("presence").value = me.presence || "";
 }
 
 function redraw() {
   if (!state.me) return;
   drawWho();
-  renderViews($("views"), state.counts, state.ticketId ? null : state.view, t);
+  renderViews($("views"), state.counts, state.ticketId ? null : state.view, t, views());
   $("list-title").textContent = t(`view_${state.view}`);
   renderTickets($("tickets"), state.tickets, t, f);
   $("empty").hidden = state.tickets.length > 0;
@@ -111,7 +130,7 @@ function detailRefs() {
 async function loadCounts() {
   const counts = await api("GET", "v1/views");
   state.counts = Object.fromEntries(counts.map((c) => [c.view, c.count]));
-  renderViews($("views"), state.counts, state.ticketId ? null : state.view, t);
+  renderViews($("views"), state.counts, state.ticketId ? null : state.view, t, views());
 }
 
 async function loadList() {
@@ -161,14 +180,14 @@ function followUp() {
 async function route() {
   const hash = new URLSearchParams(location.hash.slice(1));
   const ticketId = hash.get("ticket");
-  if (VIEWS.includes(hash.get("view"))) state.view = hash.get("view");
+  if (views().includes(hash.get("view"))) state.view = hash.get("view");
   const changedTicket = ticketId !== state.ticketId;
   state.ticketId = ticketId;
   $("main").classList.toggle("reading", Boolean(ticketId));
   $("ticket").hidden = !ticketId;
   if (!ticketId) {
     state.detail = null;
-    renderViews($("views"), state.counts, state.view, t);
+    renderViews($("views"), state.counts, state.view, t, views());
     $("back").href = `#view=${state.view}`;
     await Promise.all([loadList(), loadCounts()]).catch(failed);
     return;
@@ -177,7 +196,7 @@ async function route() {
     state.detail = null;
     for (const form of document.querySelectorAll("form.act")) form.reset();
   }
-  renderViews($("views"), state.counts, null, t);
+  renderViews($("views"), state.counts, null, t, views());
   await loadTicket().catch(failed);
 }
 
@@ -235,13 +254,12 @@ function begin() {
       $("live").hidden = false;
       $("live").dataset.state = live;
       $("live").textContent = t(live === "live" ? "live" : "reconnecting");
-      if (live === "live") refreshSoon(); // what changed while it was down
+      if (live === "live") { refreshSoon(); quietly(loadApprovals); } // what changed while it was down
     },
     storageKey: `s8.inbox.last-event.${state.me.id}`,
   });
   stream.start();
-  const remembered = JSON.parse(sessionStorage.getItem(`s8.inbox.approvals.${state.me.id}`) || "[]");
-  for (const ticketId of remembered) quietly(async () => keepApprovals(await api("GET", `v1/tickets/${enc(ticketId)}`)));
+  quietly(loadMe);
   setInterval(() => tick(t), 1000);
   setInterval(() => { if (!document.hidden) refreshSoon(); }, 15_000); // team and queue counts
   setInterval(() => { if (!document.hidden && state.ticketId) quietly(loadTicket); }, 5_000); // clocks, replies

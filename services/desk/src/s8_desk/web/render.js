@@ -1,7 +1,7 @@
 // Drawing the inbox from the desk's answers. Every value goes in as text (never as markup),
 // so nothing a customer wrote can run in the agent's page.
 
-export const VIEWS = ["mine", "team", "unassigned", "sla"];
+export const VIEWS = ["mine", "team", "unassigned", "sla", "approvals"];
 const OPEN_CLOCK = new Set(["running", "warned", "breached"]);
 
 export function el(tag, props = {}, ...children) {
@@ -65,8 +65,8 @@ function countdown(due) {
   return due ? el("span", { class: "countdown", "data-due": due }) : null;
 }
 
-export function renderViews(list, counts, current, t) {
-  keepingFocus(list, () => list.replaceChildren(...VIEWS.map((view) => el("li", {},
+export function renderViews(list, counts, current, t, views = VIEWS) {
+  keepingFocus(list, () => list.replaceChildren(...views.map((view) => el("li", {},
     el("a", { href: `#view=${view}`, "aria-current": view === current ? "page" : null },
       el("span", { text: t(`view_${view}`) }), " ",
       el("span", { class: "count", text: String(counts[view] ?? "…") }))))));
