@@ -34,6 +34,9 @@ AGENT = AgentProfile.model_validate(
      "languages": ["vi", "en"], "capacity": {"chat": 2, "email": 3, "phone": 1, "on_site": 0},
      "presence": "online"}
 )  # fmt: skip
+LEAD = AgentProfile.model_validate(
+    {"agent_id": "lead-1", "name": "Lead One", "team": "billing", "tier": "L3", "lead": True}
+)
 
 
 async def notices(
@@ -59,7 +62,8 @@ async def notices(
 async def test_a_ticket_reaches_the_agents_view_and_live_stream_and_a_reconnect_loses_nothing(
     stack: TestStack,
 ) -> None:
-    intake, intake_app = build_intake(stack.settings(IntakeSettings))
+    intake_settings = stack.settings(IntakeSettings)
+    intake, intake_app = build_intake(intake_settings)
     router_settings = stack.settings(RouterSettings)
     router, router_app = build_router(router_settings)
     async with contextlib.AsyncExitStack() as running:
@@ -76,6 +80,8 @@ async def test_a_ticket_reaches_the_agents_view_and_live_stream_and_a_reconnect_
         me = await stack.tokens.headers_for("agent-1")
 
         await stack.send(topics.AGENTS, AGENT.model_dump_json().encode(), key=b"agent-1")
+        await stack.send(topics.AGENTS, LEAD.model_dump_json().encode(), key=b"lead-1")
+        await stack.caught_up(intake_settings, topics.AGENTS)
         await stack.caught_up(router_settings, topics.AGENTS)
         await stack.caught_up(desk_settings, topics.AGENTS)
         listening = notices(client, me, 2)

@@ -4,6 +4,7 @@ own token), and answered with what that service said."""
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Body, Depends, Path, Request
 from fastapi.responses import JSONResponse
@@ -79,7 +80,9 @@ async def approve(
         dict[str, Any], Body(description='{"decision": "approve" | "reject", "reason": …}')
     ],
 ) -> JSONResponse:
-    return answered(await owners.intake("POST", f"/v1/approvals/{offer_id}", token, decision))
+    # An offer id is any action id (up to 128 characters): one path segment, escaped.
+    path = f"/v1/approvals/{quote(offer_id, safe='')}"
+    return answered(await owners.intake("POST", path, token, decision))
 
 
 @writes.put(
@@ -88,7 +91,7 @@ async def approve(
 async def set_presence(
     owners: OwnersDep, token: Token, who: Agents, presence: Annotated[Presence, Body(embed=True)]
 ) -> JSONResponse:
-    path = f"/v1/agents/{who.actor_id}/presence"
+    path = f"/v1/agents/{quote(who.actor_id, safe='')}/presence"
     return answered(await owners.router("PUT", path, token, {"presence": presence.value}))
 
 
