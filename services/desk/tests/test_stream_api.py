@@ -3,7 +3,6 @@ could have sent, or an `after` beyond the store's integers, is a 4xx before anyt
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
 from s8_desk.app import build
@@ -27,12 +26,6 @@ async def test_a_resume_point_that_is_not_a_seq_is_refused_at_once(
     headers: dict[bytes, bytes], params: dict[str, str]
 ) -> None:
     _, app = build(DeskSettings(mongo_uri="mongodb://127.0.0.1:1"))  # never reached
-    issuer = LocalIssuer()
-    app.state.verifier = issuer.verifier()
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app),
-        base_url="http://desk",
-        headers=issuer.headers("lan", "agent"),
-    ) as http:
+    async with LocalIssuer().client(app, "lan", "agent") as http:
         reply = await http.get("/v1/stream", headers=headers, params=params)
     assert reply.status_code in (400, 422), reply.text

@@ -187,12 +187,7 @@ async def api() -> AsyncIterator[Api]:
     app.state.intake = SimpleNamespace(compensation=desk, tickets=FakeTickets())
     app.state.settings = IntakeSettings()
     issuer = LocalIssuer()
-    app.state.verifier = issuer.verifier()
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app),
-        base_url="http://intake",
-        headers=issuer.headers("lead-1", "agent", "lead"),
-    ) as http:
+    async with issuer.client(app, "lead-1", "agent", "lead") as http:
         yield Api(http, publisher, store, issuer, holders)
 
 
