@@ -10,9 +10,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from s8_shared.contracts.common import Language
+from s8_shared.contracts.envelope import InvalidMessage, load_json_object, validation_reason
 
 AgentTier = Literal["L1", "L2", "L3", "field"]
 ChannelKind = Literal["chat", "email", "phone", "on_site"]
@@ -57,3 +58,12 @@ class AgentProfile(BaseModel):
         for kind, slots in self.capacity.items():
             if slots < 0:
                 raise ValueError(f"capacity {kind!r} must not be negative")
+
+
+def decode_profile(body: bytes) -> AgentProfile:
+    """A profile read from the agents topic (not a tombstone: the caller skips an empty body);
+    anything else is an InvalidMessage, dead-lettered with the reason."""
+    try:
+        return AgentProfile.model_validate(load_json_object(body))
+    except ValidationError as exc:
+        raise InvalidMessage(f"invalid agent profile: {validation_reason(exc)}") from exc

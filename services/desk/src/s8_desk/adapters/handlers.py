@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import ValidationError
-
 from s8_desk.service import DeskService
 from s8_shared import topics
 from s8_shared.contracts import (
@@ -14,13 +12,11 @@ from s8_shared.contracts import (
     SLA_EVENTS,
     SURVEY_EVENTS,
     TICKET_EVENTS,
-    AgentProfile,
     Event,
     EventFamily,
-    InvalidMessage,
 )
+from s8_shared.contracts.agents import decode_profile
 from s8_shared.contracts.compensation import COMPENSATION_EVENTS
-from s8_shared.contracts.envelope import load_json_object, validation_reason
 from s8_shared.contracts.surveys import SurveyResponded
 from s8_shared.runtime import ServiceRuntime
 
@@ -63,9 +59,6 @@ def register_handlers(runtime: ServiceRuntime, service: DeskService) -> None:
         """Agents' teams and who leads them (an empty body is a compacted-topic tombstone)."""
         if not body:
             return
-        try:
-            profile = AgentProfile.model_validate(load_json_object(body))
-        except ValidationError as exc:
-            raise InvalidMessage(f"invalid agent profile: {validation_reason(exc)}") from exc
+        profile = decode_profile(body)
         await service.on_agent(profile)
         runtime.stats.count(agents_topic, "agent.profile", "applied")

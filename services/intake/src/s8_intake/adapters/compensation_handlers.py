@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import ValidationError
-
 from s8_intake.adapters.agent_directory import AgentDirectory
 from s8_shared import topics
-from s8_shared.contracts import AgentProfile, InvalidMessage
-from s8_shared.contracts.envelope import load_json_object, validation_reason
+from s8_shared.contracts.agents import decode_profile
 from s8_shared.kafka.message import KafkaMessage
 from s8_shared.runtime import ServiceRuntime
 
@@ -25,9 +22,6 @@ def register_compensation_handlers(runtime: ServiceRuntime, directory: AgentDire
                 await directory.remove(key.decode())
             runtime.stats.count(agents_topic, "agent.profile", "removed")
             return
-        try:
-            profile = AgentProfile.model_validate(load_json_object(msg.body))
-        except ValidationError as exc:
-            raise InvalidMessage(f"invalid agent profile: {validation_reason(exc)}") from exc
+        profile = decode_profile(msg.body)
         applied = await directory.upsert(profile)
         runtime.stats.count(agents_topic, "agent.profile", "applied" if applied else "stale")

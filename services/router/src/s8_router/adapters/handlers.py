@@ -4,19 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import ValidationError
-
 from s8_router.service import RouterService
 from s8_shared import topics
 from s8_shared.contracts import (
     SLA_EVENTS,
     TICKET_EVENTS,
-    AgentProfile,
     Event,
-    InvalidMessage,
     TicketEvent,
 )
-from s8_shared.contracts.envelope import load_json_object, validation_reason
+from s8_shared.contracts.agents import decode_profile
 from s8_shared.contracts.sla import SlaBreached, SlaWarning
 from s8_shared.runtime import ServiceRuntime
 
@@ -48,9 +44,6 @@ def register_handlers(runtime: ServiceRuntime, service: RouterService) -> None:
         not by a typed parameter: an empty body is a tombstone to skip, not a bad profile."""
         if not body:
             return  # a tombstone on the compacted topic
-        try:
-            profile = AgentProfile.model_validate(load_json_object(body))
-        except ValidationError as exc:
-            raise InvalidMessage(f"invalid agent profile: {validation_reason(exc)}") from exc
+        profile = decode_profile(body)
         await service.on_agent_profile(profile)
         runtime.stats.count(agents_topic, "agent.profile", "applied")
