@@ -162,6 +162,9 @@ async def test_a_ticket_reaches_the_agents_view_and_live_stream_and_a_reconnect_
         assert await eventually(awaiting_a_lead, what="the offer in the approvals view") == [ticket_id]  # fmt: skip
         counts = (await client.get("/v1/views", headers=lead)).json()
         assert {c["view"]: c["count"] for c in counts}["approvals"] == 1
+        waiting = (await client.get("/v1/approvals", headers=lead)).json()
+        assert [(o["offer_id"], o["agent_id"], o["amount"], o["status"]) for o in waiting] == [("o1", "agent-1", 3_000_000, "pending_approval")]  # fmt: skip
+        assert (await client.get("/v1/approvals", headers=me)).status_code == 403  # leads only
         decided = await client.post("/v1/approvals/o1", json={"decision": "approve"}, headers=lead)
         assert decided.status_code == 200, decided.text
 

@@ -13,6 +13,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from s8_desk.stream import Hub
 from s8_desk.views import DeskViews, Filters, TicketNotFound, View
 from s8_shared.contracts import Channel, Priority, TicketStatus
+from s8_shared.contracts.compensation import CompensationOffer
 from s8_shared.contracts.desk import DeskMe, DeskTicket, TicketDetail, ViewCount
 from s8_shared.identity import Principal
 from s8_shared.identity.http import require
@@ -20,6 +21,7 @@ from s8_shared.pagination import PageRequest, link_next, page_params
 
 api = APIRouter(prefix="/v1", tags=["desk"])
 Staff = Annotated[Principal, require("agent", "lead", "admin")]
+Leads = Annotated[Principal, require("lead")]
 TicketId = Annotated[str, Path(pattern=r"^T-[0-9A-Za-z-]{1,64}$")]
 PING_SECONDS = 15
 # A seq is an 8-byte integer in the store: ASCII digits only ("²" is a digit to str.isdigit).
@@ -80,6 +82,19 @@ async def list_tickets(
     tickets, more = await views.view(view, who.actor_id, filters, page)
     link_next(request, response, more)
     return tickets
+
+
+@api.get(
+    "/approvals",
+    response_model=list[CompensationOffer],
+    summary="Compensation offers awaiting a lead (a page of tickets at a time), oldest first",
+)
+async def pending_approvals(
+    views: ViewsDep, who: Leads, request: Request, response: Response, page: Page
+) -> list[CompensationOffer]:
+    offers, more = await views.approvals(page)
+    link_next(request, response, more)
+    return offers
 
 
 @api.get(

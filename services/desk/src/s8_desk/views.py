@@ -109,6 +109,17 @@ class DeskViews:
             for v in COUNTED
         ]
 
+    async def approvals(self, page: PageRequest) -> tuple[list[CompensationOffer], str | None]:
+        """The offers awaiting a lead, a page of tickets at a time (a ticket may hold several)."""
+        docs, more = await self.store.page_cards(self.query("approvals", "", None, Filters()), page)
+        offers = [
+            CompensationOffer.model_validate(offer)
+            for doc in docs
+            for offer in (doc.get("compensation") or {}).values()
+            if offer["status"] == "pending_approval"
+        ]
+        return sorted(offers, key=lambda o: o.offered_at), more
+
     async def search(self, q: str, page: PageRequest) -> tuple[list[DeskTicket], str | None]:
         docs, more = await self.store.page_cards(search_query(q), page)
         return [ticket_of(d) for d in docs], more

@@ -95,11 +95,9 @@ function drawApprovals() {
 async function loadApprovals() {
   // Every offer awaiting a lead, also those asked for before this page opened.
   if (!state.me.lead) return;
-  const tickets = await api("GET", "v1/tickets?view=approvals&limit=100");
-  const details = await Promise.all(tickets.map((ticket) => api("GET", `v1/tickets/${enc(ticket.ticket_id)}`)));
+  const offers = await api("GET", "v1/approvals?limit=100");
   state.approvals.clear();
-  for (const detail of details) keepApprovals(detail);
-  drawApprovals();
+  keepApprovals({ compensation: offers });
 }
 
 async function loadMe() {
