@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from s8_shared.contracts.common import Channel, CustomerTier, Language
 
@@ -16,6 +16,17 @@ class Identity(BaseModel):
 
     kind: IdentityKind
     value: str = Field(min_length=1, max_length=320)
+
+
+class ChannelFollow(BaseModel):
+    """Whether the customer follows an account (a Zalo OA) on its platform, as of `at`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    account: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_:-]+$",
+                         description="`<platform>:<account id>`, e.g. `zalo:4368496045530136`.")  # fmt: skip
+    following: bool
+    at: AwareDatetime = Field(description="When the platform saw it; an older state never wins.")
 
 
 class CustomerProfileUpsert(BaseModel):
@@ -35,4 +46,7 @@ class CustomerProfileUpsert(BaseModel):
     )
     products: list[str] | None = Field(
         default=None, max_length=100, description="Product or asset models the customer owns."
+    )
+    follow: ChannelFollow | None = Field(
+        default=None, description="A follow or unfollow of an account, from its platform."
     )

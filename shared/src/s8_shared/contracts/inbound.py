@@ -89,7 +89,21 @@ class SocialMessage(ChannelMessage):
     thread_id: ShortText
     kind: Literal["private_message", "public_comment"] = "private_message"
     post_id: str | None = Field(default=None, max_length=512)
-    text: Text = Field(min_length=1)
+    text: Text = Field(default="", description="Empty only when attachments carry the message.")
+    attachments: list[Attachment] = Field(default_factory=list, max_length=100)
+    shared_phone: str | None = Field(
+        default=None,
+        max_length=32,
+        description="A phone number the customer shared through the platform's own consent "
+        "flow (Zalo's `user_submit_info`): the platform vouches for it, so it is a verified "
+        "identity of this sender, unlike a number typed in a message.",
+    )
+
+    @model_validator(mode="after")
+    def _says_something(self) -> SocialMessage:
+        if not self.text.strip() and not self.attachments and not self.shared_phone:
+            raise ValueError("a social message needs text, an attachment or a shared phone")
+        return self
 
     def conversation_hint(self) -> str:
         return f"{self.platform}:{self.thread_id}"
@@ -117,7 +131,14 @@ class SmsMessage(ChannelMessage):
     channel: Literal["sms"] = "sms"
     from_number: str = Field(min_length=3, max_length=32)
     to_number: str = Field(default="", max_length=32)
-    text: Text = Field(min_length=1)
+    text: Text = Field(default="", description="Empty only when media carry the message.")
+    attachments: list[Attachment] = Field(default_factory=list, max_length=100)
+
+    @model_validator(mode="after")
+    def _says_something(self) -> SmsMessage:
+        if not self.text.strip() and not self.attachments:
+            raise ValueError("an SMS needs text or media")
+        return self
 
     def conversation_hint(self) -> str:
         return self.from_number

@@ -1,0 +1,47 @@
+"""Channels' composition root."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from s8_channels.context import Channels
+from s8_channels.customers import CustomerUpserts
+from s8_channels.delivery.wiring import register_delivery
+from s8_channels.inbound import InboundSink
+from s8_channels.mail.receiver import MailReceiver
+from s8_channels.metrics import ChannelMetrics
+from s8_channels.recipients import Recipients
+from s8_channels.settings import ChannelsSettings
+from s8_channels.webhooks import meta, stringee, twilio, zalo
+from s8_shared.runtime import ServiceRuntime
+
+TITLE = "s8 channels"
+DESCRIPTION = (
+    "The platforms' own webhooks (Meta, Zalo OA, Twilio, Stringee) and e-mail (SMTP relay, "
+    "IMAP) in, each message checked against its platform's signature and put on "
+    "support.inbound.v1; s8's messages to customers delivered out (SMTP, Meta, Zalo, Twilio)."
+)
+
+
+def build(settings: ChannelsSettings | None = None) -> tuple[ServiceRuntime, FastAPI]:
+    settings = settings or ChannelsSettings()
+    runtime = ServiceRuntime(settings, title=TITLE, description=DESCRIPTION)
+    runtime.add_indexes(*InboundSink.INDEXES)
+    sink = InboundSink(runtime.publisher, runtime.store)
+    channels = Channels(
+        settings=settings,
+        sink=sink,
+        metrics=ChannelMetrics(runtime.registry),
+        recipients=Recipients(runtime.store),
+        customers=CustomerUpserts(runtime.publisher),
+    )
+    runtime.every(3600, sink.forget_old, "forget old platform message ids")
+    register_delivery(runtime, channels)
+    receiver = MailReceiver(channels)
+    runtime.on_start(receiver.start)
+    runtime.on_stop(receiver.stop)
+    app = runtime.http_app(meta.router, zalo.router, twilio.router, stringee.router)
+    app.state.channels = channels
+    app.state.settings = settings
+    return runtime, app
+

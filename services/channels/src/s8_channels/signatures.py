@@ -1,0 +1,20 @@
+"""Refusing unsigned platform requests: one 401 with the reason, counted by platform."""
+
+from __future__ import annotations
+
+from fastapi import HTTPException, Request
+
+from s8_channels.metrics import ChannelMetrics
+
+
+class SignatureRefused(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def refuse(request: Request, platform: str, reason: str) -> HTTPException:
+    """The 401 for a request whose signature (or URL token) is missing or wrong."""
+    metrics: ChannelMetrics = request.app.state.metrics
+    metrics.refused.labels(platform).inc()
+    return HTTPException(401, f"{platform} signature refused: {reason}")

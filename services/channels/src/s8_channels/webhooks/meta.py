@@ -1,0 +1,7 @@
+"""meta webhook (to be written)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/v1/channels/meta", tags=["meta"])
