@@ -44,4 +44,3 @@ def build(settings: ChannelsSettings | None = None) -> tuple[ServiceRuntime, Fas
     app.state.channels = channels
     app.state.settings = settings
     return runtime, app
-

@@ -3,11 +3,10 @@ profile upsert on `support.customers.v1`: intake keeps it on the customer."""
 
 from __future__ import annotations
 
+from s8_channels.inbound import RawPublisher
 from s8_shared import topics
 from s8_shared.contracts import CustomerProfileUpsert
 from s8_shared.kafka.publisher import JSON_HEADERS
-
-from s8_channels.inbound import RawPublisher
 
 
 class CustomerUpserts:

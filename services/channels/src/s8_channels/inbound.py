@@ -8,6 +8,7 @@ the two publishes it again on the platform's retry, and intake stores it once by
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -52,10 +53,8 @@ class InboundSink:
         await self.publisher.publish_raw(
             topics.INBOUND, value, key=message.partition_key(), headers=dict(JSON_HEADERS)
         )
-        try:
+        with contextlib.suppress(DuplicateKeyError):  # a concurrent retry: stored once anyway
             await self.seen.insert_one({"_id": key, "at": now or utcnow()})
-        except DuplicateKeyError:
-            pass  # a concurrent retry of the same message: intake stores it once
         return True
 
     async def forget_old(self) -> None:
