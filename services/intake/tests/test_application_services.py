@@ -361,3 +361,27 @@ async def test_the_sweeper_publishes_what_a_crash_left_in_an_outbox() -> None:
     assert await intake.publishing.sweep_outboxes() == 1
     assert len(intake.broker.raw) == published + 1
     assert await intake.publishing.sweep_outboxes() == 0
+
+
+def _call(**fields: Any) -> dict[str, Any]:
+    return {
+        "channel": "phone",
+        "channel_message_id": "CA-1",
+        "caller_number": "0903123456",
+        "received_at": T0.isoformat(),
+    } | fields
+
+
+async def test_a_missed_call_opens_a_high_priority_callback_request() -> None:
+    intake = make_intake()
+    await intake.accepting.accept(parse_inbound(_call(missed=True)))
+    ticket = intake.created()[0].payload.ticket
+    assert (ticket.callback_requested, ticket.priority) == (True, "high")
+    assert ticket.classified_by["callback"] == "missed-call-callback"
+
+
+async def test_an_answered_call_is_no_callback_request() -> None:
+    intake = make_intake()
+    await intake.accepting.accept(parse_inbound(_call(duration_seconds=120)))
+    ticket = intake.created()[0].payload.ticket
+    assert (ticket.callback_requested, ticket.priority) == (False, "normal")

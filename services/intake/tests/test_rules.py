@@ -291,3 +291,42 @@ def test_the_shipped_rules_survive_a_yaml_round_trip() -> None:
     raw = yaml.safe_load(DEFAULT_RULES_PATH.read_text(encoding="utf-8"))
     assert parse_rules(raw) == SHIPPED
     assert len({r.id for r in SHIPPED.rules}) == len(SHIPPED.rules)
+
+
+@pytest.mark.parametrize("outcome", ["missed", "abandoned"])
+def test_a_missed_or_abandoned_call_is_a_high_priority_callback(outcome: str) -> None:
+    result = classify_message(
+        "Cuộc gọi nhỡ từ +84903123456", channel=Channel.PHONE, call_outcome=outcome
+    )
+    assert result.callback is True
+    assert result.priority == Priority.HIGH
+    assert result.explanations["callback"] == "missed-call-callback"
+    assert result.explanations["priority"] == "missed-call-callback"
+
+
+def test_an_answered_call_is_no_callback() -> None:
+    result = classify_message("Khách hỏi giá", channel=Channel.PHONE, call_outcome="answered")
+    assert result.callback is False
+    assert "callback" not in result.explanations
+
+
+def test_a_missed_call_keeps_what_its_ivr_key_says() -> None:
+    result = classify_message(
+        "Cuộc gọi nhỡ", channel=Channel.PHONE, ivr_path="2", call_outcome="missed"
+    )
+    assert (result.category, result.callback) == ("billing", True)
+
+
+def test_the_callback_marker_is_data_a_rule_file_may_change() -> None:
+    rules = parse_rules(
+        {
+            "version": 1,
+            "rules": [
+                {"id": "no", "when": {"call_outcome": ["abandoned"]}, "set": {"callback": False}},
+                {"id": "yes", "when": {"channel": ["phone"]}, "set": {"callback": True}},
+            ],
+        }
+    )
+    abandoned = classify_message("x", rules, channel=Channel.PHONE, call_outcome="abandoned")
+    missed = classify_message("x", rules, channel=Channel.PHONE, call_outcome="missed")
+    assert (abandoned.callback, missed.callback) == (False, True)

@@ -69,6 +69,9 @@ def test_first_match_by_declared_order() -> None:
         ({"channel": "email", "priority": "high"}, "high-async"),
         ({"channel": "email"}, "standard"),
         ({"channel": "phone", "priority": "high"}, "standard"),
+        ({"channel": "phone", "priority": "high", "callback_requested": True}, "callback"),
+        ({"channel": "phone", "priority": "urgent", "callback_requested": True}, "urgent"),
+        ({"channel": "phone", "customer_tier": "vip", "callback_requested": True}, "callback"),
     ],
 )
 def test_shipped_policies_match(fields: dict[str, Any], expected: str) -> None:
@@ -93,6 +96,23 @@ def test_shipped_defaults_follow_the_seeds() -> None:
     for policy in DEFAULTS.policies:
         assert not policy.targets["first_response"].pause_on  # first response never pauses
         assert {s.value for s in policy.targets["resolution"].pause_on} == {"pending", "on_hold"}
+
+
+def test_a_callback_request_has_its_own_first_response_target() -> None:
+    missed = match_policy(DEFAULTS, snap(channel="phone", priority="high", callback_requested=True))
+    answered = match_policy(DEFAULTS, snap(channel="phone", priority="high"))
+    assert missed.policy_id == "callback"
+    assert missed.targets["first_response"].seconds == 30 * 60
+    assert missed.targets["first_response"].seconds < answered.targets["first_response"].seconds
+
+
+def test_a_callback_match_leaves_other_tickets_alone() -> None:
+    policies = policy_set(
+        {"policy_id": "calls", "match": {"callback": True}, "targets": TARGETS},
+        {"policy_id": "all", "targets": TARGETS},
+    )
+    assert match_policy(policies, snap(callback_requested=True)).policy_id == "calls"
+    assert match_policy(policies, snap()).policy_id == "all"
 
 
 @pytest.mark.parametrize("channel", [c.value for c in Channel])

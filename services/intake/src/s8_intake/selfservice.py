@@ -13,7 +13,7 @@ from s8_intake.domain import rules
 from s8_intake.domain.first_answer import SelfServiceData
 from s8_intake.domain.model import Classification, KbArticle, NormalizedMessage
 from s8_intake.domain.threading import ThreadingPolicy
-from s8_shared.contracts import CustomerTier
+from s8_shared.contracts import Channel, CustomerTier
 from s8_shared.data_files import load_model
 from s8_shared.nlp import sentiment
 from s8_shared.nlp.sentiment import Sentiment
@@ -52,6 +52,7 @@ class SelfService:
             customer_tier=tier,
             customer_category=msg.customer_category,
             negative_sentiment=mood.negative,
+            call_outcome=call_outcome(msg),
         )
 
     def use_articles(self, articles: list[KbArticle]) -> None:
@@ -61,3 +62,12 @@ class SelfService:
     def answers(self) -> SelfServiceData:
         """What a new ticket's first answer is chosen from (the articles as loaded now)."""
         return SelfServiceData(self.articles, self.policy, self.config.faq_threshold)
+
+
+def call_outcome(msg: NormalizedMessage) -> rules.CallOutcome | None:
+    """How a phone call ended, for the rules that mark callbacks; None for other channels."""
+    if msg.channel != Channel.PHONE:
+        return None
+    if msg.details.get("missed"):
+        return "missed"
+    return "abandoned" if msg.details.get("abandoned") else "answered"

@@ -57,6 +57,11 @@ class TicketSnapshot(Contract):
         default_factory=dict, description="Which rule set each classified field (explainability)."
     )
     bot_handoff: bool = Field(default=False, description="Opened by a bot → human handoff.")
+    callback_requested: bool = Field(
+        default=False,
+        description="A missed or abandoned call to return (marked by the classification rules); "
+        "the SLA's first response is the call back.",
+    )
     deflected: bool = Field(default=False, description="Answered by a FAQ auto-reply.")
     contact_channel: Channel | None = Field(
         default=None, description="Where the customer is answered (their latest channel)."

@@ -55,6 +55,7 @@ class Classification:
     team: str | None = None
     tier_required: str | None = None
     explanations: dict[str, str] = field(default_factory=dict)
+    callback: bool = False  # a call to return: a missed or abandoned call
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -27,6 +27,7 @@ from s8_shared.nlp.text import Word, WordIndex, detect_language, fold, words
 _LOWEST_FIRST = (Priority.LOW, Priority.NORMAL, Priority.HIGH, Priority.URGENT)
 RANK: dict[Priority, int] = {p: n for n, p in enumerate(_LOWEST_FIRST)}
 _SEPARATORS = re.compile(r"[\s\-./>,]+")
+CallOutcome = Literal["answered", "missed", "abandoned"]
 
 
 def category_key(value: str) -> str:
@@ -58,6 +59,9 @@ class When(_Strict):
     priority: tuple[Priority, ...] = Field(
         default=(), description="The priority decided by the priority rules."
     )
+    call_outcome: tuple[CallOutcome, ...] = Field(
+        default=(), description="How a phone call ended: nobody answered, or hung up waiting."
+    )
 
     @model_validator(mode="after")
     def _has_conditions(self) -> When:
@@ -77,6 +81,9 @@ class Then(_Strict):
     priority: Priority | None = None
     team: str | None = None
     tier_required: str | None = None
+    callback: bool | None = Field(
+        default=None, description="Mark the ticket as a callback request (the first wins)."
+    )
 
     @model_validator(mode="after")
     def _sets_something(self) -> Then:
@@ -136,6 +143,7 @@ class _Facts:
     tier: CustomerTier
     category: str | None
     negative: bool
+    call_outcome: CallOutcome | None
 
 
 @lru_cache(maxsize=4096)
@@ -151,6 +159,8 @@ def _matches(when: When, facts: _Facts, priority: Priority | None) -> bool:
     if when.negative_sentiment is not None and when.negative_sentiment != facts.negative:
         return False
     if when.priority and priority not in when.priority:
+        return False
+    if when.call_outcome and facts.call_outcome not in when.call_outcome:
         return False
     if when.ivr_path is not None:
         prefix = ivr_segments(when.ivr_path)
@@ -183,6 +193,7 @@ def classify(
     customer_category: str | None,
     language_hint: Language | None = None,
     negative_sentiment: bool = False,
+    call_outcome: CallOutcome | None = None,
 ) -> Classification:
     full_text = f"{subject}\n{text}" if subject else text
     found = words(full_text)
@@ -194,6 +205,7 @@ def classify(
         tier=customer_tier,
         category=category_key(customer_category) if customer_category else None,
         negative=negative_sentiment,
+        call_outcome=call_outcome,
     )
     defaults = rules.defaults
     priority, priority_by = defaults.priority, "default"
@@ -212,6 +224,7 @@ def classify(
         "tier_required": (defaults.tier_required, "default"),
     }
     decided: set[str] = set()
+    callback, callback_by = False, None
     skills = list(defaults.skills)
     skills_by = ["default"] if defaults.skills else []
     for rule in rules.rules:
@@ -222,6 +235,8 @@ def classify(
             if value is not None and name not in decided:
                 chosen[name] = (value, rule.id)
                 decided.add(name)
+        if rule.then.callback is not None and callback_by is None:
+            callback, callback_by = rule.then.callback, rule.id
         new = [s for s in rule.then.skills if s not in skills]
         if new:
             skills += new
@@ -234,6 +249,8 @@ def classify(
         "skills": ",".join(skills_by) or "default",
         "language": "hint" if language_hint else "detected",
     }
+    if callback_by is not None:
+        explanations["callback"] = callback_by
     return Classification(
         category=chosen["category"][0],
         required_skills=tuple(skills),
@@ -242,6 +259,7 @@ def classify(
         team=chosen["team"][0],
         tier_required=chosen["tier_required"][0],
         explanations=explanations,
+        callback=callback,
     )
 
 

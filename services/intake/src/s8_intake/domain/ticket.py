@@ -132,6 +132,7 @@ def open_ticket(
         tier_required=classification.tier_required,
         classified_by=dict(classification.explanations),
         bot_handoff=msg.channel == Channel.CHATBOT and msg.handoff_requested,
+        callback_requested=classification.callback,
         linked_ticket_id=linked_ticket_id,
         contact_channel=msg.channel if msg.reply_address else None,
         contact=msg.reply_address,
@@ -220,6 +221,7 @@ def add_customer_message(
             "contact_channel": msg.channel if msg.reply_address else old.contact_channel,
             "contact": msg.reply_address or old.contact,
             "solved_at": None if reopened else old.solved_at,
+            "callback_requested": old.callback_requested or classification.callback,
             "updated_at": now,
         }
     )

@@ -45,6 +45,9 @@ class PolicyMatch(_Model):
     customer_tiers: list[CustomerTier] | None = Field(default=None, min_length=1)
     categories: list[str] | None = Field(default=None, min_length=1)
     teams: list[str] | None = Field(default=None, min_length=1)
+    callback: bool | None = Field(
+        default=None, description="Only callback requests (true) or only other tickets (false)."
+    )
 
     @property
     def is_catch_all(self) -> bool:
@@ -58,6 +61,8 @@ class PolicyMatch(_Model):
             (self.categories, snapshot.category),
             (self.teams, snapshot.team),
         ]
+        if self.callback is not None and snapshot.callback_requested != self.callback:
+            return False
         return all(allowed is None or value in allowed for allowed, value in checks)
 
 
