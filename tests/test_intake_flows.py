@@ -195,7 +195,7 @@ async def test_after_the_reopen_window_a_new_linked_ticket_opens(stack: TestStac
         ]
 
 
-async def test_a_chat_visitor_who_gives_their_email_becomes_one_customer_and_the_merge_can_be_undone(
+async def test_a_chat_visitor_who_types_someone_s_email_is_only_suggested_until_an_agent_confirms(
     intake: Intake,
 ) -> None:
     by_email = await intake.post(make_inbound())
@@ -206,36 +206,154 @@ async def test_a_chat_visitor_who_gives_their_email_becomes_one_customer_and_the
     visitor_customer = (await intake.ticket(anonymous["ticket_id"]))["ticket"]["customer_id"]
     assert email_customer != visitor_customer
 
-    await intake.post(
-        {
-            **EVERY_CHANNEL["live_chat"],
-            "session_id": "S-7",
-            "channel_message_id": "c-8",
-            "visitor_email": "Lan.Nguyen@example.vn",
-            "text": "Email của mình là Lan.Nguyen@example.vn",
-        }
+    typed = {
+        **EVERY_CHANNEL["live_chat"],
+        "session_id": "S-7",
+        "channel_message_id": "c-8",
+        "visitor_email": "Lan.Nguyen@example.vn",
+        "text": "Email của mình là Lan.Nguyen@example.vn",
+    }
+    await intake.post(typed)
+    # Self-asserted: nothing merged, the e-mail customer's record is untouched.
+    lan = (await intake.http.get(f"/v1/customers/{email_customer}")).json()
+    assert {t["ticket_id"] for t in lan["tickets"]} == {by_email["ticket_id"]}
+    assert lan["merges"] == []
+    visitor = (await intake.http.get(f"/v1/customers/{visitor_customer}")).json()
+    assert visitor["customer_id"] == visitor_customer
+    assert ("email", "lan.nguyen@example.vn") not in {
+        (i["kind"], i["value"]) for i in visitor["identities"]
+    }
+    [suggestion] = visitor["suggested_merges"]
+    assert suggestion["state"] == "open"
+    assert set(suggestion["customers"]) == {email_customer, visitor_customer}
+    assert suggestion["identity"] == {"kind": "email", "value": "lan.nguyen@example.vn"}
+    assert suggestion["confidence"] == 0.6
+    assert "contact field" in suggestion["reason"]
+    assert (
+        lan["suggested_merges"] == []
+        or lan["suggested_merges"][0]["suggestion_id"] == (suggestion["suggestion_id"])
     )
-    view = (await intake.http.get(f"/v1/customers/{email_customer}")).json()
-    assert {t["ticket_id"] for t in view["tickets"]} == {
+
+    # An agent confirms: one customer, the oldest survives, with both tickets.
+    sid = suggestion["suggestion_id"]
+    confirmed = await intake.http.post(f"/v1/customers/suggestions/{sid}/confirm")
+    assert confirmed.status_code == 200, confirmed.text
+    assert confirmed.json()["state"] == "confirmed"
+    assert (await intake.http.post(f"/v1/customers/suggestions/{sid}/confirm")).status_code == 409
+    merged = (await intake.http.get(f"/v1/customers/{email_customer}")).json()
+    assert {t["ticket_id"] for t in merged["tickets"]} == {
         by_email["ticket_id"],
         anonymous["ticket_id"],
     }
-    assert {(i["kind"], i["value"]) for i in view["identities"]} >= {
-        ("email", "lan.nguyen@example.vn"),
-        ("chat_visitor", "v-1"),
-    }
-    assert (await intake.http.get(f"/v1/customers/{visitor_customer}")).json()[
-        "customer_id"
-    ] == email_customer
-    [merge] = view["merges"]
+    [merge] = merged["merges"]
+    assert merge["merge_id"] == confirmed.json()["merge_id"]
 
+    # Undone: exactly what was before, and the same typed e-mail does not merge them again.
     undone = await intake.http.post(f"/v1/customers/merges/{merge['merge_id']}/undo")
     assert undone.status_code == 200
+    await intake.post({**typed, "channel_message_id": "c-9"})
     after = (await intake.http.get(f"/v1/customers/{email_customer}")).json()
     assert {t["ticket_id"] for t in after["tickets"]} == {by_email["ticket_id"]}
-    assert (await intake.http.get(f"/v1/customers/{visitor_customer}")).json()[
-        "customer_id"
-    ] == visitor_customer
+    assert {(i["kind"], i["value"]) for i in after["identities"]} == {
+        ("email", "lan.nguyen@example.vn")
+    }
+    apart = (await intake.http.get(f"/v1/customers/{visitor_customer}")).json()
+    assert apart["customer_id"] == visitor_customer
+    assert {(i["kind"], i["value"]) for i in apart["identities"]} == {("chat_visitor", "v-1")}
+    assert [s["state"] for s in apart["suggested_merges"]] == ["confirmed"]
+
+
+async def test_a_zalo_customer_who_gives_an_email_is_suggested_when_that_address_writes(
+    intake: Intake,
+) -> None:
+    zalo = await intake.post(
+        {
+            "channel": "social",
+            "channel_message_id": "zalo-m1",
+            "platform": "zalo",
+            "page_id": "oa-1",
+            "sender_id": "4012",
+            "thread_id": "4012",
+            "text": "Máy lạnh hỏng rồi. Email của em là minh.tran@example.vn nhé",
+        }
+    )
+    mail = await intake.post(
+        make_inbound(
+            channel_message_id="<later@example.vn>",
+            **{"from": {"address": "minh.tran@example.vn", "name": "Minh"}},
+        )
+    )
+    zalo_customer = (await intake.ticket(zalo["ticket_id"]))["ticket"]["customer_id"]
+    mail_customer = (await intake.ticket(mail["ticket_id"]))["ticket"]["customer_id"]
+    assert zalo_customer != mail_customer
+    [suggestion] = (await intake.http.get(f"/v1/customers/{mail_customer}")).json()[
+        "suggested_merges"
+    ]
+    assert set(suggestion["customers"]) == {zalo_customer, mail_customer}
+    assert suggestion["confidence"] == 0.4
+    assert "then wrote by email" in suggestion["reason"]
+    dismissed = await intake.http.post(
+        f"/v1/customers/suggestions/{suggestion['suggestion_id']}/dismiss"
+    )
+    assert dismissed.json()["state"] == "dismissed"
+    assert (await intake.http.get(f"/v1/customers/{zalo_customer}")).json()["customer_id"] == (
+        zalo_customer
+    )
+
+
+async def test_a_phone_zalo_vouches_for_merges_the_zalo_user_with_that_caller(
+    intake: Intake,
+) -> None:
+    sms = await intake.post(make_sms(from_number="0912345678", channel_message_id="sms-z"))
+    zalo = await intake.post(
+        {
+            "channel": "social",
+            "channel_message_id": "zalo-m2",
+            "platform": "zalo",
+            "page_id": "oa-1",
+            "sender_id": "5077",
+            "thread_id": "5077",
+            "text": "Cho em hỏi đơn hàng",
+        }
+    )
+    await intake.post(
+        {
+            "channel": "social",
+            "channel_message_id": "submit_info:5077:1",
+            "platform": "zalo",
+            "page_id": "oa-1",
+            "sender_id": "5077",
+            "thread_id": "5077",
+            "text": "Khách hàng đã chia sẻ thông tin liên hệ qua Zalo",
+            "shared_phone": "0912345678",
+        }
+    )
+    sms_customer = (await intake.ticket(sms["ticket_id"]))["ticket"]["customer_id"]
+    zalo_customer = (await intake.ticket(zalo["ticket_id"]))["ticket"]["customer_id"]
+    one = (await intake.http.get(f"/v1/customers/{zalo_customer}")).json()
+    assert one["customer_id"] == sms_customer  # the older customer survives
+    assert {(i["kind"], i["value"]) for i in one["identities"]} >= {
+        ("zalo", "5077"),
+        ("phone", "+84912345678"),
+    }
+
+
+async def test_a_zalo_unfollow_older_than_the_follow_kept_changes_nothing(intake: Intake) -> None:
+    def upsert(n: int, following: bool, at: str) -> dict[str, Any]:
+        return {
+            "upsert_id": f"zalo-follow-{n}",
+            "identities": [{"kind": "zalo", "value": "6001"}],
+            "follow": {"account": "zalo:oa-1", "following": following, "at": at},
+        }
+
+    first = await intake.http.put("/v1/customers", json=upsert(1, True, "2026-01-02T00:00:00Z"))
+    customer_id = first.json()["customer_id"]
+    await intake.http.put("/v1/customers", json=upsert(2, False, "2026-01-01T00:00:00Z"))
+    view = (await intake.http.get(f"/v1/customers/{customer_id}")).json()
+    assert [(f["account"], f["following"]) for f in view["follows"]] == [("zalo:oa-1", True)]
+    await intake.http.put("/v1/customers", json=upsert(3, False, "2026-01-03T00:00:00Z"))
+    view = (await intake.http.get(f"/v1/customers/{customer_id}")).json()
+    assert [(f["account"], f["following"]) for f in view["follows"]] == [("zalo:oa-1", False)]
 
 
 async def test_a_phone_number_in_any_format_is_one_customer(intake: Intake) -> None:

@@ -2,7 +2,15 @@ from datetime import timedelta
 
 import pytest
 
-from s8_intake.domain.customers import KnownCustomer, identity_key, new_customer_id, resolve
+from s8_intake.domain.candidates import suggestion_id
+from s8_intake.domain.customers import (
+    KnownCustomer,
+    identity_key,
+    merge_id,
+    new_customer_id,
+    pair_key,
+    resolve,
+)
 from s8_shared.contracts import Identity
 from s8_testing.builders import T0
 
@@ -39,3 +47,26 @@ def test_identities_owned_by_two_customers_merge_into_the_oldest() -> None:
 def test_a_message_needs_an_identity() -> None:
     with pytest.raises(ValueError, match="at least one identity"):
         resolve([], {})
+
+
+def test_two_customers_whose_merge_was_undone_are_not_merged_again() -> None:
+    owners = {
+        identity_key(VISITOR): KnownCustomer("C-visitor", T0 + timedelta(days=3)),
+        identity_key(EMAIL): KnownCustomer("C-lan", T0),
+    }
+    apart = resolve([VISITOR, EMAIL], owners, separated={pair_key("C-visitor", "C-lan")})
+    assert not apart.is_merge
+    assert apart.customer_id == "C-visitor"  # the author: the message's first identity
+    assert apart.new_identities == ()
+
+
+def test_a_merge_id_repeats_for_a_redelivery_and_differs_for_a_later_message() -> None:
+    first = merge_id("C-lan", ["C-visitor"], "zalo:msg-1")
+    assert merge_id("C-lan", ["C-visitor"], "zalo:msg-1") == first
+    assert merge_id("C-lan", ["C-visitor"], "zalo:msg-2") != first
+
+
+def test_a_suggestion_names_the_pair_in_either_order() -> None:
+    assert suggestion_id("C-a", "C-b", EMAIL) == suggestion_id("C-b", "C-a", EMAIL)
+    assert suggestion_id("C-a", "C-b", EMAIL) != suggestion_id("C-a", "C-b", PHONE)
+    assert pair_key("C-b", "C-a") == pair_key("C-a", "C-b")

@@ -3,10 +3,12 @@ from typing import Any
 
 import pytest
 
+from s8_intake.domain.candidates import MAX_MENTIONS, Candidate
 from s8_intake.domain.model import NormalizedMessage
 from s8_intake.domain.normalize import NO_TEXT, normalize, ticket_token
 from s8_shared.contracts import Channel, Identity
 from s8_shared.contracts.inbound import TranscriptLine, parse_inbound
+from s8_testing.builders import make_sms
 
 OWN = frozenset({"hotro@shop.vn", "support@shop.example"})
 RECEIVED = "2026-11-25T09:30:00+07:00"
@@ -182,12 +184,12 @@ def live_chat(**overrides: Any) -> dict[str, Any]:
     return data
 
 
-def test_a_live_chat_visitor_who_gave_email_and_phone_has_all_three_identities() -> None:
+def test_a_live_chat_visitor_is_their_visitor_id_and_what_they_typed_is_only_a_candidate() -> None:
     msg = run(live_chat(visitor_email="Minh.Tran@Gmail.com", visitor_phone="0903 123 456"))
-    assert msg.identities == (
-        Identity(kind="chat_visitor", value="v-9f3a"),
-        Identity(kind="email", value="minh.tran@gmail.com"),
-        Identity(kind="phone", value="+84903123456"),
+    assert msg.identities == (Identity(kind="chat_visitor", value="v-9f3a"),)
+    assert msg.candidates == (
+        Candidate(Identity(kind="email", value="minh.tran@gmail.com"), "contact_field"),
+        Candidate(Identity(kind="phone", value="+84903123456"), "contact_field"),
     )
     assert msg.conversation_key == "live_chat:sess-42"
     assert msg.reply_address == "v-9f3a"
@@ -230,10 +232,8 @@ def test_a_chatbot_handoff_keeps_reason_confidence_and_transcript() -> None:
     assert msg.bot_confidence == pytest.approx(0.31)
     assert len(msg.transcript) == 3
     assert msg.conversation_key == "chatbot:conv-8812"
-    assert msg.identities == (
-        Identity(kind="chat_visitor", value="v-77"),
-        Identity(kind="phone", value="+84912345678"),
-    )
+    assert msg.identities == (Identity(kind="chat_visitor", value="v-77"),)
+    assert [c.identity for c in msg.candidates] == [Identity(kind="phone", value="+84912345678")]
     assert msg.reply_address == "v-77"
     assert msg.display_name == "Lê Hoàng"
 
@@ -406,10 +406,9 @@ def test_a_web_form_keeps_category_subject_and_fields() -> None:
             "fields": {"order_number": "A2048", "purchase_date": "2026-08-14"},
         }
     )
-    assert msg.identities == (
-        Identity(kind="email", value="bao.dang@example.vn"),
-        Identity(kind="phone", value="+84912345678"),
-    )
+    # The first contact is whom we answer; the second is only a candidate.
+    assert msg.identities == (Identity(kind="email", value="bao.dang@example.vn"),)
+    assert [c.identity for c in msg.candidates] == [Identity(kind="phone", value="+84912345678")]
     assert msg.customer_category == "warranty"
     assert msg.subject == "Bảo hành máy lọc không khí"
     assert msg.details == {"order_number": "A2048", "purchase_date": "2026-08-14"}
@@ -447,10 +446,10 @@ def test_an_on_site_request_keeps_address_window_and_asset() -> None:
             "text": "Điều hòa chảy nước, cần kỹ thuật đến kiểm tra.",
         }
     )
-    assert msg.identities == (
-        Identity(kind="phone", value="+842438261234"),
-        Identity(kind="email", value="nam.hoang@example.vn"),
-    )
+    assert msg.identities == (Identity(kind="phone", value="+842438261234"),)
+    assert [c.identity for c in msg.candidates] == [
+        Identity(kind="email", value="nam.hoang@example.vn")
+    ]
     assert msg.region == "Hà Nội"
     assert msg.reply_address == "+842438261234"
     assert msg.display_name == "Hoàng Văn Nam"
@@ -512,3 +511,51 @@ def test_an_email_is_answered_at_its_reply_to_address_when_it_has_one() -> None:
 def test_an_html_body_stopped_for_its_tags_records_the_cut() -> None:
     html = "<p>đơn <b>B1</b></p>" * 10_000  # 50,000 tags and texts
     assert run(email(text=None, html=html)).text_cut_from == len(html)
+
+
+def test_phones_and_emails_in_a_message_text_are_candidates_not_identities() -> None:
+    msg = run(
+        make_sms(text="Chị Lan đây, email lan.nguyen@example.vn hoặc gọi 0912 345 678 giúp chị")
+    )
+    assert msg.identities == (Identity(kind="phone", value="+84903123456"),)
+    assert msg.candidates == (
+        Candidate(Identity(kind="email", value="lan.nguyen@example.vn"), "text"),
+        Candidate(Identity(kind="phone", value="+84912345678"), "text"),
+    )
+
+
+def test_the_sender_s_own_number_in_the_text_is_not_a_candidate() -> None:
+    msg = run(make_sms(text="Số của tôi là 0903 123 456"))
+    assert msg.candidates == ()
+
+
+def test_an_email_reply_to_is_a_candidate_and_the_sender_the_identity() -> None:
+    msg = run(email(reply_to={"address": "Shared@Shop.vn"}, text="Cảm ơn", html=None))
+    assert [i.kind for i in msg.identities] == ["email"]
+    assert msg.candidates[0] == Candidate(
+        Identity(kind="email", value="shared@shop.vn"), "reply_to"
+    )
+
+
+def test_a_phone_zalo_vouches_for_is_a_proven_identity_of_the_sender() -> None:
+    msg = run(
+        {
+            "channel": "social",
+            "channel_message_id": "zalo-submit-1",
+            "platform": "zalo",
+            "page_id": "oa-1",
+            "sender_id": "4012",
+            "thread_id": "4012",
+            "shared_phone": "0912345678",
+        }
+    )
+    assert msg.identities == (
+        Identity(kind="zalo", value="4012"),
+        Identity(kind="phone", value="+84912345678"),
+    )
+
+
+def test_many_mentions_are_bounded() -> None:
+    text = " ".join(f"u{n}@example.vn 09{n:08d}" for n in range(200))
+    msg = run(make_sms(text=text))
+    assert len(msg.candidates) <= 2 * MAX_MENTIONS

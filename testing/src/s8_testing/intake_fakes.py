@@ -11,6 +11,7 @@ from typing import Any
 
 from s8_intake.adapters.customer_store import ResolvedCustomer
 from s8_intake.adapters.outbox import OutboxItem, outbox_item
+from s8_intake.domain.candidates import Candidate
 from s8_intake.domain.customers import KnownCustomer, identity_key, resolve
 from s8_intake.domain.first_answer import IncidentMatch
 from s8_intake.domain.model import Classification, NormalizedMessage
@@ -181,6 +182,7 @@ class FakeCustomers:
         self.docs: dict[str, Document] = {}
         self.links: dict[str, str] = {}  # identity key -> customer id
         self.calls: Counter[str] = Counter()
+        self.noted: list[tuple[str, tuple[Candidate, ...]]] = []
 
     async def resolve(
         self, identities: Sequence[Identity], now: datetime, source: str
@@ -226,6 +228,29 @@ class FakeCustomers:
 
     async def undo_merge(self, merge_id: str, now: datetime, by: str) -> Document:
         raise LookupError(merge_id)
+
+    async def note_candidates(
+        self,
+        customer: ResolvedCustomer,
+        proven: Sequence[Identity],
+        asserted: Sequence[Candidate],
+        *,
+        channel: str,
+        source: str,
+        now: datetime,
+    ) -> list[str]:
+        """Recorded only: what candidates suggest is the store's (tests/test_identity_links)."""
+        self.noted.append((customer.customer_id, tuple(asserted)))
+        return []
+
+    async def suggestions_of(self, customer_ids: Sequence[str]) -> list[Document]:
+        return []
+
+    async def confirm_suggestion(self, suggestion_id: str, now: datetime, by: str) -> Document:
+        raise LookupError(suggestion_id)
+
+    async def dismiss_suggestion(self, suggestion_id: str, now: datetime, by: str) -> Document:
+        raise LookupError(suggestion_id)
 
 
 class FakeProblems:

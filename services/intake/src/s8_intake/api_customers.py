@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
 from pydantic import BaseModel, Field
 
-from s8_intake.adapters.customer_store import MergeNotFound
+from s8_intake.adapters.customer_store import MergeNotFound, SuggestionClosed, SuggestionNotFound
 from s8_intake.adapters.kb_store import KbStore
 from s8_intake.domain.model import KbArticle
 from s8_intake.http_errors import http_error
@@ -67,6 +67,25 @@ class ProactiveContact(BaseModel):
     at: datetime
 
 
+class SuggestedMerge(BaseModel):
+    """Two customers an asserted identity suggests are one person; an agent decides."""
+
+    suggestion_id: str
+    customers: list[str]
+    identity: Identity
+    confidence: float = Field(ge=0, le=1)
+    reason: str
+    state: str = Field(description="open, confirmed or dismissed")
+    at: datetime
+    merge_id: str | None = Field(default=None, description="The merge a confirmation made.")
+
+
+class FollowView(BaseModel):
+    account: str
+    following: bool
+    at: datetime
+
+
 class CustomerView(BaseModel):
     customer_id: str
     name: str | None = None
@@ -85,6 +104,14 @@ class CustomerView(BaseModel):
     )
     proactive_contacts: list[ProactiveContact] = Field(
         default_factory=list, description="Notices about known problems, newest first."
+    )
+    suggested_merges: list[SuggestedMerge] = Field(
+        default_factory=list,
+        description="Other customers an identity this one asserted (or another asserted) "
+        "suggests are the same person; never merged without an agent or a verified channel.",
+    )
+    follows: list[FollowView] = Field(
+        default_factory=list, description="Accounts (a Zalo OA) the customer follows or left."
     )
 
 
@@ -122,6 +149,14 @@ async def get_customer(customer_id: str, customers: CustomersDep, reader: Staff)
         proactive_contacts=[
             ProactiveContact.model_validate(c) for c in found["proactive_contacts"]
         ],
+        suggested_merges=[suggested(d) for d in found["suggestions"]],
+        follows=[FollowView.model_validate(f) for f in doc.get("follows") or []],
+    )
+
+
+def suggested(doc: dict[str, Any]) -> SuggestedMerge:
+    return SuggestedMerge.model_validate(
+        {**doc, "suggestion_id": doc["_id"], "identity": Identity(**doc["identity"])}
     )
 
 
@@ -156,6 +191,38 @@ async def undo_merge(merge_id: str, customers: CustomersDep, lead: Lead) -> dict
         "undone_at": merge["undone_at"],
         "undone_by": merge.get("undone_by"),
     }
+
+
+@router.post(
+    "/customers/suggestions/{suggestion_id}/confirm",
+    response_model=SuggestedMerge,
+    tags=["customers"],
+    summary="Confirm a suggested merge: the two customers are one person",
+    responses={404: {"description": "no such suggestion"}, 409: {"description": "not open"}},
+)
+async def confirm_suggestion(
+    suggestion_id: Annotated[str, Path(max_length=64)], customers: CustomersDep, agent: Staff
+) -> SuggestedMerge:
+    try:
+        return suggested(await customers.confirm_suggestion(suggestion_id, by=agent.actor_id))
+    except (SuggestionNotFound, SuggestionClosed) as exc:
+        raise http_error(exc) from exc
+
+
+@router.post(
+    "/customers/suggestions/{suggestion_id}/dismiss",
+    response_model=SuggestedMerge,
+    tags=["customers"],
+    summary="Dismiss a suggested merge: not the same person (it is not suggested again)",
+    responses={404: {"description": "no such suggestion"}, 409: {"description": "not open"}},
+)
+async def dismiss_suggestion(
+    suggestion_id: Annotated[str, Path(max_length=64)], customers: CustomersDep, agent: Staff
+) -> SuggestedMerge:
+    try:
+        return suggested(await customers.dismiss_suggestion(suggestion_id, by=agent.actor_id))
+    except (SuggestionNotFound, SuggestionClosed) as exc:
+        raise http_error(exc) from exc
 
 
 class ArticleBody(BaseModel):

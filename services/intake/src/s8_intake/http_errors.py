@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import HTTPException
 
-from s8_intake.adapters.customer_store import MergeNotFound
+from s8_intake.adapters.customer_store import MergeNotFound, SuggestionClosed, SuggestionNotFound
 from s8_intake.domain.compensation import ApprovalRefused
 from s8_intake.domain.problems import ProblemRefused
 from s8_intake.domain.status import TransitionRefused
@@ -17,6 +17,8 @@ from s8_shared.contracts import InvalidMessage
 ERROR_STATUS: dict[type[Exception], int] = {
     TicketNotFound: 404,
     MergeNotFound: 404,
+    SuggestionNotFound: 404,
+    SuggestionClosed: 409,
     ProblemNotFound: 404,
     OfferNotFound: 404,
     TransitionRefused: 409,
@@ -27,6 +29,7 @@ ERROR_STATUS: dict[type[Exception], int] = {
 NOT_FOUND: dict[type[Exception], str] = {
     TicketNotFound: "no ticket",
     MergeNotFound: "no merge",
+    SuggestionNotFound: "no merge suggestion",
     ProblemNotFound: "no problem",
     OfferNotFound: "no compensation offer",
 }
@@ -40,5 +43,7 @@ def http_error(exc: Exception) -> HTTPException:
     if status is None:
         raise exc
     missing = next((text for cls, text in NOT_FOUND.items() if isinstance(exc, cls)), None)
+    if isinstance(exc, SuggestionClosed):
+        return HTTPException(status_code=409, detail=f"suggestion {exc} is no longer open")
     detail = f"{missing} {exc}" if missing else getattr(exc, "reason", None) or str(exc)
     return HTTPException(status_code=status, detail=detail)

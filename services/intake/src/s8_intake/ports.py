@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 from s8_intake.adapters.customer_store import ResolvedCustomer
 from s8_intake.adapters.outbox import OutboxItem
+from s8_intake.domain.candidates import Candidate
 from s8_intake.domain.outreach import IdPage
 from s8_intake.domain.threading import TicketRef
 from s8_intake.domain.ticket import TicketState
@@ -109,6 +110,25 @@ class Customers(Protocol):
     async def update_profile(self, customer_id: str, fields: dict[str, Any]) -> None: ...
 
     async def undo_merge(self, merge_id: str, now: datetime, by: str) -> Document: ...
+
+    async def note_candidates(
+        self,
+        customer: ResolvedCustomer,
+        proven: Sequence[Identity],
+        asserted: Sequence[Candidate],
+        *,
+        channel: str,
+        source: str,
+        now: datetime,
+    ) -> list[str]:
+        """Keeps asserted identities as candidates; returns the merges they suggest."""
+        ...
+
+    async def suggestions_of(self, customer_ids: Sequence[str]) -> list[Document]: ...
+
+    async def confirm_suggestion(self, suggestion_id: str, now: datetime, by: str) -> Document: ...
+
+    async def dismiss_suggestion(self, suggestion_id: str, now: datetime, by: str) -> Document: ...
 
 
 class RawPublisher(Protocol):

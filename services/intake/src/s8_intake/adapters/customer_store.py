@@ -10,20 +10,28 @@ from typing import Any
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
+from s8_intake.adapters.candidate_links import CandidateLinks
+from s8_intake.adapters.customer_merges import CUSTOMERS, IDENTITIES, CustomerMerges, MergeNotFound
+from s8_intake.adapters.identity_suggestions import (
+    IdentitySuggestions,
+    SuggestionClosed,
+    SuggestionNotFound,
+)
+from s8_intake.domain.candidates import Candidate
 from s8_intake.domain.customers import KnownCustomer, Resolution, identity_key, resolve
 from s8_intake.domain.outreach import IdPage
 from s8_intake.domain.problems import CustomerFacts, affects
-from s8_shared.contracts import CustomerTier, Identity, Language, deterministic_id
+from s8_shared.contracts import CustomerTier, Identity, Language
 from s8_shared.contracts.problems import ProblemSegment
 from s8_shared.mongo import Document, IndexSpec, MongoStore
 
-CUSTOMERS = "customers"
-IDENTITIES = "identities"
-MERGES = "customer_merges"
-
-
-class MergeNotFound(LookupError):
-    pass
+__all__ = [
+    "CustomerStore",
+    "MergeNotFound",
+    "ResolvedCustomer",
+    "SuggestionClosed",
+    "SuggestionNotFound",
+]
 
 
 @dataclass(frozen=True)
@@ -31,12 +39,13 @@ class _Known:
     owners: dict[str, KnownCustomer]
     docs: dict[str, Document]
     merged: dict[str, list[str]]  # customers merged into each owner
+    separated: frozenset[str]  # pairs of owners whose merge was undone
 
-    def related(self, customer_id: str) -> list[str]:
-        return sorted(
-            {customer_id, *(c.customer_id for c in self.owners.values())}
-            | set(self.merged.get(customer_id, ()))
-        )
+    def related(self, resolution: Resolution) -> list[str]:
+        """The customer, those it absorbs now and those merged into it before (a customer
+        kept apart by an undone merge is not one of them)."""
+        cid = resolution.customer_id
+        return sorted({cid, *resolution.merged_customer_ids} | set(self.merged.get(cid, ())))
 
 
 @dataclass(frozen=True)
@@ -56,13 +65,16 @@ class CustomerStore:
     INDEXES = (
         IndexSpec(IDENTITIES, [("customer_id", ASCENDING)]),
         IndexSpec(CUSTOMERS, [("merged_into", ASCENDING)]),
-        IndexSpec(MERGES, [("survivor", ASCENDING)]),
+        *CustomerMerges.INDEXES,
+        *IdentitySuggestions.INDEXES,
     )
 
     def __init__(self, store: MongoStore) -> None:
         self.customers = store.collection(CUSTOMERS)
         self.identities = store.collection(IDENTITIES)
-        self.merges = store.collection(MERGES)
+        self.merges = CustomerMerges(store)
+        self.suggestions = IdentitySuggestions(store)
+        self.links = CandidateLinks(self, self.merges, self.suggestions)
 
     async def owners(self, identities: Sequence[Identity]) -> dict[str, KnownCustomer]:
         return (await self._known(identities)).owners
@@ -90,7 +102,8 @@ class CustomerStore:
             for key, cid in links.items()
             if cid in docs
         }
-        return _Known(owners, docs, merged)
+        separated = await self.merges.separated([o.customer_id for o in owners.values()])
+        return _Known(owners, docs, merged, separated)
 
     async def resolve(
         self, identities: Sequence[Identity], now: datetime, source: str
@@ -99,18 +112,18 @@ class CustomerStore:
         with every customer id a conversation of theirs may be filed under."""
         for _ in range(5):
             known = await self._known(identities)
-            resolution = resolve(identities, known.owners)
+            resolution = resolve(identities, known.owners, known.separated)
             cid = resolution.customer_id
             doc = known.docs.get(cid)
             if doc is not None and not resolution.new_identities and not resolution.is_merge:
-                return ResolvedCustomer(doc, known.related(cid), created=False)
+                return ResolvedCustomer(doc, known.related(resolution), created=False)
             created = False
             if doc is None:
                 doc, created = await self._ensure(cid, now)
             if await self._claim(resolution, now):
                 if resolution.is_merge:
-                    await self._merge(resolution, now, source)
-                related = known.related(cid)
+                    await self.merges.merge(cid, resolution.merged_customer_ids, now, source)
+                related = known.related(resolution)
                 if cid not in known.docs and not created:
                     # Created meanwhile by someone else: who was merged into it is unknown.
                     related = sorted({*related, *await self.merged_into(cid)})
@@ -149,57 +162,6 @@ class CustomerStore:
                 return False  # another message claimed it first: resolve again
         return True
 
-    async def _merge(self, resolution: Resolution, now: datetime, source: str) -> None:
-        merged = list(resolution.merged_customer_ids)
-        # Identity keys contain dots (emails): stored as values, never as field names.
-        moved = [
-            {"identity": d["_id"], "customer_id": d["customer_id"]}
-            async for d in self.identities.find({"customer_id": {"$in": merged}})
-        ]
-        merge_id = (
-            "M-" + deterministic_id("merge", resolution.customer_id, *sorted(merged)).hex[:16]
-        )
-        await self.merges.update_one(
-            {"_id": merge_id},
-            {
-                "$setOnInsert": {
-                    "survivor": resolution.customer_id,
-                    "merged": merged,
-                    "identities": moved,
-                    "at": now,
-                    "source": source,
-                    "undone_at": None,
-                }
-            },
-            upsert=True,
-        )
-        await self.identities.update_many(
-            {"_id": {"$in": [m["identity"] for m in moved]}},
-            {"$set": {"customer_id": resolution.customer_id}},
-        )
-        await self.customers.update_many(
-            {"_id": {"$in": merged}}, {"$set": {"merged_into": resolution.customer_id}}
-        )
-
-    async def undo_merge(self, merge_id: str, now: datetime, by: str) -> Document:
-        merge = await self.merges.find_one({"_id": merge_id})
-        if merge is None:
-            raise MergeNotFound(merge_id)
-        if merge.get("undone_at") is None:
-            # Each moved identity goes back to the customer it came from.
-            for moved in merge["identities"]:
-                await self.identities.update_one(
-                    {"_id": moved["identity"]}, {"$set": {"customer_id": moved["customer_id"]}}
-                )
-            await self.customers.update_many(
-                {"_id": {"$in": merge["merged"]}}, {"$set": {"merged_into": None}}
-            )
-            await self.merges.update_one(
-                {"_id": merge_id}, {"$set": {"undone_at": now, "undone_by": by}}
-            )
-            merge.update(undone_at=now, undone_by=by)
-        return merge
-
     async def get(self, customer_id: str) -> Document | None:
         return await self.customers.find_one({"_id": customer_id})
 
@@ -214,7 +176,55 @@ class CustomerStore:
         ]
 
     async def merges_of(self, customer_id: str) -> list[Document]:
-        return [d async for d in self.merges.find({"survivor": customer_id})]
+        return await self.merges.merges_of(customer_id)
+
+    async def undo_merge(self, merge_id: str, now: datetime, by: str) -> Document:
+        return await self.merges.undo(merge_id, now, by)
+
+    async def note_candidates(
+        self,
+        customer: ResolvedCustomer,
+        proven: Sequence[Identity],
+        asserted: Sequence[Candidate],
+        *,
+        channel: str,
+        source: str,
+        now: datetime,
+    ) -> list[str]:
+        return await self.links.note(
+            customer.customer_id,
+            customer.related_ids,
+            proven,
+            asserted,
+            channel=channel,
+            source=source,
+            now=now,
+        )
+
+    async def suggestions_of(self, customer_ids: Sequence[str]) -> list[Document]:
+        return await self.suggestions.of_customers(customer_ids)
+
+    async def confirm_suggestion(self, suggestion_id: str, now: datetime, by: str) -> Document:
+        """An agent says the two customers are one person: the oldest survives. A merge the
+        agent confirms is undone like any other, and then stays undone."""
+        doc = await self.suggestions.get(suggestion_id)
+        if doc["state"] != "open":
+            raise SuggestionClosed(suggestion_id)
+        live = {c for c in [await self.links.live(c) for c in doc["customers"]] if c}
+        merge = None
+        if len(live) > 1:
+            docs = sorted(
+                (await self.profiles(sorted(live))).values(),
+                key=lambda d: (d["created_at"], d["_id"]),
+            )
+            merged = [d["_id"] for d in docs[1:]]
+            merge = await self.merges.merge(
+                docs[0]["_id"], merged, now, f"suggestion:{suggestion_id}:{by}"
+            )
+        return await self.suggestions.close(suggestion_id, "confirmed", by, now, merge_id=merge)
+
+    async def dismiss_suggestion(self, suggestion_id: str, now: datetime, by: str) -> Document:
+        return await self.suggestions.close(suggestion_id, "dismissed", by, now)
 
     async def facts(self, customer_id: str) -> CustomerFacts:
         """What segment matching needs to know about a customer."""

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from s8_intake.domain.candidates import Candidate
 from s8_shared.contracts import Channel, Identity, Language, Priority
 from s8_shared.contracts.inbound import TranscriptLine
 
@@ -44,6 +45,9 @@ class NormalizedMessage:
     reply_address: str | None = None
     skip_reason: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    # Addresses the sender asserted (contact fields, Reply-To, the text): never claimed or
+    # merged on their own (`domain.candidates`).
+    candidates: tuple[Candidate, ...] = ()
 
 
 @dataclass(frozen=True)

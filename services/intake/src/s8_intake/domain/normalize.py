@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any, assert_never
 
+from s8_intake.domain.candidates import CandidateSource, candidates, mentioned
 from s8_intake.domain.email_message import (
     NO_TEXT,
     email_message,
@@ -54,7 +55,31 @@ def normalize(
 ) -> NormalizedMessage:
     """The channel message as a `NormalizedMessage`; `own_addresses` are s8's own mailboxes.
     Its text and transcript are within the sizes every event can carry (cuts recorded)."""
-    return bounded(_normalized(message, own_addresses))
+    msg = bounded(_normalized(message, own_addresses))
+    asserted = [*_asserted(message), *((i, "text") for i in mentioned(msg.text))]
+    return replace(msg, candidates=candidates(asserted, proven=msg.identities))
+
+
+def _asserted(message: InboundMessage) -> list[tuple[Identity | None, CandidateSource]]:
+    """What the sender says are their addresses, beside the one the channel proves."""
+    match message:
+        case EmailMessage():
+            reply_to = message.reply_to.address if message.reply_to else None
+            return [(identity_for_email(reply_to), "reply_to")]
+        case LiveChatMessage() | ChatbotConversation():
+            return [
+                (identity_for_email(message.visitor_email), "contact_field"),
+                (identity_for_phone(message.visitor_phone), "contact_field"),
+            ]
+        case WebFormSubmission():
+            return [
+                (identity_for_email(message.email), "contact_field"),
+                (identity_for_phone(message.phone), "contact_field"),
+            ]
+        case OnSiteRequest():
+            return [(identity_for_email(message.email), "contact_field")]
+        case _:
+            return []
 
 
 def bounded(msg: NormalizedMessage) -> NormalizedMessage:
@@ -146,7 +171,13 @@ def _social(message: SocialMessage) -> NormalizedMessage:
         dedup_key=message.dedup_key(),
         sent_at=message.received_at,
         text=_text(message.text),
-        identities=unique([identity_for_id(message.platform, message.sender_id)]),
+        # A phone the platform vouches for (Zalo's consent form) is proven, as the sender is.
+        identities=unique(
+            [
+                identity_for_id(message.platform, message.sender_id),
+                identity_for_phone(message.shared_phone),
+            ]
+        ),
         display_name=message.sender_name,
         conversation_key=f"social:{message.platform}:{message.thread_id}",
         # The customer wrote in public (a comment under a post), not a private message.
@@ -220,7 +251,9 @@ def _web_form(message: WebFormSubmission) -> NormalizedMessage:
         dedup_key=message.dedup_key(),
         sent_at=message.received_at,
         text=_text(message.text),
-        identities=unique([email, phone]),
+        # A form proves nothing: its first contact is whom we answer (and who the customer
+        # is if nobody owns it yet); the other one is only a candidate.
+        identities=unique([reply]),
         display_name=message.name,
         subject=message.subject or None,
         customer_category=message.category,
@@ -236,9 +269,7 @@ def _on_site(message: OnSiteRequest) -> NormalizedMessage:
         dedup_key=message.dedup_key(),
         sent_at=message.received_at,
         text=_text(message.text),
-        identities=unique(
-            [Identity(kind="phone", value=number), identity_for_email(message.email)]
-        ),
+        identities=(Identity(kind="phone", value=number),),
         display_name=message.name,
         region=message.region,
         reply_address=number,
@@ -253,14 +284,10 @@ def _on_site(message: OnSiteRequest) -> NormalizedMessage:
 
 
 def _visitor(visitor_id: str, email: str | None, phone: str | None) -> tuple[Identity, ...]:
-    # A phone the visitor typed wrongly is dropped: the visitor id still identifies them.
-    return unique(
-        [
-            identity_for_id("chat_visitor", visitor_id),
-            identity_for_email(email),
-            identity_for_phone(phone),
-        ]
-    )
+    """The visitor id: what the visitor types in the contact fields is only a candidate (a
+    visitor may type anyone's address). Without a usable id, the first contact they gave."""
+    anchor = identity_for_id("chat_visitor", visitor_id)
+    return unique([anchor or identity_for_email(email) or identity_for_phone(phone)])
 
 
 def _number(raw: str) -> str:

@@ -145,6 +145,14 @@ class Accepting:
             return Accepted("skipped", reason="bot conversation without handoff")
 
         customer = await self.customers.resolve(msg.identities, now, source=msg.dedup_key)
+        await self.customers.note_candidates(
+            customer,
+            msg.identities,
+            msg.candidates,
+            channel=msg.channel.value,
+            source=msg.dedup_key,
+            now=now,
+        )
         # Every write of a message comes after its customer exists: a customer this message
         # just created (from its identities) means no earlier delivery of it got further.
         first_contact = customer.created and bool(msg.identities)

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 from s8_intake.domain.identities import normalize_identity
 from s8_intake.ports import Clock, Customers, Tickets
 from s8_shared.contracts import CustomerProfileUpsert, InvalidMessage, utcnow
+from s8_shared.contracts.customers import ChannelFollow
 from s8_shared.mongo import Document
 
 
@@ -55,8 +56,22 @@ class CustomerDesk:
             }.items()
             if v is not None
         }
+        if upsert.follow is not None:
+            fields |= await self._follow(resolved.doc, upsert.follow)
         await self.customers.update_profile(resolved.customer_id, fields)
         return {**resolved.doc, **fields}
+
+    @staticmethod
+    async def _follow(doc: Document, follow: ChannelFollow) -> dict[str, Any]:
+        """The customer's follow state of an account, unless a newer one is kept (a platform
+        may deliver an unfollow before the follow that preceded it)."""
+        kept = [f for f in doc.get("follows") or [] if f.get("account") != follow.account]
+        known = next(
+            (f for f in doc.get("follows") or [] if f.get("account") == follow.account), None
+        )
+        if known is not None and known["at"] >= follow.at:
+            return {}
+        return {"follows": [*kept, follow.model_dump()]}
 
     async def customer_360(self, customer_id: str) -> dict[str, Any] | None:
         doc = await self.customers.get(customer_id)
@@ -70,8 +85,15 @@ class CustomerDesk:
             "identities": await self.customers.identities_of(ids),
             "tickets": await self.tickets.for_customers(ids),
             "merges": await self.customers.merges_of(customer_id),
+            "suggestions": await self.customers.suggestions_of(ids),
             "proactive_contacts": await self.contacts.contacts_of(ids),
         }
 
     async def undo_merge(self, merge_id: str, by: str) -> Document:
         return await self.customers.undo_merge(merge_id, self.clock(), by=by)
+
+    async def confirm_suggestion(self, suggestion_id: str, by: str) -> Document:
+        return await self.customers.confirm_suggestion(suggestion_id, self.clock(), by=by)
+
+    async def dismiss_suggestion(self, suggestion_id: str, by: str) -> Document:
+        return await self.customers.dismiss_suggestion(suggestion_id, self.clock(), by=by)
