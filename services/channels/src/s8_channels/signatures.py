@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import HTTPException, Request
 
-from s8_channels.metrics import ChannelMetrics
+from s8_channels.context import channels_of
 
 
 class SignatureRefused(Exception):
@@ -15,6 +15,6 @@ class SignatureRefused(Exception):
 
 def refuse(request: Request, platform: str, reason: str) -> HTTPException:
     """The 401 for a request whose signature (or URL token) is missing or wrong."""
-    metrics: ChannelMetrics = request.app.state.metrics
-    metrics.refused.labels(platform).inc()
+    # The metrics live on the Channels the composition root keeps (app.state.channels).
+    channels_of(request).metrics.refused.labels(platform).inc()
     return HTTPException(401, f"{platform} signature refused: {reason}")

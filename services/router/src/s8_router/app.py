@@ -10,6 +10,7 @@ from s8_router.adapters.handlers import register_handlers
 from s8_router.adapters.policy_file import load_policy
 from s8_router.adapters.routing_store import RoutingStore
 from s8_router.api import router
+from s8_router.api_stringee import router as stringee_router
 from s8_router.assigner import Assigner
 from s8_router.domain.policy import RoutingPolicy
 from s8_router.metrics import RouterMetrics
@@ -74,7 +75,7 @@ def build(settings: RouterSettings | None = None) -> tuple[ServiceRuntime, FastA
     runtime.every(settings.drain_every_seconds, service.drain, "queue drain")
     runtime.every(5.0, service.expire_offers, "offer expiry")
     runtime.every(settings.reconcile_every_seconds, reconciler.run, "routing reconciler")
-    app = runtime.http_app(router)
+    app = runtime.http_app(router, stringee_router)
     app.state.router = service
     app.state.reconciler = reconciler
     app.state.runtime = runtime

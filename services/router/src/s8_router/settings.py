@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 
+from s8_shared.contracts import Language
 from s8_shared.settings import ServiceSettings
 
 DEFAULT_POLICY = Path(__file__).parent / "data" / "routing_policy.yaml"
@@ -31,4 +32,16 @@ class RouterSettings(ServiceSettings):
         ge=0,
         description="How old the roster a replica chooses agents from may be (claims are "
         "still checked in the store; 0: read it for every decision).",
+    )
+    # --- Stringee's agent-list callback (api_stringee.py) --------------------------------
+    stringee_url_token: SecretStr | None = Field(
+        default=None,
+        description="The secret put as `?token=` in the get_list_agents_url set on Stringee "
+        "queues (a long random string); unset, the callback answers 401.",
+    )
+    stringee_answer_timeout_seconds: int = Field(
+        default=15, ge=3, le=120, description="How long Stringee rings each agent."
+    )
+    stringee_call_language: Language = Field(
+        default=Language.VI, description="The language a waiting call's agents must speak."
     )
