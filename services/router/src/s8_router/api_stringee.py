@@ -25,7 +25,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal, Protocol
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Request, Security
+from fastapi.security import APIKeyQuery
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from s8_router.domain.model import AgentState
@@ -43,6 +44,14 @@ router = APIRouter(prefix="/v1/channels/stringee", tags=["stringee"])
 
 class Roster(Protocol):
     async def roster(self) -> list[AgentState]: ...
+
+
+_token = APIKeyQuery(
+    name="token",
+    scheme_name="stringeeUrlToken",
+    description="S8_STRINGEE_URL_TOKEN, put in the agent-list URL set on the Stringee queue.",
+    auto_error=False,  # refused below with 401, like a wrong token
+)
 
 
 @dataclass(frozen=True)
@@ -73,7 +82,7 @@ def agent_lists(request: Request) -> AgentLists:
 
 def authorized(
     lists: Annotated[AgentLists, Depends(agent_lists)],
-    token: Annotated[str | None, Query(description="S8_STRINGEE_URL_TOKEN")] = None,
+    token: Annotated[str | None, Security(_token)] = None,
 ) -> AgentLists:
     """A dependency, so a missing token answers 401 before the body is even read."""
     expected = lists.token.get_secret_value() if lists.token is not None else ""
@@ -121,7 +130,6 @@ class AgentListAnswer(BaseModel):
     response_model=AgentListAnswer,
     summary="Stringee: which agents a queue's waiting calls may ring (get_list_agents_url)",
     responses={401: {"description": "no token, or not S8_STRINGEE_URL_TOKEN"}},
-    openapi_extra={"security": [{"stringeeUrlToken": []}]},
 )
 async def agents_to_ring(
     body: AgentListRequest, lists: Annotated[AgentLists, Depends(authorized)]

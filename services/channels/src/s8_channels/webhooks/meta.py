@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, Security
 from fastapi.responses import PlainTextResponse
-from fastapi.security import APIKeyHeader
+from fastapi.security import APIKeyHeader, APIKeyQuery
 
 from s8_channels import signatures
 from s8_channels.context import channels_of
@@ -33,6 +33,12 @@ _signature = APIKeyHeader(
     auto_error=False,  # a missing header is refused as a signature failure, counted
 )
 MetaSignature = Annotated[str | None, Security(_signature)]
+_verify_token = APIKeyQuery(
+    name="hub.verify_token",
+    scheme_name="metaVerifyToken",
+    description="The verify token configured in S8_META and typed in Meta's webhook settings.",
+    auto_error=False,  # refused with 403, as Meta's handshake expects
+)
 JSON_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
@@ -54,7 +60,7 @@ JSON_BODY: dict[str, Any] = {
 async def verify_subscription(
     request: Request,
     mode: Annotated[str | None, Query(alias="hub.mode", max_length=32)] = None,
-    token: Annotated[str | None, Query(alias="hub.verify_token", max_length=512)] = None,
+    token: Annotated[str | None, Security(_verify_token)] = None,
     challenge: Annotated[str | None, Query(alias="hub.challenge", max_length=256)] = None,
 ) -> PlainTextResponse:
     meta = channels_of(request).settings.meta
