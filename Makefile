@@ -16,7 +16,7 @@ KUBE_VERSION := 1.31.0
 MANIFEST_CHECK := $(TOOLS)/bin/s8-manifest-check
 IMAGE_REPO   ?= s8
 IMAGE_TAG    ?= $(shell sed -n 's/^appVersion: *"\{0,1\}\([^"]*\)"\{0,1\}$$/\1/p' deploy/k8s/s8/Chart.yaml)
-IMAGE_SERVICES := intake router sla-monitor survey analytics desk
+IMAGE_SERVICES := intake router sla-monitor survey analytics desk channels
 
 
 .PHONY: bench bench-desk bench-raw bench-store bench-cpu fuzz chaos faketime-tool help bootstrap browser infra-up infra-down infra-status infra-reset topics run lint format \

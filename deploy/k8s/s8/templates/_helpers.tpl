@@ -44,7 +44,7 @@ app.kubernetes.io/component: {{ .component }}
 {{- end -}}
 
 {{/*
-The six services: values key, resource/component name, Python module.
+The seven services: values key, resource/component name, Python module.
 Templates range over this list so a service is declared once.
 */}}
 {{- define "s8.services" -}}
@@ -54,6 +54,7 @@ Templates range over this list so a service is declared once.
 - {key: survey, name: survey, module: s8_survey}
 - {key: analytics, name: analytics, module: s8_analytics}
 - {key: desk, name: desk, module: s8_desk}
+- {key: channels, name: channels, module: s8_channels}
 {{- end -}}
 
 {{/*
@@ -67,18 +68,28 @@ desk: [intake, router]
 
 {{/*
 The services the Ingress routes to (values keys; ingress.<key> holds host and paths, the desk's
-also the annotations of its own Ingress), while ingress.enabled. The Ingress and the
-NetworkPolicies both read this list, so what the outside reaches and what the ingress
-controller may connect to stay the same.
+and the channels' also the annotations of their own Ingress), while ingress.enabled. The router
+is one only for ingress.channels.routerPaths (Stringee asks it for agents), on the channels'
+host and only with the channels service. The Ingress and the NetworkPolicies both read this
+list, so what the outside reaches and what the ingress controller may connect to stay the same.
 */}}
 {{- define "s8.publicServices" -}}
 {{- if .Values.ingress.enabled -}}
-{{- range $key := list "survey" "intake" "desk" -}}
+{{- range $key := list "survey" "intake" "desk" "channels" -}}
 {{- if (index $.Values.services $key).enabled }}
 - {{ $key }}
 {{- end -}}
 {{- end -}}
+{{- if and .Values.services.channels.enabled .Values.services.router.enabled .Values.ingress.channels.routerPaths }}
+- router
 {{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The services with an Ingress of their own (annotations apply to a whole Ingress). */}}
+{{- define "s8.ownIngress" -}}
+- desk
+- channels
 {{- end -}}
 
 {{- define "s8.serviceAccountName" -}}
@@ -237,14 +248,53 @@ Strimzi KafkaUsers the user name is the KafkaUser's (Strimzi's Secret holds the 
 {{- printf "%s://%s" (ternary "https" "http" $tls) $host -}}
 {{- end -}}
 
-{{/* The public URL of the survey pages: the setting, else the Ingress host. */}}
-{{- define "s8.surveyPublicBaseUrl" -}}
-{{- $settings := .Values.services.survey.settings -}}
+{{/*
+A service's S8_PUBLIC_BASE_URL (the survey's pages; the channels' webhooks, whose URL Twilio
+signs): its public_base_url setting, else its Ingress host. (dict "root" $ "key" "survey")
+*/}}
+{{- define "s8.publicBaseUrl" -}}
+{{- $settings := (index .root.Values.services .key).settings -}}
 {{- if hasKey $settings "public_base_url" -}}
 {{- $settings.public_base_url -}}
-{{- else if .Values.ingress.enabled -}}
-{{- include "s8.ingressBaseUrl" (dict "root" . "host" .Values.ingress.survey.host) -}}
+{{- else if .root.Values.ingress.enabled -}}
+{{- include "s8.ingressBaseUrl" (dict "root" .root "host" (index .root.Values.ingress .key).host) -}}
 {{- end -}}
+{{- end -}}
+
+{{/*
+Which process reads which of secrets.channels.keys, by env name: the channels service the
+platforms' accounts and its mail passwords, the router the token of its Stringee route.
+*/}}
+{{- define "s8.channelsSecrets" -}}
+channels:
+  S8_META: meta
+  S8_ZALO_ACCOUNTS: zaloAccounts
+  S8_TWILIO_ACCOUNTS: twilioAccounts
+  S8_STRINGEE_ACCOUNTS: stringeeAccounts
+  S8_SMTP_RELAY_PASSWORD: smtpRelayPassword
+  S8_IMAP_PASSWORD: imapPassword
+router:
+  S8_STRINGEE_URL_TOKEN: routerStringeeUrlToken
+{{- end -}}
+
+{{/*
+The platforms' secrets (secrets.channels) of one process, as env (empty without an
+existingSecret): (dict "root" $ "env" (dict "S8_META" "meta" ...)), env name → key of
+secrets.channels.keys. Every reference is optional: a platform not connected is a key left out of
+the Secret. Never from devSecret: the development Secret holds no platform accounts.
+*/}}
+{{- define "s8.channelsSecretEnv" -}}
+{{- $secret := .root.Values.secrets.channels -}}
+{{- if $secret.existingSecret }}
+{{- range $name := keys .env | sortAlpha }}
+- name: {{ $name }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ $secret.existingSecret }}
+      key: {{ index $secret.keys (index $.env $name) }}
+      optional: true
+{{- end }}
+{{- end }}
 {{- end -}}
 
 {{/*
@@ -259,10 +309,15 @@ per-service setting (say log_level) replaces the release-wide one instead of rep
 {{- $_ = set $data "S8_HTTP_PORT" (toString (int $root.Values.http.port)) -}}
 {{- /* With the provisioning Job on, the services do not create topics at start. */ -}}
 {{- $_ = set $data "S8_PROVISION_TOPICS" (toString (not $root.Values.provisioning.enabled)) -}}
-{{- if eq .svc.key "survey" -}}
-{{- with include "s8.surveyPublicBaseUrl" $root -}}
+{{- if has .svc.key (list "survey" "channels") -}}
+{{- with include "s8.publicBaseUrl" (dict "root" $root "key" .svc.key) -}}
 {{- $_ = set $data "S8_PUBLIC_BASE_URL" . -}}
 {{- end -}}
+{{- end -}}
+{{- /* The SMTP receiver listens on every interface of the pod, or not at all (port 0). */ -}}
+{{- if eq .svc.key "channels" -}}
+{{- $_ = set $data "S8_SMTP_RECEIVER_HOST" "0.0.0.0" -}}
+{{- $_ = set $data "S8_SMTP_RECEIVER_PORT" (toString (ternary (int $values.smtp.port) 0 $values.smtp.enabled)) -}}
 {{- end -}}
 {{- /* The desk's S8_INTAKE_URL, S8_ROUTER_URL: the release's Services unless set. */ -}}
 {{- range $callee := index (include "s8.calls" $root | fromYaml) .svc.key | default list -}}
@@ -299,17 +354,21 @@ per-service setting (say log_level) replaces the release-wide one instead of rep
 {{- end -}}
 
 {{/*
-The egress rules named in .names from networkPolicy.egress.rules, as a YAML list
-(dict "root" $ "names" (list "dns" "kafka")). A rule without ports takes the derived ones (see
-values.yaml); otlp is left out while no endpoint is set. A rule never comes out port-less: with
-no `to` as well it would let everything out.
+The egress rules named in .names from networkPolicy.egress.rules (or .group: "channels" for
+networkPolicy.egress.channels), as a YAML list (dict "root" $ "names" (list "dns" "kafka")). A
+rule without ports takes the derived ones (see values.yaml); otlp is left out while no endpoint
+is set, smtpRelay and imap while the channels have no smtp_relay_host, imap_host. A rule never
+comes out port-less: with no `to` as well it would let everything out.
 */}}
 {{- define "s8.egressRules" -}}
 {{- $root := .root -}}
+{{- $group := default "rules" .group -}}
+{{- $channels := $root.Values.services.channels.settings -}}
+{{- $needed := dict "otlp" $root.Values.observability.otlpEndpoint "smtpRelay" $channels.smtp_relay_host "imap" $channels.imap_host -}}
 {{- $rules := list -}}
 {{- range $name := .names -}}
-{{- $rule := index $root.Values.networkPolicy.egress.rules $name -}}
-{{- if and $rule (or (ne $name "otlp") $root.Values.observability.otlpEndpoint) -}}
+{{- $rule := index (index $root.Values.networkPolicy.egress $group) $name -}}
+{{- if and $rule (or (not (hasKey $needed $name)) (index $needed $name)) -}}
 {{- $ports := default list $rule.ports -}}
 {{- if not $ports -}}
 {{- $numbers := list -}}
@@ -319,13 +378,17 @@ no `to` as well it would let everything out.
 {{- $numbers = list (include "s8.urlPort" $root.Values.oidc.issuer | int) -}}
 {{- else if eq $name "otlp" -}}
 {{- $numbers = list (include "s8.urlPort" $root.Values.observability.otlpEndpoint | int) -}}
+{{- else if eq $name "smtpRelay" -}}
+{{- $numbers = list (default 587 $channels.smtp_relay_port | int) -}}
+{{- else if eq $name "imap" -}}
+{{- $numbers = list (default 993 $channels.imap_port | int) -}}
 {{- end -}}
 {{- range $numbers -}}
 {{- $ports = append $ports (dict "port" (int .) "protocol" "TCP") -}}
 {{- end -}}
 {{- end -}}
 {{- if not $ports -}}
-{{- fail (printf "networkPolicy.egress.rules.%s needs ports" $name) -}}
+{{- fail (printf "networkPolicy.egress.%s.%s needs ports" $group $name) -}}
 {{- end -}}
 {{- $entry := dict "ports" $ports -}}
 {{- with $rule.to -}}{{- $_ := set $entry "to" . -}}{{- end -}}
