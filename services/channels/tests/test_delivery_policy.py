@@ -28,7 +28,12 @@ from s8_channels.delivery.policy import (
     after_failure,
     backoff_seconds,
 )
-from s8_channels.delivery.routing import is_ours, looks_like_email, provider_for
+from s8_channels.delivery.routing import (
+    delivered_channels,
+    is_ours,
+    looks_like_email,
+    provider_for,
+)
 from s8_channels.delivery.smtp import smtp_error
 from s8_channels.delivery.text import ELLIPSIS, split_text
 from s8_channels.delivery.twilio import twilio_error
@@ -72,6 +77,16 @@ def test_only_email_social_sms_and_web_form_email_replies_are_delivered_here(
     channel: Channel, to: str, ours: bool
 ) -> None:
     assert is_ours(make_request(channel=channel, to=to)) is ours
+
+
+def test_a_channel_without_a_configured_sender_is_left_to_other_delivery_systems() -> None:
+    only_mail = delivered_channels(mail=True, sms=False, social=False)
+    assert only_mail == {Channel.EMAIL, Channel.WEB_FORM}
+    assert is_ours(make_request(channel=Channel.EMAIL, to="lan@example.vn"), only_mail)
+    assert not is_ours(make_request(channel=Channel.SMS, to="+84901234567"), only_mail)
+    assert not is_ours(make_request(channel=Channel.SOCIAL, to="2512523625412515"), only_mail)
+    nothing = delivered_channels(mail=False, sms=False, social=False)
+    assert not is_ours(make_request(channel=Channel.EMAIL, to="lan@example.vn"), nothing)
 
 
 def test_an_email_address_is_told_from_phone_numbers_and_platform_ids() -> None:

@@ -62,7 +62,7 @@ def request(outbound_id: str, event_id: str) -> OutboundMessageRequested:
 
 
 async def test_requests_on_the_outbound_topic_are_recorded_once_and_outcomes_skipped() -> None:
-    settings = ChannelsSettings(topic_namespace="t-")
+    settings = ChannelsSettings(topic_namespace="t-", smtp_relay_host="127.0.0.1")
     runtime = ServiceRuntime(settings, title="t", description="t")
     runtime.processed = MemoryProcessed()  # type: ignore[assignment]
     channels = Channels(

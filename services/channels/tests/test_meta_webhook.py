@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from pydantic import SecretStr
+
 from s8_channels.accounts import MetaApp
 from s8_channels.recipients import Recipient
 from s8_channels.settings import ChannelsSettings
-
 from s8_shared.contracts.inbound import Attachment, SocialMessage
 
 if TYPE_CHECKING:  # conftest is no importable module (importlib mode): types only

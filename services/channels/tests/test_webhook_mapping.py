@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 from pydantic import SecretStr
+
 from s8_channels.accounts import ZaloAccount
 from s8_channels.signatures import SignatureRefused
 from s8_channels.webhooks import meta_payload, zalo_payload
@@ -19,7 +20,6 @@ from s8_channels.webhooks.mapping import (
     platform_id,
     size_of,
 )
-
 from s8_shared.contracts.inbound import SocialMessage
 
 

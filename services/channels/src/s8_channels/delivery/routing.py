@@ -24,8 +24,21 @@ def looks_like_email(address: str) -> bool:
     return bool(_EMAIL.match(address.strip()))
 
 
-def is_ours(request: OutboundMessagePayload) -> bool:
+ALL_DELIVERED = frozenset({Channel.EMAIL, Channel.WEB_FORM, Channel.SOCIAL, Channel.SMS})
+
+
+def delivered_channels(*, mail: bool, sms: bool, social: bool) -> frozenset[Channel]:
+    """The channels a deployment delivers here: those it configured a sender for (a relay,
+    a Twilio account, a Meta app or Zalo OA token). The others stay with whatever delivered
+    them before s8 did, instead of failing here one by one."""
+    chosen = ((mail, (Channel.EMAIL, Channel.WEB_FORM)), (sms, (Channel.SMS,)), (social, (Channel.SOCIAL,)))  # fmt: skip
+    return frozenset(c for on, channels in chosen if on for c in channels)
+
+
+def is_ours(request: OutboundMessagePayload, delivered: frozenset[Channel] = ALL_DELIVERED) -> bool:
     """True for the requests this service delivers (the others are skipped, see above)."""
+    if request.channel not in delivered:
+        return False
     match request.channel:
         case Channel.EMAIL | Channel.SOCIAL | Channel.SMS:
             return True

@@ -33,12 +33,12 @@ from s8_channels.delivery.model import (
 )
 from s8_channels.delivery.policy import GiveUp, RetryAt, abandoned, after_failure
 from s8_channels.delivery.publishing import DeliveryOutbox, EventSink
-from s8_channels.delivery.routing import is_ours
+from s8_channels.delivery.routing import ALL_DELIVERED, delivered_channels, is_ours
 from s8_channels.delivery.senders import Senders
 from s8_channels.delivery.store import Claimed, DeliveryStore, NewDelivery
 from s8_channels.metrics import ChannelMetrics
 from s8_channels.settings import ChannelsSettings
-from s8_shared.contracts import OutboundMessageRequested, utcnow
+from s8_shared.contracts import Channel, OutboundMessageRequested, utcnow
 
 log = logging.getLogger("s8.channels.delivery")
 
@@ -56,6 +56,9 @@ class DeliveryConfig:
     backoff_seconds: float
     send_guard_seconds: float
     retention: timedelta
+    # The channels this deployment has a sender configured for (all, unless told): what
+    # has none is another delivery system's, not a failure here.
+    delivered: frozenset[Channel] = ALL_DELIVERED
 
     @classmethod
     def of(cls, settings: ChannelsSettings, source_topic: str) -> DeliveryConfig:
@@ -66,6 +69,12 @@ class DeliveryConfig:
             backoff_seconds=settings.delivery_backoff_seconds,
             send_guard_seconds=settings.delivery_timeout_seconds * GUARD_TIMEOUTS,
             retention=timedelta(days=settings.idempotency_retention_days),
+            delivered=delivered_channels(
+                mail=settings.smtp_relay_host is not None,
+                sms=bool(settings.twilio_accounts),
+                social=settings.meta is not None
+                or any(a.access_token is not None for a in settings.zalo_accounts),
+            ),
         )
 
     @property
@@ -98,7 +107,7 @@ class DeliveryService:
         """Records a request this service delivers; False for one it does not deliver or
         that was recorded before (a redelivery, a repeat: it is sent once)."""
         request = event.payload
-        if not is_ours(request):
+        if not is_ours(request, self.config.delivered):
             return False
         return await self.store.record(
             NewDelivery(
