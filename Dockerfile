@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 # One image per service, all from this file:  docker build --target intake -t s8-intake .
-# Targets: intake, router, sla-monitor, survey, analytics, desk (`make images` builds all six).
+# Targets: intake, router, sla-monitor, survey, analytics, desk, channels (`make images` builds
+# all seven).
 # Each image also carries s8_shared, so any of them can run the topic-provisioning Job:
 #   python -m s8_shared.kafka.provision
 
@@ -57,6 +58,10 @@ FROM builder AS build-desk
 RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --frozen --no-dev --no-editable --package s8-desk
 
+FROM builder AS build-channels
+RUN --mount=type=cache,target=/root/.cache/uv \
+    uv sync --frozen --no-dev --no-editable --package s8-channels
+
 # ---------------------------------------------------------------------------------------
 # Runtime: the slim base plus one virtualenv (no uv, no sources, no build tools).
 FROM python-base AS runtime
@@ -102,3 +107,9 @@ FROM runtime AS desk
 LABEL org.opencontainers.image.title="s8-desk"
 COPY --from=build-desk /app/.venv /app/.venv
 CMD ["python", "-m", "s8_desk"]
+
+FROM runtime AS channels
+LABEL org.opencontainers.image.title="s8-channels"
+COPY --from=build-channels /app/.venv /app/.venv
+# Also listens for SMTP on S8_SMTP_RECEIVER_PORT (the chart's Service names that port).
+CMD ["python", "-m", "s8_channels"]

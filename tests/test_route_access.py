@@ -17,6 +17,8 @@ import pytest
 from fastapi import FastAPI
 
 from s8_analytics.app import build as build_analytics
+from s8_channels.app import build as build_channels
+from s8_channels.settings import ChannelsSettings
 from s8_analytics.settings import AnalyticsSettings
 from s8_desk.app import build as build_desk
 from s8_desk.settings import DeskSettings
@@ -48,17 +50,27 @@ SERVICES: list[tuple[str, Callable[[Any], Any], type[ServiceSettings]]] = [
     ("survey", build_survey, SurveySettings),
     ("analytics", build_analytics, AnalyticsSettings),
     ("desk", build_desk, DeskSettings),
+    ("channels", build_channels, ChannelsSettings),
 ]
+# Platforms prove themselves by a signature or a secret in the URL, not a bearer token: their
+# routes name that scheme, and a request without it is refused (the handshake: 403).
+PLATFORM_SCHEMES = {"metaSignature", "metaVerifyToken", "zaloSignature", "twilioSignature",
+                    "stringeeUrlToken"}  # fmt: skip
 # Endless responses: the door is checked here, an admitted stream in tests/test_desk_flows.py.
 STREAMS = {"/v1/stream"}
 
 
 def routes(app: FastAPI) -> list[tuple[str, str, list[str] | None]]:
-    """(method, path, roles) of every operation; roles None when the route names none."""
+    """(method, path, roles) of every operation; roles None when the route names none, and
+    the platform scheme's name (one item) for a route platforms call."""
     found = []
     for path, operations in app.openapi()["paths"].items():
         for method, operation in operations.items():
             requirements = operation.get("security") or []
+            schemes = {name for req in requirements for name in req}
+            if schemes and schemes <= PLATFORM_SCHEMES:
+                found.append((method.upper(), path, sorted(schemes)))
+                continue
             roles = sorted({r for req in requirements for r in req.get("bearer", [])})
             found.append((method.upper(), path, roles if requirements else None))
     return found
@@ -83,7 +95,7 @@ async def test_every_route_admits_only_its_roles(
 ) -> None:
     _, app = build(stack.settings(settings_cls))
     tokens = stack.tokens
-    checked = answered = 0
+    checked = answered = platform_routes = 0
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app, raise_app_exceptions=False), base_url="http://s"
     ) as http:
@@ -92,6 +104,12 @@ async def test_every_route_admits_only_its_roles(
                 assert roles is None, f"{method} {path} is public by design"
                 continue
             assert roles, f"{name}: {method} {path} names no roles: every route must"
+            if set(roles) <= PLATFORM_SCHEMES:  # no signature, no token: refused
+                unsigned = await http.request(method, concrete(path), json={} if method == "POST" else None)  # fmt: skip
+                expected = 403 if "metaVerifyToken" in roles else 401
+                assert unsigned.status_code == expected, f"{method} {path}: {unsigned.text}"
+                platform_routes += 1
+                continue
             assert set(roles) <= ROLES, (path, roles)
             url = concrete(path)
             body: dict[str, Any] | None = {} if method in ("POST", "PUT", "PATCH") else None
@@ -108,6 +126,9 @@ async def test_every_route_admits_only_its_roles(
                     assert admitted.status_code == 200, f"{method} {path} as {role}: {admitted.text}"  # fmt: skip
                     answered += 1
             checked += 1
+    if name == "channels":  # every route of it is a platform's (and the ops routes)
+        assert platform_routes >= 6
+        return
     assert checked >= 3
     assert answered >= 1  # every service has a list or report its readers get
 
@@ -134,6 +155,8 @@ async def test_bad_tokens_are_refused_on_every_service(stack: TestStack) -> None
         "not a JWT": "x" * 40,
     }
     for name, build, settings_cls in SERVICES:
+        if name == "channels":
+            continue  # platforms only: it accepts no bearer token at all
         _, app = build(stack.settings(settings_cls))
         method, path, _roles = next(r for r in routes(app) if r[2] and "admin" in r[2])
         async with httpx.AsyncClient(

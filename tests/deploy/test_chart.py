@@ -24,6 +24,7 @@ import yaml
 from pydantic_settings import BaseSettings
 
 from s8_analytics.settings import AnalyticsSettings
+from s8_channels.settings import ChannelsSettings
 from s8_desk.settings import DeskSettings
 from s8_intake.settings import IntakeSettings
 from s8_router.settings import RouterSettings
@@ -46,6 +47,7 @@ SERVICES: dict[str, tuple[str, str, type[ServiceSettings]]] = {
     "survey": ("survey", "s8_survey", SurveySettings),
     "analytics": ("analytics", "s8_analytics", AnalyticsSettings),
     "desk": ("desk", "s8_desk", DeskSettings),
+    "channels": ("channels", "s8_channels", ChannelsSettings),
 }
 CASES = ["default", "small", "production"]
 # A channel key a production Secret would hold (only its SHA-256 is configured).
@@ -191,6 +193,25 @@ def resolve_env(rendered_: Rendered, env: dict[str, Any]) -> dict[str, str]:
                 "S8_SURVEY_HMAC_KEY": "c0ffee" * 8,
                 "S8_KAFKA_SASL_USERNAME": secret.removeprefix("s8-kafka-"),
                 "S8_KAFKA_SASL_PASSWORD": "kafka-pw",
+                "S8_META": json.dumps(
+                    {"app_secret": "s", "verify_token": "v", "page_tokens": {"1": "t"}}
+                ),
+                "S8_ZALO_ACCOUNTS": json.dumps(
+                    [{"app_id": "a1", "oa_id": "o1", "secret_key": "k"}]
+                ),
+                "S8_TWILIO_ACCOUNTS": json.dumps(
+                    [
+                        {
+                            "account_sid": "AC" + "0" * 32,
+                            "auth_token": "t",
+                            "numbers": ["+84900000000"],
+                        }
+                    ]
+                ),
+                "S8_STRINGEE_ACCOUNTS": json.dumps([{"account_sid": "SK1", "url_token": "u" * 32}]),
+                "S8_SMTP_RELAY_PASSWORD": "relay-pw",
+                "S8_IMAP_PASSWORD": "imap-pw",
+                "S8_STRINGEE_URL_TOKEN": "r" * 32,
             }[name]
     return resolved
 
@@ -237,7 +258,7 @@ def test_every_container_has_probes_resources_and_a_locked_down_security_context
     out = rendered(case)
     workloads = [d["spec"]["template"]["spec"] for _, d in out.deployments()]
     workloads += [j["spec"]["template"]["spec"] for j in out.of_kind("Job")]
-    assert len(workloads) == 7  # six services and the topic Job
+    assert len(workloads) == 8  # seven services and the topic Job
     for pod in workloads:
         assert pod["securityContext"]["runAsNonRoot"] is True
         assert pod["securityContext"]["runAsUser"] > 0
@@ -369,7 +390,7 @@ def test_production_reads_mongo_per_service_kafka_users_and_channel_keys_from_se
     assert secret_ref(env, "S8_KAFKA_SASL_USERNAME") == ("s8-kafka-provisioning", "username")
     assert secret_ref(env, "S8_KAFKA_SASL_PASSWORD") == ("s8-kafka-provisioning", "password")
     kafka_users.add("s8-kafka-provisioning")
-    assert len(kafka_users) == 7
+    assert len(kafka_users) == 8
 
 
 def test_the_dev_secret_holds_one_kafka_user_for_every_process(tmp_path: Path) -> None:
@@ -382,7 +403,7 @@ def test_the_dev_secret_holds_one_kafka_user_for_every_process(tmp_path: Path) -
     (dev_secret,) = out.of_kind("Secret")
     name = dev_secret["metadata"]["name"]
     envs = [env_of(out, d) for _, d in out.deployments()] + [job_env(out)]
-    assert len(envs) == 7
+    assert len(envs) == 8
     for env in envs:
         assert secret_ref(env, "S8_KAFKA_SASL_USERNAME") == (name, "kafkaSaslUsername")
         assert secret_ref(env, "S8_KAFKA_SASL_PASSWORD") == (name, "kafkaSaslPassword")
@@ -568,7 +589,7 @@ def test_every_service_and_the_job_get_the_oidc_settings(case: str) -> None:
     out = rendered(case)
     envs = {service: env_of(out, d) for service, d in out.deployments()}
     envs["provision-topics"] = job_env(out)
-    assert len(envs) == 7
+    assert len(envs) == 8
     for name, env in envs.items():
         assert env["S8_OIDC_ISSUER"] == ISSUERS[case], name
         assert env["S8_OIDC_AUDIENCE"] == "s8", name
@@ -657,7 +678,7 @@ def test_each_service_has_a_pdb_and_a_service_selecting_its_pods_only(case: str)
         ]
         assert len(matching) == 1
         assert matching[0]["spec"]["ports"][0]["targetPort"] == "http"
-    assert len(pdbs) == 6
+    assert len(pdbs) == 7
 
 
 @pytest.mark.parametrize("case", ["default", "production"])
@@ -735,7 +756,20 @@ def test_ingress_only_when_enabled_and_then_routes_survey_pages_intake_webhooks_
     out = rendered("production")
     ingress = out.get("Ingress", RELEASE)
     desk = out.get("Ingress", f"{RELEASE}-desk")
-    assert len(out.of_kind("Ingress")) == 2
+    channels = out.get("Ingress", f"{RELEASE}-channels")
+    assert len(out.of_kind("Ingress")) == 3
+    # The platforms' webhooks and the router's Stringee route (the longer path) on one host.
+    assert routes_of(channels) == {
+        ("channels.example.vn", "/v1/channels"): {
+            "name": f"{RELEASE}-channels",
+            "port": {"name": "http"},
+        },
+        ("channels.example.vn", "/v1/channels/stringee/agents"): {
+            "name": f"{RELEASE}-router",
+            "port": {"name": "http"},
+        },
+    }
+    assert [t["secretName"] for t in channels["spec"]["tls"]] == ["s8-channels-tls"]
     assert routes_of(ingress) == {
         ("survey.example.vn", "/s"): {"name": f"{RELEASE}-survey", "port": {"name": "http"}},
         ("support-api.example.vn", "/v1/inbound"): {
@@ -805,7 +839,10 @@ def test_the_desks_ingress_annotations_win_over_the_release_wide_ones(tmp_path: 
     # Without the desk, no Ingress of its own (and its controller rule goes with it).
     values["services"] = {"desk": {"enabled": False}}
     out = rendered_with(values, tmp_path)
-    assert [i["metadata"]["name"] for i in out.of_kind("Ingress")] == [RELEASE]
+    assert [i["metadata"]["name"] for i in out.of_kind("Ingress")] == [
+        RELEASE,
+        f"{RELEASE}-channels",
+    ]
 
 
 def test_a_disabled_service_disappears_everywhere(tmp_path: Path) -> None:
@@ -850,7 +887,7 @@ S8_SURVEY_POD = Pod(
 S8_DESK_POD = Pod(NAMESPACE, {**S8_SURVEY_POD.labels, "app.kubernetes.io/component": "desk"})
 OTHER_RELEASES_DESK_POD = Pod(NAMESPACE, {**S8_DESK_POD.labels, "app.kubernetes.io/instance": "s9"})  # fmt: skip
 HTTP_PORT = 8080
-PUBLIC = {"intake", "survey", "desk"}  # what the Ingress routes to
+PUBLIC = {"intake", "survey", "desk", "channels", "router"}  # what the Ingress routes to
 CALLED_BY_THE_DESK = {"intake", "router"}  # the agents' writes, as the signed-in agent
 
 
@@ -903,6 +940,8 @@ def test_each_service_has_a_network_policy_restricting_ingress_to_the_http_port(
         for rule in rules:
             # Every rule names its peers (a rule without `from` admits everyone) and the port.
             assert rule["from"], service
+            if service == "channels" and rule["ports"] == [{"port": 2525, "protocol": "TCP"}]:
+                continue  # the SMTP receiver, for networkPolicy.mailRelays
             assert rule["ports"] == [{"port": HTTP_PORT, "protocol": "TCP"}], service
         assert not admits(policy, UNLABELLED_NEIGHBOUR), service
         # The services never call each other, but for the desk calling intake and the router.
@@ -915,7 +954,7 @@ def test_each_service_has_a_network_policy_restricting_ingress_to_the_http_port(
         assert admits(policy, PROMETHEUS), service
         assert not admits(policy, PROMETHEUS, port=9090), service
     # Seven policies: the six services and the topic Job.
-    assert len(out.of_kind("NetworkPolicy")) == 7
+    assert len(out.of_kind("NetworkPolicy")) == 8
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -941,9 +980,9 @@ def test_a_service_dropped_from_the_ingress_no_longer_admits_the_controller(
 ) -> None:
     desk = {"settings": {"intake_url": "https://intake.example.org"}}
     out = rendered_with({"ingress": {"enabled": True}, "services": {"intake": {"enabled": False}, "desk": desk}}, tmp_path)  # fmt: skip
-    for service in ["survey", "desk"]:
+    for service in ["survey", "desk", "channels", "router"]:
         assert admits(out.network_policy(service), INGRESS_CONTROLLER)
-    for service in ["router", "sla-monitor", "analytics"]:
+    for service in ["sla-monitor", "analytics"]:
         assert not admits(out.network_policy(service), INGRESS_CONTROLLER)
     assert not [p for p in out.of_kind("NetworkPolicy") if p["metadata"]["name"] == f"{RELEASE}-intake"]  # fmt: skip
 
@@ -954,7 +993,8 @@ def test_without_the_desk_intake_and_the_router_admit_no_other_service(tmp_path:
     for service, deployment in out.deployments():
         policy = service_policy(out, deployment)
         assert not admits(policy, S8_DESK_POD), service
-        assert len(policy["spec"]["ingress"]) == 2, service  # Prometheus and the API clients
+        # Prometheus and the API clients (and the mail relays, to the channels' SMTP port)
+        assert len(policy["spec"]["ingress"]) == (3 if service == "channels" else 2), service
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -972,7 +1012,12 @@ def test_the_topic_job_admits_no_one(case: str) -> None:
 
 def test_an_empty_client_list_admits_no_caller_instead_of_everyone(tmp_path: Path) -> None:
     values: dict[str, Any] = {
-        "networkPolicy": {"apiClients": [], "prometheus": [], "ingressController": []}
+        "networkPolicy": {
+            "apiClients": [],
+            "prometheus": [],
+            "ingressController": [],
+            "mailRelays": [],
+        }
     }
     out = rendered_with({**values, "ingress": {"enabled": True}}, tmp_path)
     for service, deployment in out.deployments():
@@ -1004,7 +1049,7 @@ def test_api_clients_from_another_namespace_are_configurable(tmp_path: Path) -> 
 def test_network_policies_are_not_rendered_when_disabled(tmp_path: Path) -> None:
     out = rendered_with({"networkPolicy": {"enabled": False}}, tmp_path)
     assert not out.of_kind("NetworkPolicy")
-    assert len(dict(out.deployments())) == 6
+    assert len(dict(out.deployments())) == 7
 
 
 @pytest.mark.parametrize("case", ["default", "small"])
@@ -1033,7 +1078,7 @@ def test_production_restricts_egress_to_dns_kafka_mongo_the_issuer_and_the_colle
             (27017, "TCP"),
             (443, "TCP"),  # the https issuer
             (4318, "TCP"),
-        }, service
+        } | ({(587, "TCP")} if service == "channels" else set()), service
         # Only the desk reaches other pods of the release: intake's and the router's.
         http = {"port": HTTP_PORT, "protocol": "TCP"}
         calls = [rule for rule in policy["spec"]["egress"] if http in rule["ports"]]
@@ -1154,3 +1199,192 @@ def test_reserved_observability_keys_have_their_documented_defaults() -> None:
     }
     assert values["prometheusRule"] == {"enabled": True, "labels": {}}
     assert values["serviceMonitor"] == {"enabled": True, "interval": "30s", "labels": {}}
+
+
+# --- the channels service ------------------------------------------------------------------
+
+CHANNELS_SECRET_ENV = {
+    "S8_META": "meta",
+    "S8_ZALO_ACCOUNTS": "zalo-accounts",
+    "S8_TWILIO_ACCOUNTS": "twilio-accounts",
+    "S8_STRINGEE_ACCOUNTS": "stringee-accounts",
+    "S8_SMTP_RELAY_PASSWORD": "smtp-relay-password",
+    "S8_IMAP_PASSWORD": "imap-password",
+}
+
+
+def test_production_channels_read_the_platforms_secrets_from_the_named_secret_each_optional(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    out = rendered("production")
+    channels = env_of(out, out.deployment("channels"))
+    for name, key in CHANNELS_SECRET_ENV.items():
+        assert channels[name] == {
+            "secretKeyRef": {"name": "s8-channels", "key": key, "optional": True}
+        }
+    router = env_of(out, out.deployment("router"))
+    assert router["S8_STRINGEE_URL_TOKEN"] == {
+        "secretKeyRef": {
+            "name": "s8-channels",
+            "key": "router-stringee-url-token",
+            "optional": True,
+        }
+    }
+    # Nothing of the platforms in plain text, and only the router and the channels read them.
+    for service, deployment in out.deployments():
+        env = env_of(out, deployment)
+        if service not in {"channels", "router"}:
+            assert not set(CHANNELS_SECRET_ENV) & set(env), service
+            assert "S8_STRINGEE_URL_TOKEN" not in env, service
+    for config in out.of_kind("ConfigMap"):
+        assert not set(CHANNELS_SECRET_ENV) & set(config.get("data", {}))
+    # Twilio signs the URL it called: the channels' public URL is their Ingress's https host.
+    assert channels["S8_PUBLIC_BASE_URL"] == "https://channels.example.vn"
+    channels.pop("S8_KAFKA_SSL_CAFILE")
+    settings = load_settings(monkeypatch, ChannelsSettings, resolve_env(out, channels))
+    assert isinstance(settings, ChannelsSettings)
+    assert settings.meta is not None
+    assert settings.zalo_accounts
+    assert settings.twilio_accounts
+    assert settings.smtp_relay_host == "smtp-relay.mail.svc.cluster.local"
+    assert settings.database_name == "s8_channels"
+
+
+@pytest.mark.parametrize("case", ["default", "small"])
+def test_without_an_existing_secret_no_platform_secret_is_read(case: str) -> None:
+    out = rendered(case)
+    for service in ["channels", "router"]:
+        env = env_of(out, out.deployment(service))
+        assert not (set(CHANNELS_SECRET_ENV) | {"S8_STRINGEE_URL_TOKEN"}) & set(env), service
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_the_smtp_receiver_listens_on_its_container_port_behind_a_service_port(
+    case: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = rendered(case)
+    deployment = out.deployment("channels")
+    ports = {p["name"]: p["containerPort"] for p in container(deployment)["ports"]}
+    env = env_of(out, deployment)
+    assert env["S8_SMTP_RECEIVER_HOST"] == "0.0.0.0"  # the relay connects from another pod
+    assert int(env["S8_SMTP_RECEIVER_PORT"]) == ports["smtp"] == 2525
+    service = out.get("Service", f"{RELEASE}-channels")
+    assert {"name": "smtp", "port": 2525, "targetPort": "smtp", "protocol": "TCP"} in service[
+        "spec"
+    ]["ports"]
+    assert service["spec"]["ports"][0]["name"] == "http"  # the one the ServiceMonitor scrapes
+    # Only the channels' pods and Service have the port.
+    for name, other in out.deployments():
+        if name != "channels":
+            assert [p["name"] for p in container(other)["ports"]] == ["http"], name
+
+
+def test_the_smtp_receiver_can_be_turned_off(tmp_path: Path) -> None:
+    out = rendered_with({"services": {"channels": {"smtp": {"enabled": False, "port": 2525, "servicePort": 25}}}}, tmp_path)  # fmt: skip
+    env = env_of(out, out.deployment("channels"))
+    assert env["S8_SMTP_RECEIVER_PORT"] == "0"
+    assert [p["name"] for p in container(out.deployment("channels"))["ports"]] == ["http"]
+    assert [p["name"] for p in out.get("Service", f"{RELEASE}-channels")["spec"]["ports"]] == [
+        "http"
+    ]
+    policy = out.network_policy("channels")
+    assert all(
+        rule["ports"] == [{"port": HTTP_PORT, "protocol": "TCP"}]
+        for rule in policy["spec"]["ingress"]
+    )
+
+
+def test_mail_relays_reach_the_smtp_port_only() -> None:
+    out = rendered("default")
+    policy = out.network_policy("channels")
+    neighbour_relay = Pod(NAMESPACE, {"app": "postfix"})
+    elsewhere = Pod("mail", {"app": "postfix"})
+    assert admits(policy, neighbour_relay, port=2525)  # the default: the release namespace
+    assert not admits(policy, elsewhere, port=2525)
+    assert not admits(policy, neighbour_relay)  # not the HTTP port
+    for service in ["intake", "router", "desk"]:
+        assert not admits(out.network_policy(service), neighbour_relay, port=2525), service
+    # production: the relay's namespace and pods only
+    production = rendered("production").network_policy("channels")
+    relay = Pod("mail", {"app.kubernetes.io/name": "smtp-relay"})
+    assert admits(production, relay, port=2525)
+    assert not admits(production, Pod(NAMESPACE, {"app": "postfix"}), port=2525)
+    assert not admits(production, relay)
+
+
+def test_the_channels_egress_rules_follow_their_relay_and_mailbox_settings(tmp_path: Path) -> None:
+    values: dict[str, Any] = {"networkPolicy": {"egress": {"restrict": True}}}
+    policy = rendered_with(values, tmp_path).network_policy("channels")
+    # No relay or mailbox set: the platforms' APIs only, beside the rules of every service.
+    assert egress_ports(policy) == {(53, "UDP"), (53, "TCP"), (9092, "TCP"), (27017, "TCP"), (443, "TCP")}  # fmt: skip
+    values["services"] = {
+        "channels": {
+            "settings": {
+                "smtp_relay_host": "relay.example.org",
+                "smtp_relay_port": 2587,
+                "imap_host": "imap.example.org",
+            }
+        }
+    }
+    policy = rendered_with(values, tmp_path).network_policy("channels")
+    assert {(2587, "TCP"), (993, "TCP")} <= egress_ports(policy)
+    assert (2587, "TCP") not in egress_ports(
+        rendered_with(values, tmp_path).network_policy("router")
+    )
+
+
+def test_the_routers_stringee_route_follows_the_channels(tmp_path: Path) -> None:
+    values: dict[str, Any] = {
+        "ingress": {"enabled": True},
+        "services": {"channels": {"enabled": False}},
+    }
+    out = rendered_with(values, tmp_path)
+    assert [i["metadata"]["name"] for i in out.of_kind("Ingress")] == [RELEASE, f"{RELEASE}-desk"]
+    assert not admits(out.network_policy("router"), INGRESS_CONTROLLER)
+    values["services"] = {}
+    values["ingress"]["channels"] = {
+        "host": "hooks.example.org",
+        "paths": ["/v1/channels"],
+        "routerPaths": [],
+    }
+    out = rendered_with(values, tmp_path)
+    assert set(routes_of(out.get("Ingress", f"{RELEASE}-channels"))) == {
+        ("hooks.example.org", "/v1/channels")
+    }
+    assert not admits(out.network_policy("router"), INGRESS_CONTROLLER)
+    assert admits(out.network_policy("channels"), INGRESS_CONTROLLER)
+    assert (
+        env_of(out, out.deployment("channels"))["S8_PUBLIC_BASE_URL"] == "http://hooks.example.org"
+    )
+
+
+CHANNELS_BAD_VALUES: dict[str, dict[str, Any]] = {
+    "platform secret as a setting": {
+        "services": {"channels": {"settings": {"meta": {"app_secret": "x"}}}}
+    },
+    "relay password as a setting": {
+        "services": {"channels": {"settings": {"smtp_relay_password": "x"}}}
+    },
+    "receiver port as a setting": {
+        "services": {"channels": {"settings": {"smtp_receiver_port": 25}}}
+    },
+    "privileged receiver port": {
+        "services": {"channels": {"smtp": {"enabled": True, "port": 25, "servicePort": 25}}}
+    },
+    "unknown secret key": {"secrets": {"channels": {"keys": {"facebook": "fb"}}}},
+    "secret name not a name": {"secrets": {"channels": {"existingSecret": "S8 Channels"}}},
+    "mail relay peer without selector": {"networkPolicy": {"mailRelays": [{}]}},
+    "channels egress rule typo": {
+        "networkPolicy": {"egress": {"channels": {"smtp": {"ports": []}}}}
+    },
+    "stringee language": {"services": {"router": {"settings": {"stringee_call_language": "fr"}}}},
+}
+
+
+@pytest.mark.parametrize("values", CHANNELS_BAD_VALUES.values(), ids=CHANNELS_BAD_VALUES.keys())
+def test_wrong_channels_values_fail_at_template_time(
+    values: dict[str, Any], tmp_path: Path
+) -> None:
+    result = template_with(values, tmp_path)
+    assert result.returncode != 0, f"rendered despite {values}"
+    assert "schema" in result.stderr, result.stderr

@@ -34,21 +34,30 @@ def test_each_service_reads_its_own_consumer_groups_and_the_router_writes_what_i
     None
 ):
     by_user = chart_acls()
-    for service in ("intake", "router", "sla-monitor", "survey", "analytics", "desk"):
+    for service in ("intake", "router", "sla-monitor", "survey", "analytics", "desk", "channels"):
         assert {"resource": "GROUP", "name": service, "pattern": "PREFIXED", "operations": ["READ"]} in by_user[f"s8-{service}"]  # fmt: skip
     router = {e["name"]: e["operations"] for e in by_user["s8-router"] if e["resource"] == "TOPIC"}
     assert "WRITE" in router["support.agents.v1"]
     assert "WRITE" in router["support.assignments.v1"]
     assert router["support.tickets.v1"] == ["READ", "DESCRIBE"]
     # The systems around s8 only write their one topic.
-    assert by_user["s8-channels"] == [
+    assert by_user["s8-workforce"] == [
         {
             "resource": "TOPIC",
-            "name": "support.inbound.v1",
+            "name": "support.agents.v1",
             "pattern": "LITERAL",
             "operations": ["WRITE", "DESCRIBE"],
         }
     ]
+    channels = {
+        e["name"]: e["operations"] for e in by_user["s8-channels"] if e["resource"] == "TOPIC"
+    }
+    assert channels == {
+        "support.inbound.v1": ["WRITE", "DESCRIBE"],
+        "support.customers.v1": ["WRITE", "DESCRIBE"],
+        "support.outbound.v1": ["READ", "WRITE", "DESCRIBE"],
+        "support.deadletter.v1": ["WRITE", "DESCRIBE"],
+    }
     # The desk, a service now: it reads the topics of its read model and writes agents' actions.
     desk = {e["name"]: e["operations"] for e in by_user["s8-desk"] if e["resource"] == "TOPIC"}
     assert desk["support.actions.v1"] == ["WRITE", "DESCRIBE"]

@@ -28,8 +28,9 @@ PROCESS_USERS = {
     "survey": "s8-survey",
     "analytics": "s8-analytics",
     "desk": "s8-desk",
+    "channels": "s8-channels",
 }
-SYSTEM_USERS = {"s8-channels", "s8-workforce"}
+SYSTEM_USERS = {"s8-workforce"}
 STRIMZI = ["kafka.acls.strimzi.enabled=true", "kafka.acls.strimzi.cluster=events"]
 OPERATIONS = {"READ": "Read", "WRITE": "Write", "DESCRIBE": "Describe"}
 
@@ -193,7 +194,7 @@ def test_the_processes_log_in_as_their_kafka_user_with_the_password_of_its_secre
     manifests = render(*sets)
     users = kafka_users(manifests)
     workloads = [m for m in manifests if m["kind"] in {"Deployment", "Job"}]
-    assert len(workloads) == 7
+    assert len(workloads) == 8
     for workload in workloads:
         env = container_env(workload)
         name = env["S8_KAFKA_SASL_USERNAME"]["value"]

@@ -34,12 +34,12 @@ def test_every_rendered_object_decodes_strictly_into_its_api_type(values: str) -
     result = check(rendered)
     assert result.returncode == 0, result.stderr
     checked = [line for line in result.stdout.splitlines() if line.startswith("ok ")]
-    assert sum("apps/v1/Deployment" in line for line in checked) == 6
+    assert sum("apps/v1/Deployment" in line for line in checked) == 7
     # One per service and one for the topic Job, decoded into networking/v1 NetworkPolicy.
-    assert sum("networking.k8s.io/v1/NetworkPolicy" in line for line in checked) == 7
+    assert sum("networking.k8s.io/v1/NetworkPolicy" in line for line in checked) == 8
     # The production values route to the desk through an Ingress of its own.
     ingresses = sum("networking.k8s.io/v1/Ingress" in line for line in checked)
-    assert ingresses == (2 if values == "production.yaml" else 0)
+    assert ingresses == (3 if values == "production.yaml" else 0)
 
 
 DEPLOYMENT = """
