@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from s8_analytics.app import build as build_analytics
+from s8_channels.app import build as build_channels
 from s8_desk.app import build as build_desk
 from s8_intake.app import build as build_intake
 from s8_router.app import build as build_router
@@ -29,6 +30,7 @@ BUILDERS: dict[str, Callable[[], tuple[ServiceRuntime, FastAPI]]] = {
     "survey": build_survey,
     "analytics": build_analytics,
     "desk": build_desk,
+    "channels": build_channels,
 }
 
 

@@ -1,8 +1,7 @@
 """Kafka principals for the local broker: a SCRAM-SHA-512 user per service, and ACLs that let
 each service write only the topics it produces and read only those it consumes, as its own
 AsyncAPI document (docs/api/<service>.asyncapi.json) says, plus the writes those documents do
-not show: raw copies (the router's profiles, intake's inbound), the channels' customers'
-messages and profile upserts, the desk's `support.actions.v1` (agents' actions, for intake), and
+not show: raw copies (the router's profiles, intake's inbound), the desk's `support.actions.v1` (agents' actions, for intake), and
 the workforce system around s8 (`support.agents.v1`, beside the router). Applied by
 KafkaAccess.java through the PLAINTEXT listener (the local super user); services then connect
 to the SASL_PLAINTEXT listener.
@@ -34,14 +33,6 @@ EXTRA_WRITES = {
     "s8-intake": ["support.inbound.v1"],
     "s8-workforce": ["support.agents.v1"],
     "s8-desk": ["support.actions.v1"],
-    # the platforms' messages (once per platform id) and Zalo's follow/unfollow profile upserts
-    "s8-channels": ["support.customers.v1", "support.inbound.v1"],
-}
-# (produced, consumed) of a service whose AsyncAPI document is not published yet (`make docs`):
-# the channels' delivery (reads outbound requests, writes outbound.delivered/failed) is being
-# written. The document replaces the entry once it exists; drop the entry then.
-UNPUBLISHED = {
-    "channels": ({"support.deadletter.v1", "support.outbound.v1"}, {"support.outbound.v1"}),
 }
 Acl = dict[str, str]
 CHART_ACLS = REPO / "deploy" / "k8s" / "s8" / "files" / "kafka-acls.json"
@@ -51,9 +42,6 @@ OPERATIONS = ("READ", "WRITE", "DESCRIBE")  # the order of `operations` in CHART
 def topics_of(service: str) -> tuple[set[str], set[str]]:
     """(produced, consumed) topic names of a service, from its AsyncAPI document."""
     path = REPO / "docs" / "api" / f"{service}.asyncapi.json"
-    if service in UNPUBLISHED and not path.exists():
-        produced, consumed = UNPUBLISHED[service]
-        return set(produced), set(consumed)
     doc = json.loads(path.read_text())
     found: dict[str, set[str]] = {"send": set(), "receive": set()}
     for operation in doc.get("operations", {}).values():

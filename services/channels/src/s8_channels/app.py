@@ -13,6 +13,8 @@ from s8_channels.metrics import ChannelMetrics
 from s8_channels.recipients import Recipients
 from s8_channels.settings import ChannelsSettings
 from s8_channels.webhooks import meta, stringee, twilio, zalo
+from s8_shared import topics
+from s8_shared.contracts import CustomerProfileUpsert, InboundMessage
 from s8_shared.runtime import ServiceRuntime
 
 TITLE = "s8 channels"
@@ -27,6 +29,9 @@ def build(settings: ChannelsSettings | None = None) -> tuple[ServiceRuntime, Fas
     settings = settings or ChannelsSettings()
     runtime = ServiceRuntime(settings, title=TITLE, description=DESCRIPTION)
     runtime.add_indexes(*InboundSink.INDEXES)
+    # Published raw (not as events): what the platforms said, and what a follow changes.
+    runtime.publisher.document(topics.INBOUND, InboundMessage)
+    runtime.publisher.document(topics.CUSTOMERS, CustomerProfileUpsert)
     sink = InboundSink(runtime.publisher, runtime.store)
     channels = Channels(
         settings=settings,
