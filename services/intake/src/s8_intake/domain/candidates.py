@@ -17,8 +17,16 @@ from typing import Literal
 import phonenumbers
 
 from s8_intake.domain.customers import identity_key
-from s8_intake.domain.identities import DEFAULT_REGION, identity_for_email
+from s8_intake.domain.identities import DEFAULT_REGION, identity_for_email, identity_for_phone
 from s8_shared.contracts import Identity, deterministic_id
+from s8_shared.contracts.inbound import (
+    ChatbotConversation,
+    EmailMessage,
+    InboundMessage,
+    LiveChatMessage,
+    OnSiteRequest,
+    WebFormSubmission,
+)
 
 CandidateSource = Literal["contact_field", "reply_to", "text"]
 MAX_MENTIONS = 5  # of each kind per message: a signature has one or two
@@ -90,3 +98,25 @@ def suggestion_id(customer_a: str, customer_b: str, identity: Identity) -> str:
     """One suggestion per pair of customers and identity, whoever asserted it first."""
     first, second = sorted((customer_a, customer_b))
     return "S-" + deterministic_id("suggestion", first, second, identity_key(identity)).hex[:16]
+
+
+def asserted_by_sender(message: InboundMessage) -> list[tuple[Identity | None, CandidateSource]]:
+    """What the sender says are their addresses, beside the one the channel proves."""
+    match message:
+        case EmailMessage():
+            reply_to = message.reply_to.address if message.reply_to else None
+            return [(identity_for_email(reply_to), "reply_to")]
+        case LiveChatMessage() | ChatbotConversation():
+            return [
+                (identity_for_email(message.visitor_email), "contact_field"),
+                (identity_for_phone(message.visitor_phone), "contact_field"),
+            ]
+        case WebFormSubmission():
+            return [
+                (identity_for_email(message.email), "contact_field"),
+                (identity_for_phone(message.phone), "contact_field"),
+            ]
+        case OnSiteRequest():
+            return [(identity_for_email(message.email), "contact_field")]
+        case _:
+            return []

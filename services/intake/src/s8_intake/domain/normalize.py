@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any, assert_never
 
-from s8_intake.domain.candidates import CandidateSource, candidates, mentioned
+from s8_intake.domain.candidates import asserted_by_sender, candidates, mentioned
 from s8_intake.domain.email_message import (
     NO_TEXT,
     email_message,
@@ -56,30 +56,8 @@ def normalize(
     """The channel message as a `NormalizedMessage`; `own_addresses` are s8's own mailboxes.
     Its text and transcript are within the sizes every event can carry (cuts recorded)."""
     msg = bounded(_normalized(message, own_addresses))
-    asserted = [*_asserted(message), *((i, "text") for i in mentioned(msg.text))]
+    asserted = [*asserted_by_sender(message), *((i, "text") for i in mentioned(msg.text))]
     return replace(msg, candidates=candidates(asserted, proven=msg.identities))
-
-
-def _asserted(message: InboundMessage) -> list[tuple[Identity | None, CandidateSource]]:
-    """What the sender says are their addresses, beside the one the channel proves."""
-    match message:
-        case EmailMessage():
-            reply_to = message.reply_to.address if message.reply_to else None
-            return [(identity_for_email(reply_to), "reply_to")]
-        case LiveChatMessage() | ChatbotConversation():
-            return [
-                (identity_for_email(message.visitor_email), "contact_field"),
-                (identity_for_phone(message.visitor_phone), "contact_field"),
-            ]
-        case WebFormSubmission():
-            return [
-                (identity_for_email(message.email), "contact_field"),
-                (identity_for_phone(message.phone), "contact_field"),
-            ]
-        case OnSiteRequest():
-            return [(identity_for_email(message.email), "contact_field")]
-        case _:
-            return []
 
 
 def bounded(msg: NormalizedMessage) -> NormalizedMessage:
