@@ -1,4 +1,4 @@
-"""`make run`'s stack (deploy/local/stack.py) end to end: six service processes,
+"""`make run`'s stack (deploy/local/stack.py) end to end: seven service processes,
 generated traffic, the problem and compensation demo, a live view, the run's summary from
 analytics, and a clean stop."""
 
@@ -25,7 +25,7 @@ def count(pattern: str, text: str) -> int:
     return int(found.group(1))
 
 
-def test_make_run_stack_moves_traffic_through_all_six_services_and_stops_cleanly(
+def test_make_run_stack_moves_traffic_through_all_seven_services_and_stops_cleanly(
     infra: Infra,
 ) -> None:
     namespace = f"run{uuid.uuid4().hex[:8]}."
@@ -87,6 +87,12 @@ def test_make_run_stack_moves_traffic_through_all_six_services_and_stops_cleanly
     assert pushed >= 1
     assert count(r"inbox streams 7\s+notices read\s+(\d+)", last_view) >= 1
     assert "/inbox — sign in as one of lan" in out
+    # The platforms' own signed webhooks and relayed mail reach s8; forgeries are refused;
+    # s8's answers go out through the local relay and platform stand-ins.
+    assert re.search(r"channels\s+webhooks .*zalo \d+", last_view), last_view
+    assert count(r"native customers sent .* accepted (\d+)", last_view) >= 4
+    assert count(r"errors (\d+)", last_view) == 0
+    assert count(r"mail sink (\d+)", last_view) >= 1
     summary = out.rsplit("==> the run, as analytics counts it", 1)[1]
     assert count(r"tickets created (\d+), solved \d+", summary) == created
     for line in ("first response median", "SLA compliance", "CSAT", "NPS", "bot handoff rate", "FAQ deflection"):  # fmt: skip

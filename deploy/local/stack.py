@@ -41,6 +41,8 @@ from agents import AgentStats, simulate_agents, simulate_customers, simulate_lea
 from bench_desk_report import Readings, latency_summary
 from desk_streams import follow
 from kafka_access import PASSWORD as KAFKA_PASSWORD
+from native_demo import NativePorts, NativeStats, channel_env, channel_lines, send_native
+from native_outlets import LocalOutlets, OutletStats
 from proactive_demo import LEAD, load_crm, run_problem
 from prometheus import LocalPrometheus
 from roster import ROSTER
@@ -56,6 +58,7 @@ SERVICES = [
     ("survey", "s8_survey", 8004),
     ("analytics", "s8_analytics", 8005),
     ("desk", "s8_desk", 8006),
+    ("channels", "s8_channels", 8007),
 ]
 
 
@@ -99,6 +102,9 @@ class Stack:
             if name == "desk":  # writes go to their owners as the signed-in agent
                 env["S8_INTAKE_URL"] = f"http://127.0.0.1:{self.port_base + 1}"
                 env["S8_ROUTER_URL"] = f"http://127.0.0.1:{self.port_base + 2}"
+            if name == "channels":  # the demo platforms' accounts, the local relay and APIs
+                native = NativePorts.for_stack(self.port_base)
+                env.update(channel_env(self.port_base, native.mail_sink, native.platform))
             if self.fast_surveys:
                 env.setdefault("S8_CSAT_DELAY_SECONDS", "5")
             if self.namespace:  # a namespaced stack also gets its own databases
@@ -199,7 +205,7 @@ def flow_counts(stack: Stack, metrics: dict[str, Samples]) -> tuple[int, ...]:
         metric_sum(intake, "s8_intake_events_published_total", topic="support.tickets.v1"),
     ]
     for name, m in metrics.items():
-        if name != "intake":
+        if name not in ("intake", "channels"):  # channels reads no ticket events
             counts.append(  # handled: applied, skipped, or a duplicate of one applied before
                 metric_sum(m, "s8_events_processed_total", topic=tickets_topic)
             )
@@ -224,6 +230,7 @@ def live_view(
     started: float,
     agents: AgentStats | None = None,
     metrics: dict[str, Samples] | None = None,
+    native: tuple[NativeStats, OutletStats] | None = None,
 ) -> str:
     """The view of `metrics` (a snapshot of every service), scraped now if not given."""
     metrics = metrics if metrics is not None else snapshot(stack)
@@ -243,6 +250,10 @@ def live_view(
     for name, m in metrics.items():
         if not m:
             lines.append(f"  {name:<11} not answering")
+            continue
+        if name == "channels":
+            if native is not None:
+                lines += channel_lines(m, *native)
             continue
         tickets_topic = f"{stack.namespace}support.tickets.v1"
         # Handled = applied, or skipped on purpose (a type that service does not need).
@@ -408,11 +419,16 @@ async def main_async(args: argparse.Namespace, stack: Stack) -> None:
     async def crm(method: str, path: str, body: Any) -> Any:  # the CRM, an admin's client
         return await asyncio.to_thread(_send_json, ports["intake"], method, path, body, "an")
 
+    native_ports = NativePorts.for_stack(stack.port_base)
+    outlets = await LocalOutlets(native_ports.mail_sink, native_ports.platform).__aenter__()
+    native_stats = NativeStats()
     in_ha_noi = await load_crm(crm)
     print(f"==> CRM attributes for the demo customers ({in_ha_noi} in Hà Nội, the rest in HCMC)")
     traffic = asyncio.create_task(
         send_traffic(args.bootstrap, args.namespace, args.rate, sent, stop)
     )
+    # The platforms' own webhooks and a mail relay, signed their way (a few forged: refused).
+    native = asyncio.create_task(send_native(native_ports, stop, native_stats))
 
     async def answer(survey_id: str, score: int, comment: str | None) -> None:
         with contextlib.suppress(Exception):  # a refused answer is part of the demo, not a failure
@@ -453,13 +469,24 @@ async def main_async(args: argparse.Namespace, stack: Stack) -> None:
         while not stop.is_set():
             await wait_or_timeout(stop, args.every)
             screen.show(
-                with_streams(await asyncio.to_thread(live_view, stack, sent, started, agents))
+                with_streams(
+                    await asyncio.to_thread(
+                        live_view,
+                        stack,
+                        sent,
+                        started,
+                        agents,
+                        None,
+                        (native_stats, outlets.stats()),
+                    )
+                )
             )
             if args.duration and time.monotonic() - started >= args.duration:
                 stop.set()
     finally:
         stop.set()
         await traffic
+        await native
         await desk
         await customers
         await lead
@@ -477,8 +504,13 @@ async def main_async(args: argparse.Namespace, stack: Stack) -> None:
             break
         await wait_or_timeout(interrupted, 0.5)
     screen.show(
-        with_streams(await asyncio.to_thread(live_view, stack, sent, started, agents, metrics))
+        with_streams(
+            await asyncio.to_thread(
+                live_view, stack, sent, started, agents, metrics, (native_stats, outlets.stats())
+            )
+        )
     )
+    await outlets.__aexit__(None, None, None)
     period = urllib.parse.urlencode({"from": started_at.isoformat()})
     with contextlib.suppress(OSError, ValueError):  # no summary rather than a failed run
         kpis = await asyncio.to_thread(_send_json, ports["analytics"], "GET", f"/v1/kpis?{period}", None, "thao")  # fmt: skip
@@ -530,7 +562,7 @@ def main() -> None:
         print(f"==> {kafka_access.apply(args.bootstrap, args.namespace)}; services on {stack.sasl} as themselves")  # fmt: skip
     prometheus: LocalPrometheus | None = None
     t0 = time.monotonic()
-    print("==> starting the six s8 services (logs in .local/logs/)")
+    print("==> starting the seven s8 services (logs in .local/logs/)")
     stack.start()
     try:
         stack.wait_ready()
@@ -569,6 +601,11 @@ def main() -> None:
         print(
             f"==> the agents' inbox: http://127.0.0.1:{ports['desk']}/inbox — sign in as one of"
             f" {people} (agents; {LEAD} leads), password {DEMO_PASSWORD}"
+        )
+        native = NativePorts.for_stack(args.port_base)
+        print(
+            f"==> the platforms' webhooks: {native.public_base_url}/v1/channels/(meta/webhook|zalo/webhook|twilio/sms|twilio/voice|stringee/events);"
+            f" mail relayed to smtp://127.0.0.1:{native.smtp}; replies go out through a local relay and platform stand-ins"
         )
         print(
             f"==> sending ~{args.rate:g} customer messages/s to support.inbound.v1 (Ctrl-C stops)"
