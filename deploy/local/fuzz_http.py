@@ -1,5 +1,5 @@
 """The HTTP fuzzer: schemathesis against every service's OpenAPI document, with valid
-credentials, the six services running as processes on the real broker and store; then every
+credentials, the seven services running as processes on the real broker and store; then every
 write operation of every running service without a token and with a forged one (each must be 401).
 
 Per service: schemathesis's examples, coverage and fuzzing phases (`--max-examples` per
@@ -94,8 +94,13 @@ async def run(infra: LocalInfra, max_examples: int, seed: int, port_base: int) -
     ns = f"fuzzhttp{uuid.uuid4().hex[:8]}."
     await provision_topics(infra.bootstrap, namespace=ns)
     LOCAL.mkdir(parents=True, exist_ok=True)
-    # The desk passes writes on to this run's intake and router (slots 1 and 2 of MODULES).
-    owners = {"S8_INTAKE_URL": f"http://{HOST}:{port_base + 1}", "S8_ROUTER_URL": f"http://{HOST}:{port_base + 2}"}  # fmt: skip
+    # The desk passes writes on to this run's intake and router (slots 1 and 2 of MODULES);
+    # the channels' SMTP receiver is not this fuzzer's (off).
+    owners = {
+        "S8_INTAKE_URL": f"http://{HOST}:{port_base + 1}",
+        "S8_ROUTER_URL": f"http://{HOST}:{port_base + 2}",
+        "S8_SMTP_RECEIVER_PORT": "0",
+    }
     services = Services(infra, "fuzz-http", ns, port_base, MODULES, env=owners)
     results: dict[str, Any] = {}
     try:

@@ -32,6 +32,8 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from s8_analytics.app import build as build_analytics
 from s8_analytics.settings import AnalyticsSettings
+from s8_channels.app import build as build_channels
+from s8_channels.settings import ChannelsSettings
 from s8_desk.app import build as build_desk
 from s8_desk.settings import DeskSettings
 from s8_intake.app import build as build_intake
@@ -46,18 +48,19 @@ from s8_sla_monitor.app import build as build_sla
 from s8_sla_monitor.settings import SlaMonitorSettings
 from s8_survey.app import build as build_survey
 from s8_survey.settings import SurveySettings
-from s8_testing.builders import make_sms, make_ticket_created
+from s8_testing.builders import make_outbound, make_sms, make_ticket_created
 from s8_testing.harness import PARTITIONS, TestStack
 from s8_testing.infra import provide_infra
 
 FUZZED = (
     topics.INBOUND, topics.TICKETS, topics.ACTIONS, topics.CUSTOMERS,
-    topics.AGENTS, topics.ASSIGNMENTS, topics.SLA, topics.SURVEYS,
+    topics.AGENTS, topics.ASSIGNMENTS, topics.SLA, topics.SURVEYS, topics.OUTBOUND,
 )  # fmt: skip
 SERVICES: tuple[tuple[Callable[[Any], Any], type[ServiceSettings]], ...] = (
     (build_intake, IntakeSettings), (build_router, RouterSettings),
     (build_sla, SlaMonitorSettings), (build_survey, SurveySettings),
     (build_analytics, AnalyticsSettings), (build_desk, DeskSettings),
+    (build_channels, ChannelsSettings),
 )  # fmt: skip
 OVERSIZED = 1_200_000  # above the 1 MiB read limit; compressed, below the broker's
 
@@ -79,6 +82,11 @@ def valid_for(spec: TopicSpec) -> dict[str, Any]:
     """A well-formed message of the topic, to be mutated."""
     if spec is topics.INBOUND:
         return make_sms()
+    if spec is topics.OUTBOUND:  # a chat reply: decoded and checked, never sent from here
+        outbound: dict[str, Any] = json.loads(
+            make_outbound(channel="live_chat", to="v-1").to_bytes()
+        )
+        return outbound
     event: dict[str, Any] = json.loads(make_ticket_created().to_bytes())
     return event
 
@@ -127,7 +135,8 @@ async def services(stack: TestStack) -> AsyncIterator[None]:
     started: list[Any] = []
     try:
         for build, cls in SERVICES:
-            settings = stack.settings(cls, max_delivery_attempts=2, retry_backoff_seconds=0.05)
+            extra = {"smtp_receiver_port": 0} if cls is ChannelsSettings else {}
+            settings = stack.settings(cls, max_delivery_attempts=2, retry_backoff_seconds=0.05, **extra)  # fmt: skip
             runtime, _ = build(settings)
             await runtime.start()
             started.append(runtime)

@@ -29,10 +29,10 @@ from s8_testing.tokens import ProviderTokens
 REPO = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
 SERVICES = ("s8_intake", "s8_router", "s8_sla_monitor", "s8_survey", "s8_analytics")
-# Every module's port slot (base+1..base+6, as `make run`'s). The desk has a slot but is not
-# in SERVICES: the pipeline benchmarks, chaos, the fuzzers and the tests importing SERVICES
-# keep starting (and counting on) the five; bench_desk.py asks for the desk by name.
-MODULES = (*SERVICES, "s8_desk")
+# Every module's port slot (base+1..base+7, as `make run`'s). The desk and the channels have a
+# slot but are not in SERVICES: the pipeline benchmarks, chaos and the tests importing SERVICES
+# keep starting (and counting on) the five; bench_desk.py and the fuzzers ask for them by name.
+MODULES = (*SERVICES, "s8_desk", "s8_channels")
 NAMES = ("Nguyễn Thị Mai", "Trần Quốc Bảo", "Lê Thu Trang", "Phạm Đức Long", "Vũ Ngọc Ánh")
 # Vietnamese complaints that need a human (no FAQ question, no unaccented text): each gets a decision.
 TEXTS = [m for m in MESSAGES["vi"] if m[0] not in ("Không đăng nhập được", "Hỏi về khuyến mãi", "Khan cap")]  # fmt: skip

@@ -11,6 +11,8 @@ from aiokafka import ConsumerRecord
 from s8_shared.contracts import (
     Author,
     MessageInfo,
+    OutboundMessagePayload,
+    OutboundMessageRequested,
     TicketCreated,
     TicketCreatedPayload,
     TicketSnapshot,
@@ -48,6 +50,25 @@ def make_ticket_created(**snapshot_overrides: Any) -> TicketCreated:
                 sent_at=T0,
             ),
         ),
+    )
+
+
+def make_outbound(**overrides: Any) -> OutboundMessageRequested:
+    """A request to deliver a reply (an e-mail unless overridden)."""
+    fields: dict[str, Any] = {
+        "outbound_id": "ob-1",
+        "ticket_id": "T-1",
+        "customer_id": "C-1",
+        "channel": "email",
+        "to": "lan.nguyen@example.vn",
+        "language": "vi",
+        "kind": "reply",
+        "subject": "Về đơn hàng A1023",
+        "text": "Chào chị Lan, đơn hàng của chị đang được giao.",
+    }
+    fields.update(overrides)
+    return OutboundMessageRequested(
+        producer="s8-test", occurred_at=T0, payload=OutboundMessagePayload.model_validate(fields)
     )
 
 
