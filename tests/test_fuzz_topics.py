@@ -1,5 +1,5 @@
 """The topic fuzzer's short run (`make fuzz` runs 10,000 inputs): hostile messages on every
-topic s8 reads, all six services running on the real broker and store."""
+topic s8 reads, all seven services running on the real broker and store."""
 
 import sys
 from pathlib import Path

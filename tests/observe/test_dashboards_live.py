@@ -267,9 +267,9 @@ def test_every_dashboard_panel_and_alert_expression_returns_data_from_the_live_s
     unexported: list[str] = []
     try:
         wait_for(
-            lambda: len(query('up{job=~"s8-.+"} == 1')) == 6,
+            lambda: len(query('up{job=~"s8-.+"} == 1')) == 7,
             120,
-            "Prometheus scraping the six services",
+            "Prometheus scraping the seven services",
         )
         rules = json.loads(urllib.request.urlopen(f"{PROMETHEUS}/api/v1/rules").read())
         loaded = [r for g in rules["data"]["groups"] for r in g["rules"]]
