@@ -4,7 +4,7 @@ knowledge base's FAQ articles. Routes only translate HTTP into service calls."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
 from pydantic import BaseModel, Field
@@ -194,33 +194,22 @@ async def undo_merge(merge_id: str, customers: CustomersDep, lead: Lead) -> dict
 
 
 @router.post(
-    "/customers/suggestions/{suggestion_id}/confirm",
+    "/customers/suggestions/{suggestion_id}/{decision}",
     response_model=SuggestedMerge,
     tags=["customers"],
-    summary="Confirm a suggested merge: the two customers are one person",
+    summary="Decide a suggested merge: `confirm` (one person: merged, the older survives) or "
+    "`dismiss` (not the same person: it is not suggested again)",
     responses={404: {"description": "no such suggestion"}, 409: {"description": "not open"}},
 )
-async def confirm_suggestion(
-    suggestion_id: Annotated[str, Path(max_length=64)], customers: CustomersDep, agent: Staff
+async def decide_suggestion(
+    suggestion_id: Annotated[str, Path(max_length=64)],
+    decision: Literal["confirm", "dismiss"],
+    customers: CustomersDep,
+    agent: Staff,
 ) -> SuggestedMerge:
+    decide = customers.confirm_suggestion if decision == "confirm" else customers.dismiss_suggestion
     try:
-        return suggested(await customers.confirm_suggestion(suggestion_id, by=agent.actor_id))
-    except (SuggestionNotFound, SuggestionClosed) as exc:
-        raise http_error(exc) from exc
-
-
-@router.post(
-    "/customers/suggestions/{suggestion_id}/dismiss",
-    response_model=SuggestedMerge,
-    tags=["customers"],
-    summary="Dismiss a suggested merge: not the same person (it is not suggested again)",
-    responses={404: {"description": "no such suggestion"}, 409: {"description": "not open"}},
-)
-async def dismiss_suggestion(
-    suggestion_id: Annotated[str, Path(max_length=64)], customers: CustomersDep, agent: Staff
-) -> SuggestedMerge:
-    try:
-        return suggested(await customers.dismiss_suggestion(suggestion_id, by=agent.actor_id))
+        return suggested(await decide(suggestion_id, by=agent.actor_id))
     except (SuggestionNotFound, SuggestionClosed) as exc:
         raise http_error(exc) from exc
 
