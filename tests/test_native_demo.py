@@ -27,10 +27,10 @@ from native_requests import NativeRequest, NativeTraffic
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
+from s8_channels.adapters.customer_upserts import CustomerUpserts
+from s8_channels.adapters.inbound_sink import InboundSink
+from s8_channels.adapters.recipients import Recipient, Recipients
 from s8_channels.app import build
-from s8_channels.customers import CustomerUpserts
-from s8_channels.inbound import InboundSink
-from s8_channels.recipients import Recipient, Recipients
 from s8_channels.settings import ChannelsSettings
 from s8_shared.contracts import ChannelMessage, CustomerProfileUpsert
 from s8_shared.contracts.inbound import PhoneCall

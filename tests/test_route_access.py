@@ -17,9 +17,9 @@ import pytest
 from fastapi import FastAPI
 
 from s8_analytics.app import build as build_analytics
+from s8_analytics.settings import AnalyticsSettings
 from s8_channels.app import build as build_channels
 from s8_channels.settings import ChannelsSettings
-from s8_analytics.settings import AnalyticsSettings
 from s8_desk.app import build as build_desk
 from s8_desk.settings import DeskSettings
 from s8_intake.app import build as build_intake
@@ -63,7 +63,7 @@ STREAMS = {"/v1/stream"}
 def routes(app: FastAPI) -> list[tuple[str, str, list[str] | None]]:
     """(method, path, roles) of every operation; roles None when the route names none, and
     the platform scheme's name (one item) for a route platforms call."""
-    found = []
+    found: list[tuple[str, str, list[str] | None]] = []
     for path, operations in app.openapi()["paths"].items():
         for method, operation in operations.items():
             requirements = operation.get("security") or []

@@ -22,6 +22,7 @@ def test_every_service_is_found() -> None:
         "s8_survey",
         "s8_analytics",
         "s8_desk",
+        "s8_channels",
     }
 
 

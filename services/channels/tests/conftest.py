@@ -12,11 +12,11 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from s8_channels.adapters.customer_upserts import CustomerUpserts
+from s8_channels.adapters.inbound_sink import InboundSink
+from s8_channels.adapters.recipients import Recipient, Recipients
 from s8_channels.app import build
 from s8_channels.context import Channels
-from s8_channels.customers import CustomerUpserts
-from s8_channels.inbound import InboundSink
-from s8_channels.recipients import Recipient, Recipients
 from s8_channels.settings import ChannelsSettings
 from s8_shared.contracts import ChannelMessage, CustomerProfileUpsert
 from s8_shared.runtime import ServiceRuntime

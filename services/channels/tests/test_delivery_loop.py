@@ -11,23 +11,23 @@ from typing import Any
 import pytest
 from prometheus_client import CollectorRegistry
 
-from s8_channels.delivery.memory_store import InMemoryDeliveryStore
-from s8_channels.delivery.model import (
+from s8_channels.adapters.memory_delivery_store import InMemoryDeliveryStore
+from s8_channels.adapters.recipients import Recipient
+from s8_channels.domain.delivery import (
     META,
     SMTP,
     TWILIO,
     ZALO,
     Delivery,
     PermanentError,
-    Sender,
     SentReceipt,
     TransientError,
 )
-from s8_channels.delivery.senders import Senders
-from s8_channels.delivery.service import DeliveryConfig, DeliveryService
-from s8_channels.delivery.worker import DeliveryWorker
 from s8_channels.metrics import ChannelMetrics
-from s8_channels.recipients import Recipient
+from s8_channels.ports import Sender
+from s8_channels.service.delivery import DeliveryConfig, DeliveryService
+from s8_channels.service.delivery_loop import DeliveryWorker
+from s8_channels.service.senders import Senders
 from s8_shared.contracts import (
     Channel,
     Language,

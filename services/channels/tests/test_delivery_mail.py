@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from s8_channels.delivery.mail import build_mail, message_id_for, msg_id, subject_for
+from s8_channels.domain.outbound_mail import build_mail, message_id_for, msg_id, subject_for
 from s8_shared.contracts import Channel, Language, OutboundMessagePayload
 
 T0 = datetime(2030, 3, 4, 9, 0, tzinfo=UTC)

@@ -25,11 +25,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from s8_channels.accounts import MetaApp, TwilioAccount, ZaloAccount
-from s8_channels.delivery.meta import MetaSender
-from s8_channels.delivery.model import Delivery, PermanentError, TransientError
-from s8_channels.delivery.twilio import TwilioSender
-from s8_channels.delivery.zalo import ZaloSender
-from s8_channels.recipients import Recipient
+from s8_channels.adapters.meta_sender import MetaSender
+from s8_channels.adapters.recipients import Recipient
+from s8_channels.adapters.twilio_sender import TwilioSender
+from s8_channels.adapters.zalo_sender import ZaloSender
+from s8_channels.domain.delivery import Delivery, PermanentError, TransientError
 from s8_channels.settings import ChannelsSettings
 from s8_shared.contracts import Channel, Language, OutboundMessagePayload
 

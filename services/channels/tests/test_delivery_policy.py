@@ -10,8 +10,12 @@ import aiosmtplib
 import httpx
 import pytest
 
-from s8_channels.delivery.meta import graph_error
-from s8_channels.delivery.model import (
+from s8_channels.adapters.meta_sender import graph_error
+from s8_channels.adapters.recipients import Recipient
+from s8_channels.adapters.smtp_sender import smtp_error
+from s8_channels.adapters.twilio_sender import twilio_error
+from s8_channels.adapters.zalo_sender import zalo_error
+from s8_channels.domain.delivery import (
     META,
     NONE,
     SMTP,
@@ -20,7 +24,13 @@ from s8_channels.delivery.model import (
     PermanentError,
     TransientError,
 )
-from s8_channels.delivery.policy import (
+from s8_channels.domain.delivery_routing import (
+    delivered_channels,
+    is_ours,
+    looks_like_email,
+    provider_for,
+)
+from s8_channels.domain.retry_policy import (
     MAX_BACKOFF_SECONDS,
     GiveUp,
     RetryAt,
@@ -28,17 +38,7 @@ from s8_channels.delivery.policy import (
     after_failure,
     backoff_seconds,
 )
-from s8_channels.delivery.routing import (
-    delivered_channels,
-    is_ours,
-    looks_like_email,
-    provider_for,
-)
-from s8_channels.delivery.smtp import smtp_error
-from s8_channels.delivery.text import ELLIPSIS, split_text
-from s8_channels.delivery.twilio import twilio_error
-from s8_channels.delivery.zalo import zalo_error
-from s8_channels.recipients import Recipient
+from s8_channels.domain.text_split import ELLIPSIS, split_text
 from s8_shared.contracts import Channel, Language, OutboundMessagePayload
 
 T0 = datetime(2030, 3, 4, 9, 0, tzinfo=UTC)

@@ -24,8 +24,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from pydantic import SecretStr
 
-from s8_channels.delivery.model import Delivery, PermanentError, TransientError
-from s8_channels.delivery.smtp import SmtpSender
+from s8_channels.adapters.smtp_sender import SmtpSender
+from s8_channels.domain.delivery import Delivery, PermanentError, TransientError
 from s8_channels.settings import ChannelsSettings
 from s8_shared.contracts import Channel, Language, OutboundMessagePayload
 

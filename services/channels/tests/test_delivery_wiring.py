@@ -9,13 +9,13 @@ from datetime import UTC, datetime
 
 from faststream.kafka import TestKafkaBroker
 
+from s8_channels.adapters.customer_upserts import CustomerUpserts
+from s8_channels.adapters.delivery_handlers import register_delivery
+from s8_channels.adapters.inbound_sink import InboundSink
+from s8_channels.adapters.memory_delivery_store import InMemoryDeliveryStore
+from s8_channels.adapters.recipients import Recipients
 from s8_channels.context import Channels
-from s8_channels.customers import CustomerUpserts
-from s8_channels.delivery.memory_store import InMemoryDeliveryStore
-from s8_channels.delivery.wiring import register_delivery
-from s8_channels.inbound import InboundSink
 from s8_channels.metrics import ChannelMetrics
-from s8_channels.recipients import Recipients
 from s8_channels.settings import ChannelsSettings
 from s8_shared import topics
 from s8_shared.contracts import (

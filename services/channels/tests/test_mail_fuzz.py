@@ -10,7 +10,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from s8_channels.mail.mime import UnreadableMail, parse_mail
+from s8_channels.domain.mime import UnreadableMail, parse_mail
 from s8_shared.contracts.inbound import EmailMessage
 
 FIXTURES = sorted((Path(__file__).parent / "fixtures" / "mail").glob("*.eml"))

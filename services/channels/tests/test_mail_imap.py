@@ -13,13 +13,13 @@ from pathlib import Path
 
 from prometheus_client import CollectorRegistry
 
+from s8_channels.adapters.customer_upserts import CustomerUpserts
+from s8_channels.adapters.imap_poller import ImapPoller, MailboxSession, Unseen
+from s8_channels.adapters.inbound_sink import InboundSink
+from s8_channels.adapters.recipients import Recipients
 from s8_channels.context import Channels
-from s8_channels.customers import CustomerUpserts
-from s8_channels.inbound import InboundSink
-from s8_channels.mail.imap import ImapPoller, MailboxSession, Unseen
-from s8_channels.mail.mime import parse_mail
+from s8_channels.domain.mime import parse_mail
 from s8_channels.metrics import ChannelMetrics
-from s8_channels.recipients import Recipients
 from s8_channels.settings import ChannelsSettings
 from s8_shared.contracts import ChannelMessage
 

@@ -20,8 +20,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from pydantic import SecretStr
 
+from s8_channels.adapters.imap_poller import ImapError, ImapMailbox, ImapPoller
 from s8_channels.context import Channels
-from s8_channels.mail.imap import ImapError, ImapMailbox, ImapPoller
 from s8_channels.settings import ChannelsSettings
 from s8_testing.harness import free_port
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from s8_channels.mail.mime import UnreadableMail, parse_mail
+from s8_channels.domain.mime import UnreadableMail, parse_mail
 from s8_intake.domain.email_message import email_skip_reason, ticket_token
 from s8_shared.contracts.inbound import MAX_HTML_CHARS, MAX_TEXT_CHARS, EmailMessage
 

@@ -15,12 +15,12 @@ from typing import TypeVar
 import pytest
 from prometheus_client import CollectorRegistry
 
+from s8_channels.adapters.customer_upserts import CustomerUpserts
+from s8_channels.adapters.inbound_sink import InboundSink
+from s8_channels.adapters.recipients import Recipients
+from s8_channels.adapters.smtp_receiver import MailReceiver
 from s8_channels.context import Channels
-from s8_channels.customers import CustomerUpserts
-from s8_channels.inbound import InboundSink
-from s8_channels.mail.receiver import MailReceiver
 from s8_channels.metrics import ChannelMetrics
-from s8_channels.recipients import Recipients
 from s8_channels.settings import ChannelsSettings
 from s8_intake.domain.email_message import email_skip_reason
 from s8_shared.contracts import ChannelMessage

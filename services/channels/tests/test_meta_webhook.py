@@ -14,7 +14,7 @@ import pytest
 from pydantic import SecretStr
 
 from s8_channels.accounts import MetaApp
-from s8_channels.recipients import Recipient
+from s8_channels.adapters.recipients import Recipient
 from s8_channels.settings import ChannelsSettings
 from s8_shared.contracts.inbound import Attachment, SocialMessage
 

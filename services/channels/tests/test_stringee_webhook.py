@@ -19,11 +19,11 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 
 from s8_channels.accounts import StringeeAccount
+from s8_channels.adapters.customer_upserts import CustomerUpserts
+from s8_channels.adapters.inbound_sink import InboundSink
 from s8_channels.app import build
-from s8_channels.customers import CustomerUpserts
-from s8_channels.inbound import InboundSink
+from s8_channels.domain import stringee_payload
 from s8_channels.settings import ChannelsSettings
-from s8_channels.webhooks import stringee_payload
 from s8_shared.contracts import ChannelMessage, CustomerProfileUpsert
 from s8_shared.contracts.inbound import PhoneCall
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from s8_channels.webhooks import twilio_payload as twilio
+from s8_channels.domain import twilio_payload as twilio
 from s8_shared.contracts.inbound import PhoneCall
 
 FIXTURES = Path(__file__).parent / "fixtures"

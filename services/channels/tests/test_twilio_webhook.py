@@ -22,12 +22,12 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 
 from s8_channels.accounts import TwilioAccount
+from s8_channels.adapters.customer_upserts import CustomerUpserts
+from s8_channels.adapters.inbound_sink import InboundSink
+from s8_channels.adapters.recipients import Recipient, Recipients
 from s8_channels.app import build
-from s8_channels.customers import CustomerUpserts
-from s8_channels.inbound import InboundSink
-from s8_channels.recipients import Recipient, Recipients
+from s8_channels.domain import twilio_payload
 from s8_channels.settings import ChannelsSettings
-from s8_channels.webhooks import twilio_payload
 from s8_shared.contracts import ChannelMessage, CustomerProfileUpsert
 from s8_shared.contracts.inbound import PhoneCall, SmsMessage
 

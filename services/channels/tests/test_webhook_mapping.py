@@ -10,9 +10,9 @@ import pytest
 from pydantic import SecretStr
 
 from s8_channels.accounts import ZaloAccount
-from s8_channels.signatures import SignatureRefused
-from s8_channels.webhooks import meta_payload, zalo_payload
-from s8_channels.webhooks.mapping import (
+from s8_channels.api import SignatureRefused
+from s8_channels.domain import meta_payload, zalo_payload
+from s8_channels.domain.platform_mapping import (
     Skipped,
     Unmappable,
     filename_from_url,

@@ -14,9 +14,9 @@ import pytest
 from pydantic import SecretStr
 
 from s8_channels.accounts import ZaloAccount
-from s8_channels.recipients import Recipient
+from s8_channels.adapters.recipients import Recipient
+from s8_channels.domain.zalo_payload import SHARED_INFO_TEXT
 from s8_channels.settings import ChannelsSettings
-from s8_channels.webhooks.zalo_payload import SHARED_INFO_TEXT
 from s8_shared.contracts import Identity
 from s8_shared.contracts.customers import ChannelFollow
 from s8_shared.contracts.inbound import Attachment, SocialMessage

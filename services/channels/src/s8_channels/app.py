@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from s8_channels import api_meta as meta
+from s8_channels import api_stringee as stringee
+from s8_channels import api_twilio as twilio
+from s8_channels import api_zalo as zalo
+from s8_channels.adapters.customer_upserts import CustomerUpserts
+from s8_channels.adapters.delivery_handlers import register_delivery
+from s8_channels.adapters.inbound_sink import InboundSink
+from s8_channels.adapters.recipients import Recipients
+from s8_channels.adapters.smtp_receiver import MailReceiver
 from s8_channels.context import Channels
-from s8_channels.customers import CustomerUpserts
-from s8_channels.delivery.wiring import register_delivery
-from s8_channels.inbound import InboundSink
-from s8_channels.mail.receiver import MailReceiver
 from s8_channels.metrics import ChannelMetrics
-from s8_channels.recipients import Recipients
 from s8_channels.settings import ChannelsSettings
-from s8_channels.webhooks import meta, stringee, twilio, zalo
 from s8_shared import topics
 from s8_shared.contracts import CustomerProfileUpsert, InboundMessage
 from s8_shared.runtime import ServiceRuntime

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 from fastapi import Request
 
-from s8_channels.customers import CustomerUpserts
-from s8_channels.inbound import InboundSink
+from s8_channels.adapters.customer_upserts import CustomerUpserts
+from s8_channels.adapters.inbound_sink import InboundSink
+from s8_channels.adapters.recipients import Recipients
 from s8_channels.metrics import ChannelMetrics
-from s8_channels.recipients import Recipients
 from s8_channels.settings import ChannelsSettings
 
 

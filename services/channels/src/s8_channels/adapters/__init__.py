@@ -1,0 +1,1 @@
+"""Kafka, Mongo, SMTP, IMAP and the platforms' HTTP APIs, behind small ports."""

@@ -1,0 +1,1 @@
+"""Pure logic: the platforms' payloads and signatures, mail parsing, delivery decisions."""

@@ -1,0 +1,1 @@
+"""The application services: delivering outbound messages, publishing what webhooks mapped."""
