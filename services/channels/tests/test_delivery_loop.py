@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from prometheus_client import CollectorRegistry
 
-from s8_channels.adapters.memory_delivery_store import InMemoryDeliveryStore
 from s8_channels.adapters.recipients import Recipient
 from s8_channels.domain.delivery import (
     META,
@@ -37,6 +36,7 @@ from s8_shared.contracts import (
 )
 from s8_shared.contracts.deadletter import DeadLetterPayload, DeadLetterRecorded
 from s8_shared.contracts.outbound import OutboundDelivered, OutboundFailed
+from s8_testing.channels_fakes import InMemoryDeliveryStore
 from s8_testing.fakes import RecordingPublisher
 
 T0 = datetime(2030, 3, 4, 9, 0, tzinfo=UTC)

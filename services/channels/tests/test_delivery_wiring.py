@@ -12,7 +12,6 @@ from faststream.kafka import TestKafkaBroker
 from s8_channels.adapters.customer_upserts import CustomerUpserts
 from s8_channels.adapters.delivery_handlers import register_delivery
 from s8_channels.adapters.inbound_sink import InboundSink
-from s8_channels.adapters.memory_delivery_store import InMemoryDeliveryStore
 from s8_channels.adapters.recipients import Recipients
 from s8_channels.context import Channels
 from s8_channels.metrics import ChannelMetrics
@@ -27,6 +26,7 @@ from s8_shared.contracts import (
 )
 from s8_shared.contracts.outbound import OutboundDelivered, OutboundDeliveryPayload
 from s8_shared.runtime import ServiceRuntime
+from s8_testing.channels_fakes import InMemoryDeliveryStore
 
 T0 = datetime(2030, 3, 4, 9, 0, tzinfo=UTC)
 
