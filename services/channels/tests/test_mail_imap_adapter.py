@@ -5,28 +5,20 @@ server, so a real server's quirks are not covered here."""
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
-import ipaddress
 import re
 import ssl
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from pydantic import SecretStr
 
 from s8_channels.adapters.imap_poller import ImapError, ImapMailbox, ImapPoller
 from s8_channels.context import Channels
 from s8_channels.settings import ChannelsSettings
+from s8_testing.channels_fakes import ChannelsApp as Harness
 from s8_testing.harness import free_port
-
-if TYPE_CHECKING:  # conftest is no importable module (importlib mode): types only
-    from services.channels.tests.conftest import Harness
+from s8_testing.tls import self_signed
 
 MAIL = Path(__file__).parent / "fixtures" / "mail"
 
@@ -95,39 +87,6 @@ class ScriptedImap:
             self.seen.add(int(store.group(1)))
             return []
         return []  # LOGIN and anything else: OK
-
-
-def self_signed(tmp: Path) -> tuple[ssl.SSLContext, ssl.SSLContext]:
-    """A server context with a certificate for 127.0.0.1, and a client context trusting it."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(hours=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    (tmp / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (tmp / "key.pem").write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    server.load_cert_chain(tmp / "cert.pem", tmp / "key.pem")
-    return server, ssl.create_default_context(cafile=str(tmp / "cert.pem"))
 
 
 def poller(harness: Harness, client_tls: ssl.SSLContext) -> ImapPoller:

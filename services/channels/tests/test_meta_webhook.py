@@ -8,7 +8,7 @@ import hmac
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 from pydantic import SecretStr
@@ -17,9 +17,7 @@ from s8_channels.accounts import MetaApp
 from s8_channels.adapters.recipients import Recipient
 from s8_channels.settings import ChannelsSettings
 from s8_shared.contracts.inbound import Attachment, SocialMessage
-
-if TYPE_CHECKING:  # conftest is no importable module (importlib mode): types only
-    from services.channels.tests.conftest import Harness
+from s8_testing.channels_fakes import ChannelsApp as Harness
 
 FIXTURES = Path(__file__).parent / "fixtures"
 APP_SECRET = "meta-app-secret-for-tests"

@@ -5,11 +5,9 @@ acknowledged; without the right token nothing is published."""
 from __future__ import annotations
 
 import copy
-import dataclasses
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,13 +17,11 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 
 from s8_channels.accounts import StringeeAccount
-from s8_channels.adapters.customer_upserts import CustomerUpserts
-from s8_channels.adapters.inbound_sink import InboundSink
 from s8_channels.app import build
 from s8_channels.domain import stringee_payload
 from s8_channels.settings import ChannelsSettings
-from s8_shared.contracts import ChannelMessage, CustomerProfileUpsert
 from s8_shared.contracts.inbound import PhoneCall
+from s8_testing.channels_fakes import FakeSink, channels_app
 
 SAMPLES: dict[str, dict[str, Any]] = json.loads(
     (Path(__file__).parent / "fixtures" / "stringee_events.json").read_text()
@@ -51,24 +47,6 @@ def customer_call(**changes: Any) -> dict[str, Any]:
     return {**event, **changes}
 
 
-class FakeSink(InboundSink):
-    """The inbound topic as a list, each platform message id once (as the real sink)."""
-
-    def __init__(self) -> None:
-        self.published: list[ChannelMessage] = []
-
-    async def put(self, message: ChannelMessage, now: datetime | None = None) -> bool:
-        if any(m.dedup_key() == message.dedup_key() for m in self.published):
-            return False
-        self.published.append(message)
-        return True
-
-
-class FakeCustomers(CustomerUpserts):
-    def __init__(self) -> None:
-        self.upserts: list[CustomerProfileUpsert] = []
-
-
 @dataclass
 class Harness:
     http: httpx.AsyncClient
@@ -92,14 +70,9 @@ class Harness:
 
 @pytest.fixture
 async def harness() -> AsyncIterator[Harness]:
-    """The channels app over in-memory fakes; its lifespan (Kafka, Mongo) never entered."""
     account = StringeeAccount(account_sid=ACCOUNT, url_token=SecretStr(TOKEN))
-    _, app = build(ChannelsSettings(stringee_accounts=[account]))
-    sink = FakeSink()
-    app.state.channels = dataclasses.replace(app.state.channels, sink=sink, customers=FakeCustomers())  # fmt: skip
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://channels") as http:
-        yield Harness(http, app, sink)
+    async with channels_app(ChannelsSettings(stringee_accounts=[account])) as app:
+        yield Harness(app.http, app.app, app.sink)
 
 
 @pytest.mark.parametrize("status", ["created", "started", "ringing", "answered", "agentEnded"])

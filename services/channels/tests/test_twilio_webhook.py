@@ -5,13 +5,11 @@ before it reaches the inbound topic."""
 from __future__ import annotations
 
 import base64
-import dataclasses
 import hashlib
 import hmac
 import json
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -22,14 +20,11 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 
 from s8_channels.accounts import TwilioAccount
-from s8_channels.adapters.customer_upserts import CustomerUpserts
-from s8_channels.adapters.inbound_sink import InboundSink
-from s8_channels.adapters.recipients import Recipient, Recipients
-from s8_channels.app import build
+from s8_channels.adapters.recipients import Recipient
 from s8_channels.domain import twilio_payload
 from s8_channels.settings import ChannelsSettings
-from s8_shared.contracts import ChannelMessage, CustomerProfileUpsert
 from s8_shared.contracts.inbound import PhoneCall, SmsMessage
+from s8_testing.channels_fakes import FakeRecipients, FakeSink, channels_app
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SID = "ACf54dd7a47a8011d65b54d472a7190549"
@@ -59,34 +54,6 @@ def reference_signature(token: str, url: str, params: Pairs) -> str:
     return base64.b64encode(hmac.new(token.encode(), text.encode(), hashlib.sha1).digest()).decode()
 
 
-class FakeSink(InboundSink):
-    """The inbound topic as a list, each platform message id once (as the real sink)."""
-
-    def __init__(self) -> None:
-        self.published: list[ChannelMessage] = []
-
-    async def put(self, message: ChannelMessage, now: datetime | None = None) -> bool:
-        if any(m.dedup_key() == message.dedup_key() for m in self.published):
-            return False
-        self.published.append(message)
-        return True
-
-
-class FakeRecipients(Recipients):
-    def __init__(self) -> None:
-        self.known: dict[str, Recipient] = {}
-
-    async def remember(
-        self, channel: str, address: str, recipient: Recipient, now: datetime | None = None
-    ) -> None:
-        self.known[self.key(channel, address)] = recipient
-
-
-class FakeCustomers(CustomerUpserts):
-    def __init__(self) -> None:
-        self.upserts: list[CustomerProfileUpsert] = []
-
-
 @dataclass
 class Harness:
     http: httpx.AsyncClient
@@ -107,16 +74,9 @@ class Harness:
 
 @pytest.fixture
 async def harness() -> AsyncIterator[Harness]:
-    """The channels app over in-memory fakes; its lifespan (Kafka, Mongo) never entered."""
     account = TwilioAccount(account_sid=SID, auth_token=SecretStr(TOKEN), numbers=["+84287300123"])
-    _, app = build(ChannelsSettings(public_base_url=PUBLIC, twilio_accounts=[account]))
-    sink, recipients = FakeSink(), FakeRecipients()
-    app.state.channels = dataclasses.replace(
-        app.state.channels, sink=sink, recipients=recipients, customers=FakeCustomers()
-    )
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://channels") as http:
-        yield Harness(http, app, sink, recipients)
+    async with channels_app(ChannelsSettings(public_base_url=PUBLIC, twilio_accounts=[account])) as app:  # fmt: skip
+        yield Harness(app.http, app.app, app.sink, app.recipients)
 
 
 async def post(

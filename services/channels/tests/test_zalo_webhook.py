@@ -8,7 +8,7 @@ import hashlib
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 from pydantic import SecretStr
@@ -20,9 +20,7 @@ from s8_channels.settings import ChannelsSettings
 from s8_shared.contracts import Identity
 from s8_shared.contracts.customers import ChannelFollow
 from s8_shared.contracts.inbound import Attachment, SocialMessage
-
-if TYPE_CHECKING:  # conftest is no importable module (importlib mode): types only
-    from services.channels.tests.conftest import Harness
+from s8_testing.channels_fakes import ChannelsApp as Harness
 
 FIXTURES = Path(__file__).parent / "fixtures"
 WEBHOOK = "/v1/channels/zalo/webhook"

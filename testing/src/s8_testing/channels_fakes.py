@@ -1,19 +1,34 @@
-"""An in-memory `DeliveryStore` for unit tests: the same answers as `MongoDeliveryStore`
-(recorded once by outbound id, claims with a lease in due order, outcomes only by the
-current claim, events kept in each delivery's outbox until removed) without a database."""
+"""Fakes of the channels service's ports for its unit tests: an in-memory `DeliveryStore`
+(the same answers as `MongoDeliveryStore`: recorded once by outbound id, claims with a lease
+in due order, outcomes only by the current claim, events kept in each delivery's outbox until
+removed), and the app as the platforms see it over an in-memory sink, recipients and customer
+upserts."""
 
 from __future__ import annotations
 
+import contextlib
 import copy
-from collections.abc import Sequence
-from dataclasses import asdict
+import dataclasses
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import httpx
+from fastapi import FastAPI
+
+from s8_channels.adapters.customer_upserts import CustomerUpserts
 from s8_channels.adapters.delivery_store import Claimed, NewDelivery
+from s8_channels.adapters.inbound_sink import InboundSink
+from s8_channels.adapters.recipients import Recipient, Recipients
+from s8_channels.app import build
+from s8_channels.context import Channels
 from s8_channels.domain.delivery import DELIVERED, FAILED, PENDING
+from s8_channels.settings import ChannelsSettings
+from s8_shared.contracts import ChannelMessage, CustomerProfileUpsert
 from s8_shared.mongo import Document
 from s8_shared.outbox import OutboxItem
+from s8_shared.runtime import ServiceRuntime
 
 
 class InMemoryDeliveryStore:
@@ -99,3 +114,76 @@ class InMemoryDeliveryStore:
         if doc is None or doc["state"] != PENDING or doc.get("claim") != claim:
             return None
         return doc
+
+
+class FakeSink(InboundSink):
+    """The inbound topic as a list, each platform message id once (as the real sink does)."""
+
+    def __init__(self) -> None:  # no publisher, no store
+        self.published: list[ChannelMessage] = []
+        self.keys: set[str] = set()
+
+    async def put(self, message: ChannelMessage, now: datetime | None = None) -> bool:
+        key = message.dedup_key()
+        if key in self.keys:
+            return False
+        self.keys.add(key)
+        self.published.append(message)
+        return True
+
+
+class FakeRecipients(Recipients):
+    def __init__(self) -> None:
+        self.known: dict[str, Recipient] = {}
+
+    async def remember(
+        self, channel: str, address: str, recipient: Recipient, now: datetime | None = None
+    ) -> None:
+        self.known[self.key(channel, address)] = recipient
+
+    async def find(self, channel: str, address: str) -> Recipient | None:
+        return self.known.get(self.key(channel, address))
+
+
+class FakeCustomers(CustomerUpserts):
+    def __init__(self) -> None:
+        self.upserts: list[CustomerProfileUpsert] = []
+
+    async def put(self, upsert: CustomerProfileUpsert) -> None:
+        self.upserts.append(upsert)
+
+
+@dataclass
+class ChannelsApp:
+    """An HTTP client on the channels app as the platforms see it, and what reached its fakes."""
+
+    http: httpx.AsyncClient
+    app: FastAPI
+    runtime: ServiceRuntime
+    sink: FakeSink
+    recipients: FakeRecipients
+    customers: FakeCustomers
+
+    def count(self, metric: str, **labels: str) -> float:
+        return self.runtime.registry.get_sample_value(metric, labels) or 0.0
+
+    def received(self, platform: str, outcome: str) -> float:
+        return self.count("s8_channels_received_total", platform=platform, outcome=outcome)
+
+    def refused(self, platform: str) -> float:
+        return self.count("s8_channels_signature_failures_total", platform=platform)
+
+
+@contextlib.asynccontextmanager
+async def channels_app(settings: ChannelsSettings) -> AsyncIterator[ChannelsApp]:
+    """The channels app over in-memory fakes of its ports: no broker, no store, and its
+    lifespan never entered (it would connect to Kafka)."""
+    runtime, app = build(settings)
+    sink, recipients, customers = FakeSink(), FakeRecipients(), FakeCustomers()
+    built: Channels = app.state.channels
+    app.state.channels = dataclasses.replace(
+        built, sink=sink, recipients=recipients, customers=customers
+    )
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://channels") as http:
+        yield ChannelsApp(http, app, runtime, sink, recipients, customers)

@@ -14,10 +14,9 @@ from typing import Any, Literal
 
 from s8_channels.api import SignatureRefused
 from s8_channels.domain.platform_mapping import (
-    MAX_ATTACHMENTS,
     Skipped,
     Unmappable,
-    as_dict,
+    attachment_items,
     attachment_url,
     constant_time_equal,
     filename_from_url,
@@ -148,17 +147,9 @@ def map_item(platform: MetaPlatform, item: object) -> MetaOutcome:
 
 def attachments_of(value: object) -> list[Attachment]:
     """Metadata only: Meta's URLs are short-lived CDN links, the bytes are not fetched here."""
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise Unmappable("message.attachments is not a list")
     found = []
-    for attachment in value[:MAX_ATTACHMENTS]:
-        if not isinstance(attachment, dict):
-            raise Unmappable("an attachment is not an object")
-        kind = attachment.get("type")
-        kind = kind if isinstance(kind, str) and kind else "attachment"
-        url = attachment_url(as_dict(attachment.get("payload")).get("url"))
+    for kind, payload in attachment_items(value):
+        url = attachment_url(payload.get("url"))
         found.append(
             Attachment(
                 filename=filename_from_url(url, kind) if kind in MEDIA else kind[:64],

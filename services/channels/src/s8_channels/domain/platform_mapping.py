@@ -139,3 +139,24 @@ def size_of(value: object) -> int:
 
 def as_dict(value: object) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
+
+
+def attachment_items(value: object) -> list[tuple[str, dict[str, Any]]]:
+    """The (type, payload) of each attachment a platform listed, the first MAX_ATTACHMENTS;
+    Unmappable when the list or an item is not the platform's shape."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise Unmappable("message.attachments is not a list")
+    found = []
+    for attachment in value[:MAX_ATTACHMENTS]:
+        if not isinstance(attachment, dict):
+            raise Unmappable("an attachment is not an object")
+        kind = attachment.get("type")
+        found.append(
+            (
+                kind if isinstance(kind, str) and kind else "attachment",
+                as_dict(attachment.get("payload")),
+            )
+        )
+    return found

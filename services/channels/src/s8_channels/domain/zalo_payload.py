@@ -14,11 +14,11 @@ from typing import Any
 from s8_channels.accounts import ZaloAccount
 from s8_channels.api import SignatureRefused
 from s8_channels.domain.platform_mapping import (
-    MAX_ATTACHMENTS,
     ProfileUpdate,
     Skipped,
     Unmappable,
     as_dict,
+    attachment_items,
     attachment_url,
     clip,
     filename_from_url,
@@ -204,17 +204,8 @@ def follow_of(data: dict[str, Any], name: str, oa_id: str) -> ProfileUpdate:
 def attachments_of(value: object) -> list[Attachment]:
     """Metadata only (the payload's url, name and size); a location's coordinates stay in
     `raw`, where the agent's view reads them."""
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise Unmappable("message.attachments is not a list")
     found = []
-    for attachment in value[:MAX_ATTACHMENTS]:
-        if not isinstance(attachment, dict):
-            raise Unmappable("an attachment is not an object")
-        kind = attachment.get("type")
-        kind = kind if isinstance(kind, str) and kind else "attachment"
-        payload = as_dict(attachment.get("payload"))
+    for kind, payload in attachment_items(value):
         url = attachment_url(payload.get("url"))
         found.append(
             Attachment(
