@@ -263,6 +263,39 @@ async def test_a_chat_visitor_who_types_someone_s_email_is_only_suggested_until_
     assert [s["state"] for s in apart["suggested_merges"]] == ["confirmed"]
 
 
+async def test_a_mail_from_the_typed_address_naming_the_visitor_s_ticket_confirms_the_suggestion(
+    intake: Intake,
+) -> None:
+    by_email = await intake.post(make_inbound())
+    chat = await intake.post(
+        {
+            **EVERY_CHANNEL["live_chat"],
+            "session_id": "S-9",
+            "channel_message_id": "c-90",
+            "visitor_email": "lan.nguyen@example.vn",
+        }
+    )
+    visitor = (await intake.ticket(chat["ticket_id"]))["ticket"]["customer_id"]
+    [open_] = (await intake.http.get(f"/v1/customers/{visitor}")).json()["suggested_merges"]
+    assert open_["state"] == "open"
+    # The mailbox's owner writes about the visitor's ticket: the address is theirs.
+    mail = await intake.post(
+        make_inbound(
+            channel_message_id="<proof@example.vn>",
+            subject=f"[#{chat['ticket_id']}] Hóa đơn đơn hàng",
+            text="Tôi gửi hóa đơn như đã nói trong chat.",
+        )
+    )
+    assert (mail["outcome"], mail["ticket_id"]) == ("joined", chat["ticket_id"])
+    lan = (await intake.ticket(by_email["ticket_id"]))["ticket"]["customer_id"]
+    one = (await intake.http.get(f"/v1/customers/{visitor}")).json()
+    assert one["customer_id"] == lan  # the older customer survives
+    assert {t["ticket_id"] for t in one["tickets"]} == {by_email["ticket_id"], chat["ticket_id"]}
+    [confirmed] = one["suggested_merges"]
+    assert confirmed["state"] == "confirmed"
+    assert confirmed["merge_id"] == one["merges"][0]["merge_id"]
+
+
 async def test_a_zalo_customer_who_gives_an_email_is_suggested_when_that_address_writes(
     intake: Intake,
 ) -> None:

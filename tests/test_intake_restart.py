@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -22,23 +23,23 @@ pytestmark = pytest.mark.e2e
 N = 150
 
 
-def start_intake(stack: TestStack, settings: IntakeSettings) -> subprocess.Popen[bytes]:
+def start_intake(stack: TestStack, settings: IntakeSettings, log: Path) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         **stack.env(settings),
         "S8_HTTP_PORT": str(free_port()),
         "S8_LOG_LEVEL": "WARNING",
     }
-    return subprocess.Popen(
-        [sys.executable, "-m", "s8_intake"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    # A file, not a pipe nobody reads: a full pipe would block the process's next log line
+    # (a broker hiccup logs warnings) and freeze it, which looks like a lost message.
+    with log.open("ab") as err:
+        return subprocess.Popen(
+            [sys.executable, "-m", "s8_intake"], env=env, stdout=subprocess.DEVNULL, stderr=err
+        )
 
 
 async def test_intake_killed_mid_stream_loses_nothing_and_duplicates_nothing(
-    stack: TestStack,
+    stack: TestStack, tmp_path: Path
 ) -> None:
     settings = stack.settings(IntakeSettings)
     db = stack.db(settings)
@@ -51,7 +52,7 @@ async def test_intake_killed_mid_stream_loses_nothing_and_duplicates_nothing(
         )
 
     async with stack.running(build_analytics, stack.settings(AnalyticsSettings)) as analytics:
-        intake = start_intake(stack, settings)
+        intake = start_intake(stack, settings, tmp_path / "intake.log")
         try:
 
             async def some_tickets() -> bool:
@@ -66,7 +67,7 @@ async def test_intake_killed_mid_stream_loses_nothing_and_duplicates_nothing(
         at_kill = await db.tickets.count_documents({})
         assert at_kill < N, "intake finished before it was killed; the test proves nothing"
 
-        intake = start_intake(stack, settings)
+        intake = start_intake(stack, settings, tmp_path / "intake.log")
         try:
 
             async def all_published() -> bool:

@@ -53,16 +53,16 @@ def email_reply(run: str, i: int) -> tuple[str, bytes]:
 
 
 def two_channels(run: str, j: int) -> list[tuple[str, bytes, bytes]]:
-    """(dedup key, kafka key, value) of customer j writing by e-mail and in a live chat with
-    the same address: two conversations (two tickets) on different partitions, one customer."""
-    address = f"hai.kenh.{run}.{j}@example.vn"
-    text = f"Tôi đã gửi email và chat về đơn C{j}, vẫn chưa nhận được hàng."
-    mail: dict[str, Any] = {"channel": "email", "channel_message_id": f"<{run}.m{j}@mail.example.vn>", "from": {"address": address}}  # fmt: skip
-    mail.update(to=[{"address": "support@s8.example.vn"}], subject="Đơn hàng chưa tới", text=text)
-    chat = {"channel": "live_chat", "channel_message_id": f"chat-{run}-m{j}", "session_id": f"S-{run}-m{j}"}  # fmt: skip
-    chat.update(visitor_id=f"visitor-{run}-m{j}", visitor_email=address, text=text)
+    """(dedup key, kafka key, value) of customer j texting from a phone and, on Zalo, sharing
+    that phone through Zalo's consent form: two conversations (two tickets) on different
+    partitions, one customer (a phone Zalo vouches for is the same person's)."""
+    phone = f"0903{int(run, 16) % 1000:03d}{j:03d}"
+    text = f"Tôi đã nhắn tin và gửi Zalo về đơn C{j}, vẫn chưa nhận được hàng."
+    sms = {"channel": "sms", "channel_message_id": f"sms-{run}-m{j}", "from_number": phone, "text": text}  # fmt: skip
+    zalo: dict[str, Any] = {"channel": "social", "channel_message_id": f"zalo-{run}-m{j}", "platform": "zalo"}  # fmt: skip
+    zalo.update(page_id="oa-1", sender_id=f"z{run}{j}", thread_id=f"z{run}{j}", shared_phone=phone, text=text)  # fmt: skip
     out = []
-    for msg in (mail, chat):
+    for msg in (sms, zalo):
         dedup = f"{msg['channel']}:{msg['channel_message_id']}"
         out.append((dedup, dedup.encode(), json.dumps(msg, ensure_ascii=False).encode()))
     return out

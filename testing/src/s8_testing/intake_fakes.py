@@ -232,7 +232,6 @@ class FakeCustomers:
     async def note_candidates(
         self,
         customer: ResolvedCustomer,
-        proven: Sequence[Identity],
         asserted: Sequence[Candidate],
         *,
         channel: str,
@@ -251,6 +250,11 @@ class FakeCustomers:
 
     async def dismiss_suggestion(self, suggestion_id: str, now: datetime, by: str) -> Document:
         raise LookupError(suggestion_id)
+
+    async def confirm_proven(
+        self, customer_ids: tuple[str, str], proven: Sequence[Identity], now: datetime, by: str
+    ) -> bool:
+        return False  # no suggestions here (the store's: tests/test_intake_flows)
 
 
 class FakeProblems:

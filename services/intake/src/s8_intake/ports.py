@@ -114,7 +114,6 @@ class Customers(Protocol):
     async def note_candidates(
         self,
         customer: ResolvedCustomer,
-        proven: Sequence[Identity],
         asserted: Sequence[Candidate],
         *,
         channel: str,
@@ -129,6 +128,12 @@ class Customers(Protocol):
     async def confirm_suggestion(self, suggestion_id: str, now: datetime, by: str) -> Document: ...
 
     async def dismiss_suggestion(self, suggestion_id: str, now: datetime, by: str) -> Document: ...
+
+    async def confirm_proven(
+        self, customer_ids: tuple[str, str], proven: Sequence[Identity], now: datetime, by: str
+    ) -> bool:
+        """Confirms their open suggestion about one of the `proven` identities, if any."""
+        ...
 
 
 class RawPublisher(Protocol):

@@ -9,13 +9,19 @@ Pairs whose merge was undone are not suggested again.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
 from s8_intake.adapters.customer_merges import CustomerMerges
-from s8_intake.adapters.identity_suggestions import IdentitySuggestions, confidence_of
-from s8_intake.domain.candidates import Candidate
+from s8_intake.adapters.identity_suggestions import (
+    IdentitySuggestions,
+    SuggestionClosed,
+    SuggestionNotFound,
+    confidence_of,
+)
+from s8_intake.domain.candidates import Candidate, suggestion_id
 from s8_intake.domain.customers import KnownCustomer, pair_key
 from s8_shared.contracts import Identity
 from s8_shared.mongo import Document
@@ -39,7 +45,7 @@ class CandidateLinks:
         self,
         customer_id: str,
         related_ids: Sequence[str],
-        proven: Sequence[Identity],
+        asserted_before: Sequence[Document],
         asserted: Sequence[Candidate],
         *,
         channel: str,
@@ -52,7 +58,7 @@ class CandidateLinks:
         for candidate in asserted:
             owner = owners.get(f"{candidate.identity.kind}:{candidate.identity.value}")
             if owner is None:
-                await self.suggestions.keep_candidate(customer_id, candidate, channel, source, now)
+                await self.suggestions.keep_candidate(customer_id, candidate, channel, source)
             elif owner.customer_id not in related_ids:
                 sid = await self._suggest(
                     customer_id,
@@ -65,11 +71,11 @@ class CandidateLinks:
                     now=now,
                 )
                 raised += [sid] if sid else []
-        for record in await self.suggestions.asserted_by_others(proven, related_ids):
+        for record in asserted_before:  # this sender's address, asserted by others before
             other = await self.live(record["customer_id"])
             if other is None or other in related_ids:
                 continue
-            identity = Identity(kind=record["kind"], value=record["value"])
+            identity = record["identity"]
             sid = await self._suggest(
                 customer_id,
                 other,
@@ -83,6 +89,37 @@ class CandidateLinks:
             )
             raised += [sid] if sid else []
         return raised
+
+    async def confirm(self, suggestion_id: str, now: datetime, by: str) -> Document:
+        """The two customers are one person (an agent says so, or a verified channel shows
+        it): the oldest survives. Such a merge is undone like any other, and stays undone."""
+        doc = await self.suggestions.get(suggestion_id)
+        if doc["state"] != "open":
+            raise SuggestionClosed(suggestion_id)
+        live = {c for c in [await self.live(c) for c in doc["customers"]] if c}
+        merge = None
+        if len(live) > 1:
+            docs = sorted(
+                (await self.owners.profiles(sorted(live))).values(),
+                key=lambda d: (d["created_at"], d["_id"]),
+            )
+            merged = [d["_id"] for d in docs[1:]]
+            merge = await self.merges.merge(
+                docs[0]["_id"], merged, now, f"suggestion:{suggestion_id}:{by}"
+            )
+        return await self.suggestions.close(suggestion_id, "confirmed", by, now, merge_id=merge)
+
+    async def confirm_proven(
+        self, customer_ids: tuple[str, str], proven: Sequence[Identity], now: datetime, by: str
+    ) -> bool:
+        """Confirms the open suggestion of these two customers about an identity the channel
+        proves (the sender of a mail that names the other customer's ticket); False if none."""
+        ids = [suggestion_id(*customer_ids, identity) for identity in proven]
+        for sid in ids:
+            with contextlib.suppress(SuggestionNotFound, SuggestionClosed):
+                await self.confirm(sid, now, by)
+                return True
+        return False
 
     async def _suggest(
         self,

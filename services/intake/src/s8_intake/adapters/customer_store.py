@@ -13,6 +13,7 @@ from pymongo.errors import DuplicateKeyError
 from s8_intake.adapters.candidate_links import CandidateLinks
 from s8_intake.adapters.customer_merges import CUSTOMERS, IDENTITIES, CustomerMerges, MergeNotFound
 from s8_intake.adapters.identity_suggestions import (
+    UNCLAIMED,
     IdentitySuggestions,
     SuggestionClosed,
     SuggestionNotFound,
@@ -40,6 +41,7 @@ class _Known:
     docs: dict[str, Document]
     merged: dict[str, list[str]]  # customers merged into each owner
     separated: frozenset[str]  # pairs of owners whose merge was undone
+    asserted: dict[str, list[Document]]  # who asserted each identity nobody owned yet
 
     def related(self, resolution: Resolution) -> list[str]:
         """The customer, those it absorbs now and those merged into it before (a customer
@@ -55,6 +57,9 @@ class ResolvedCustomer:
     # whose tickets a message may continue.
     related_ids: list[str]
     created: bool
+    # Who asserted, before, the identities this message claimed now (other customers'
+    # contact fields or texts naming this sender's address): the merges it suggests.
+    asserted: tuple[Document, ...] = ()
 
     @property
     def customer_id(self) -> str:
@@ -91,7 +96,14 @@ class CustomerStore:
         docs: dict[str, Document] = {}
         merged: dict[str, list[str]] = {}
         links: dict[str, str] = {}
+        asserted: dict[str, list[Document]] = {}
         async for link in await self.identities.aggregate(pipeline):
+            if link.get("customer_id") == UNCLAIMED:
+                identity = Identity(kind=link["kind"], value=link["value"])
+                asserted[link["_id"]] = [
+                    {**a, "identity": identity} for a in link.get("asserted_by") or []
+                ]
+                continue
             cid = link["customer_id"]
             links[link["_id"]] = cid
             for customer in link["customer"]:
@@ -103,7 +115,7 @@ class CustomerStore:
             if cid in docs
         }
         separated = await self.merges.separated([o.customer_id for o in owners.values()])
-        return _Known(owners, docs, merged, separated)
+        return _Known(owners, docs, merged, separated, asserted)
 
     async def resolve(
         self, identities: Sequence[Identity], now: datetime, source: str
@@ -127,7 +139,15 @@ class CustomerStore:
                 if cid not in known.docs and not created:
                     # Created meanwhile by someone else: who was merged into it is unknown.
                     related = sorted({*related, *await self.merged_into(cid)})
-                return ResolvedCustomer(doc, related, created)
+                claimed = {identity_key(i) for i in resolution.new_identities}
+                asserted = tuple(
+                    a
+                    for key, by in known.asserted.items()
+                    if key in claimed
+                    for a in by
+                    if a.get("customer_id") not in related
+                )
+                return ResolvedCustomer(doc, related, created, asserted)
         raise RuntimeError("identity resolution kept racing; will be retried")
 
     async def _ensure(self, customer_id: str, now: datetime) -> tuple[Document, bool]:
@@ -148,15 +168,18 @@ class CustomerStore:
 
     async def _claim(self, resolution: Resolution, now: datetime) -> bool:
         for identity in resolution.new_identities:
-            try:
-                await self.identities.insert_one(
+            try:  # new, or only asserted so far (its record of who asserted it is kept)
+                await self.identities.update_one(
+                    {"_id": identity_key(identity), "customer_id": UNCLAIMED},
                     {
-                        "_id": identity_key(identity),
-                        "kind": identity.kind,
-                        "value": identity.value,
-                        "customer_id": resolution.customer_id,
-                        "since": now,
-                    }
+                        "$set": {
+                            "kind": identity.kind,
+                            "value": identity.value,
+                            "customer_id": resolution.customer_id,
+                            "since": now,
+                        }
+                    },
+                    upsert=True,
                 )
             except DuplicateKeyError:
                 return False  # another message claimed it first: resolve again
@@ -184,7 +207,6 @@ class CustomerStore:
     async def note_candidates(
         self,
         customer: ResolvedCustomer,
-        proven: Sequence[Identity],
         asserted: Sequence[Candidate],
         *,
         channel: str,
@@ -194,7 +216,7 @@ class CustomerStore:
         return await self.links.note(
             customer.customer_id,
             customer.related_ids,
-            proven,
+            customer.asserted,
             asserted,
             channel=channel,
             source=source,
@@ -205,26 +227,15 @@ class CustomerStore:
         return await self.suggestions.of_customers(customer_ids)
 
     async def confirm_suggestion(self, suggestion_id: str, now: datetime, by: str) -> Document:
-        """An agent says the two customers are one person: the oldest survives. A merge the
-        agent confirms is undone like any other, and then stays undone."""
-        doc = await self.suggestions.get(suggestion_id)
-        if doc["state"] != "open":
-            raise SuggestionClosed(suggestion_id)
-        live = {c for c in [await self.links.live(c) for c in doc["customers"]] if c}
-        merge = None
-        if len(live) > 1:
-            docs = sorted(
-                (await self.profiles(sorted(live))).values(),
-                key=lambda d: (d["created_at"], d["_id"]),
-            )
-            merged = [d["_id"] for d in docs[1:]]
-            merge = await self.merges.merge(
-                docs[0]["_id"], merged, now, f"suggestion:{suggestion_id}:{by}"
-            )
-        return await self.suggestions.close(suggestion_id, "confirmed", by, now, merge_id=merge)
+        return await self.links.confirm(suggestion_id, now, by)
 
     async def dismiss_suggestion(self, suggestion_id: str, now: datetime, by: str) -> Document:
         return await self.suggestions.close(suggestion_id, "dismissed", by, now)
+
+    async def confirm_proven(
+        self, customer_ids: tuple[str, str], proven: Sequence[Identity], now: datetime, by: str
+    ) -> bool:
+        return await self.links.confirm_proven(customer_ids, proven, now, by)
 
     async def facts(self, customer_id: str) -> CustomerFacts:
         """What segment matching needs to know about a customer."""

@@ -1,25 +1,30 @@
 """Candidate identities customers asserted, and the merges they suggest.
 
-An asserted identity nobody owns is kept as a candidate of the customer who asserted it; when
-a channel later proves it for another customer (that address writes an e-mail), or when it
-is already someone else's, the two customers get one suggested merge (per pair and identity)
-with a confidence and a reason, for an agent to confirm or dismiss.
+An asserted identity nobody owns is kept on the identity's document, unclaimed, naming who
+asserted it; when a channel later proves it for another customer (that address writes an
+e-mail), or when it is already someone else's, the two customers get one suggested merge (per
+pair and identity) with a confidence and a reason, for an agent to confirm or dismiss.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING
+from pymongo.errors import DuplicateKeyError
 
 from s8_intake.domain.candidates import CONFIDENCE, Candidate, suggestion_id
 from s8_intake.domain.customers import identity_key, pair_key
 from s8_shared.contracts import Identity
 from s8_shared.mongo import Document, IndexSpec, MongoStore
 
-CANDIDATES = "identity_candidates"
+IDENTITIES = "identities"
+# The owner of an identity only asserted so far: a value no customer id takes, and not null
+# (a join on a null customer id would match every customer that is not merged).
+UNCLAIMED = ""
 SUGGESTIONS = "merge_suggestions"
 MAX_LISTED = 50
 
@@ -33,47 +38,36 @@ class SuggestionClosed(ValueError):
 
 
 class IdentitySuggestions:
-    INDEXES = (
-        IndexSpec(CANDIDATES, [("key", ASCENDING)]),
-        IndexSpec(SUGGESTIONS, [("customers", ASCENDING)]),
-    )
+    INDEXES = (IndexSpec(SUGGESTIONS, [("customers", ASCENDING)]),)
 
     def __init__(self, store: MongoStore) -> None:
-        self.candidates = store.collection(CANDIDATES)
+        self.identities = store.collection(IDENTITIES)
         self.suggestions = store.collection(SUGGESTIONS)
 
     async def keep_candidate(
-        self, customer_id: str, candidate: Candidate, channel: str, source: str, now: datetime
+        self, customer_id: str, candidate: Candidate, channel: str, source: str
     ) -> None:
-        key = identity_key(candidate.identity)
-        await self.candidates.update_one(
-            {"_id": f"{key}|{customer_id}"},
-            {
-                "$setOnInsert": {
-                    "key": key,
-                    "kind": candidate.identity.kind,
-                    "value": candidate.identity.value,
-                    "customer_id": customer_id,
-                    "how": candidate.source,
-                    "channel": channel,
-                    "message": source,
-                    "at": now,
-                }
-            },
-            upsert=True,
-        )
-
-    async def asserted_by_others(
-        self, identities: Sequence[Identity], customer_ids: Sequence[str]
-    ) -> list[Document]:
-        """Candidate records of these identities kept for customers other than these."""
-        keys = [identity_key(i) for i in identities]
-        if not keys:
-            return []
-        cursor = self.candidates.find(
-            {"key": {"$in": keys}, "customer_id": {"$nin": list(customer_ids)}}
-        ).limit(MAX_LISTED)
-        return [d async for d in cursor]
+        """Kept on the identity's own document while nobody owns it (`UNCLAIMED`): the
+        resolution that later claims it reads who asserted it in the same round trip."""
+        with contextlib.suppress(DuplicateKeyError):  # claimed meanwhile: nothing to keep
+            await self.identities.update_one(
+                {"_id": identity_key(candidate.identity), "customer_id": UNCLAIMED},
+                {
+                    "$setOnInsert": {
+                        "kind": candidate.identity.kind,
+                        "value": candidate.identity.value,
+                    },
+                    "$addToSet": {
+                        "asserted_by": {
+                            "customer_id": customer_id,
+                            "how": candidate.source,
+                            "channel": channel,
+                            "message": source,
+                        }
+                    },
+                },
+                upsert=True,
+            )
 
     async def suggest(
         self,

@@ -24,6 +24,7 @@ from s8_intake.domain.ticket import (
 )
 from s8_intake.metrics import IntakeMetrics
 from s8_intake.ports import Clock, Customers, Messages, Tickets
+from s8_intake.service.identities import settle
 from s8_intake.service.publishing import OutboxPublisher, traced
 from s8_shared import topics
 from s8_shared.contracts import (
@@ -145,14 +146,7 @@ class Accepting:
             return Accepted("skipped", reason="bot conversation without handoff")
 
         customer = await self.customers.resolve(msg.identities, now, source=msg.dedup_key)
-        await self.customers.note_candidates(
-            customer,
-            msg.identities,
-            msg.candidates,
-            channel=msg.channel.value,
-            source=msg.dedup_key,
-            now=now,
-        )
+        customer = await settle(self.customers, self.tickets, msg, customer, now)
         # Every write of a message comes after its customer exists: a customer this message
         # just created (from its identities) means no earlier delivery of it got further.
         first_contact = customer.created and bool(msg.identities)
