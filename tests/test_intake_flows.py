@@ -296,6 +296,35 @@ async def test_a_mail_from_the_typed_address_naming_the_visitor_s_ticket_confirm
     assert confirmed["merge_id"] == one["merges"][0]["merge_id"]
 
 
+async def test_an_sms_from_the_typed_number_naming_the_visitor_s_ticket_confirms_the_suggestion(
+    intake: Intake,
+) -> None:
+    texted = await intake.post(make_sms(from_number="0912345678", channel_message_id="sms-p1"))
+    chat = await intake.post(
+        {
+            **EVERY_CHANNEL["live_chat"],
+            "session_id": "S-11",
+            "channel_message_id": "c-110",
+            "visitor_id": "v-11",
+            "visitor_phone": "0912 345 678",
+        }
+    )
+    visitor = (await intake.ticket(chat["ticket_id"]))["ticket"]["customer_id"]
+    [open_] = (await intake.http.get(f"/v1/customers/{visitor}")).json()["suggested_merges"]
+    assert (open_["state"], open_["identity"]["value"]) == ("open", "+84912345678")
+    proof = await intake.post(
+        make_sms(
+            from_number="0912345678",
+            channel_message_id="sms-p2",
+            text=f"Tôi là khách đã chat, mã [#{chat['ticket_id']}]",
+        )
+    )
+    assert (proof["outcome"], proof["ticket_id"]) == ("joined", chat["ticket_id"])
+    one = (await intake.http.get(f"/v1/customers/{visitor}")).json()
+    assert {t["ticket_id"] for t in one["tickets"]} == {texted["ticket_id"], chat["ticket_id"]}
+    assert [s["state"] for s in one["suggested_merges"]] == ["confirmed"]
+
+
 async def test_a_zalo_customer_who_gives_an_email_is_suggested_when_that_address_writes(
     intake: Intake,
 ) -> None:

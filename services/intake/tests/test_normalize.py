@@ -559,3 +559,9 @@ def test_many_mentions_are_bounded() -> None:
     text = " ".join(f"u{n}@example.vn 09{n:08d}" for n in range(200))
     msg = run(make_sms(text=text))
     assert len(msg.candidates) <= 2 * MAX_MENTIONS
+
+
+def test_an_sms_quoting_a_ticket_token_names_that_ticket() -> None:
+    msg = run(make_sms(text="Về yêu cầu [#T-0123456789ABCDEF] của tôi, đã có kết quả chưa?"))
+    assert msg.ticket_token == "T-0123456789abcdef"
+    assert run(make_sms()).ticket_token is None

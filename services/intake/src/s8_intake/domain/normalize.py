@@ -179,6 +179,8 @@ def _sms(message: SmsMessage) -> NormalizedMessage:
         text=_text(message.text),
         identities=(Identity(kind="phone", value=number),),
         conversation_key=f"sms:{number}",
+        # A customer quoting a ticket's `[#T-…]` (from an acknowledgement) names it.
+        ticket_token=ticket_token(message.text),
         reply_address=number,
         details=_compact(to_number=message.to_number or None),
     )
